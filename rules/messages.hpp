@@ -1,0 +1,162 @@
+// The messages of the POS bus as typed values (CONTRACT.md sections 2-4): what the POS publishes
+// and what the daemon publishes. Decoding and encoding live in adapters/; these are plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rules/model.hpp"
+#include "rules/timestamp.hpp"
+
+namespace so {
+
+struct Envelope {
+  int v = 1;
+  std::string id;  // 1-64 chars, the same when the POS re-publishes
+  std::string type;
+  std::string source;
+  uint64_t seq = 0;
+  Timestamp occurred_at;
+};
+
+// --- What the POS publishes (section 3) ---
+
+struct SpecialOrderRequested {
+  Id order_id = 0, order_line_id = 0, store_id = 0, customer_id = 0, product_id = 0;
+  Qty quantity = 0;  // > 0
+  Timestamp requested_at;
+};
+
+struct OrderLineChanged {
+  Id order_id = 0, order_line_id = 0;
+  Qty special_order_qty = 0;  // >= 0
+};
+
+struct OrderCancelled {
+  Id order_id = 0;
+};
+
+struct PickedUpLine {
+  Id order_line_id = 0;
+  Qty quantity = 0;
+};
+
+struct OrderPickedUp {
+  Id order_id = 0;
+  std::vector<PickedUpLine> lines;
+};
+
+struct BackofficeOrder {
+  Id special_order_id = 0;
+  std::optional<Id> vendor_id;
+  std::optional<Id> po_id;
+  std::string user;
+};
+
+struct BackofficeTransfer {
+  Id special_order_id = 0;
+  Id from_store_id = 0;
+  std::string user;
+};
+
+struct BackofficeAllocate {
+  // Exactly one of the two is set.
+  std::optional<Id> shipment_id;
+  std::optional<Id> transfer_id;
+  std::optional<std::vector<Id>> special_order_ids;
+  std::string user;
+};
+
+struct BackofficeCancel {
+  Id special_order_id = 0;
+  std::string user;
+};
+
+struct PoStatusChanged {
+  Id po_id = 0;
+  std::string status, previous_status;
+};
+
+struct ShipmentCompleted {
+  Id shipment_id = 0, po_id = 0, store_id = 0, vendor_id = 0;
+  std::vector<ShipmentLine> lines;
+};
+
+struct TransferLine {
+  Id product_id = 0;
+  Qty quantity = 0;
+};
+
+struct TransferReceived {
+  Id transfer_id = 0, from_store_id = 0, to_store_id = 0;
+  std::vector<TransferLine> lines;
+};
+
+using Payload =
+    std::variant<SpecialOrderRequested, OrderLineChanged, OrderCancelled, OrderPickedUp,
+                 BackofficeOrder, BackofficeTransfer, BackofficeAllocate, BackofficeCancel,
+                 PoStatusChanged, ShipmentCompleted, TransferReceived>;
+
+struct Message {
+  Envelope envelope;
+  Payload payload;
+};
+
+// --- What the daemon publishes (section 4) ---
+
+struct SpecialOrderCreatedEvent {
+  Id special_order_id = 0, order_id = 0, order_line_id = 0, product_id = 0;
+  Qty quantity = 0;
+  SoStatus status = SoStatus::kRequest;
+};
+
+struct StatusChangedEvent {
+  Id special_order_id = 0, order_id = 0;
+  SoStatus from = SoStatus::kRequest, to = SoStatus::kRequest;
+  std::string rule;
+  std::string cause_id;
+};
+
+struct ArrivedOrder {
+  Id special_order_id = 0, order_id = 0, product_id = 0;
+  Qty quantity = 0;
+};
+
+struct ArrivedEvent {
+  ArrivalKind kind = ArrivalKind::kShipment;
+  Id arrival_id = 0;  // shipment_id or transfer_id, as kind says
+  Id store_id = 0;
+  std::vector<ArrivedOrder> special_orders;
+};
+
+struct RejectedEvent {
+  Id order_line_id = 0;
+  std::string reason;
+};
+
+struct PoEventLine {
+  Id po_line_id = 0, product_id = 0;
+  Qty quantity = 0;  // the line's quantity_ordered after the change
+};
+
+struct PurchaseOrderEvent {
+  bool created = false;  // purchase_order.created, else purchase_order.line_added
+  Id po_id = 0, vendor_id = 0, store_id = 0;
+  std::vector<PoEventLine> lines;
+};
+
+struct TransferRequestedEvent {
+  Id transfer_id = 0, from_store_id = 0, to_store_id = 0;
+  std::vector<TransferLine> lines;
+};
+
+using OutEvent = std::variant<SpecialOrderCreatedEvent, StatusChangedEvent, ArrivedEvent,
+                              RejectedEvent, PurchaseOrderEvent, TransferRequestedEvent>;
+
+// The topic (and envelope type) each outgoing event is published under.
+std::string EventType(const OutEvent& e);
+
+}  // namespace so

@@ -1,0 +1,168 @@
+// The rows of the host POS that the rules read and write, as plain values (CONTRACT.md section 5).
+// No behaviour beyond naming; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/timestamp.hpp"
+
+namespace so {
+
+using Id = int64_t;
+using Qty = int64_t;
+
+enum class SoStatus { kRequest, kOrdered, kArrived, kInProgress, kReady, kCompleted, kCancelled };
+
+std::string_view ToString(SoStatus s);
+std::optional<SoStatus> ParseSoStatus(std::string_view s);
+
+enum class LineStatus { kOpen, kBackordered, kCommitted, kFulfilled, kCancelled };
+
+std::string_view ToString(LineStatus s);
+std::optional<LineStatus> ParseLineStatus(std::string_view s);
+
+enum class SoSource { kVendor, kTransfer };
+
+std::string_view ToString(SoSource s);
+std::optional<SoSource> ParseSoSource(std::string_view s);
+
+struct Product {
+  Id id = 0;
+  std::string sku;
+  std::optional<Id> primary_vendor_id;
+  bool special_order_allowed = true;
+};
+
+struct Vendor {
+  Id id = 0;
+  std::string name;
+  bool active = true;
+};
+
+// One row of product_vendors, with the vendor's active flag joined in.
+struct ProductVendor {
+  Id vendor_id = 0;
+  std::string unit_cost;  // DECIMAL(12,4) kept as its exact text
+  Qty pack_size = 1;
+  Qty min_order_qty = 1;
+  int lead_time_days = 0;
+  bool vendor_active = true;
+};
+
+// A missing stock row reads as all zeros (CONTRACT section 5).
+struct StockRow {
+  Id store_id = 0;
+  Id product_id = 0;
+  Qty on_hand = 0;
+  Qty committed = 0;
+  Qty backordered = 0;
+  Qty open() const { return on_hand - committed; }
+};
+
+struct CustomerOrder {
+  Id id = 0;
+  Id store_id = 0;
+  Id customer_id = 0;
+  std::string status;  // open / completed / cancelled, owned by the POS
+  bool has_special_order = false;
+};
+
+struct OrderLine {
+  Id id = 0;
+  Id order_id = 0;
+  Id product_id = 0;
+  Qty quantity = 0;
+  Qty special_order_qty = 0;
+  LineStatus status = LineStatus::kOpen;
+  Qty committed_qty = 0;
+  Qty backordered_qty = 0;
+};
+
+struct SpecialOrder {
+  Id id = 0;  // 0 until inserted
+  Id store_id = 0;
+  Id order_id = 0;
+  Id order_line_id = 0;
+  Id customer_id = 0;
+  Id product_id = 0;
+  Qty quantity = 0;
+  Qty allocated_qty = 0;
+  SoStatus status = SoStatus::kRequest;
+  std::optional<SoSource> source;
+  std::optional<Id> vendor_id;
+  std::optional<Id> po_id;
+  std::optional<Id> po_line_id;
+  std::optional<Id> transfer_id;
+  Timestamp requested_at;
+  std::optional<Timestamp> ordered_at;
+  std::optional<Timestamp> arrived_at;
+  std::optional<Timestamp> ready_at;
+  std::optional<Timestamp> completed_at;
+  std::optional<Timestamp> cancelled_at;
+  Timestamp updated_at;
+
+  Qty waiting() const { return quantity - allocated_qty; }
+};
+
+struct PurchaseOrder {
+  Id id = 0;
+  Id store_id = 0;
+  Id vendor_id = 0;
+  std::string status;  // draft / open / partially_received / received / closed / cancelled
+  Timestamp created_at;
+};
+
+struct PoLine {
+  Id id = 0;
+  Id po_id = 0;
+  Id product_id = 0;
+  Qty quantity_ordered = 0;
+  Qty quantity_received = 0;
+  std::string unit_cost;
+};
+
+struct ShipmentLine {
+  Id po_line_id = 0;
+  Id product_id = 0;
+  Qty quantity = 0;
+};
+
+struct Shipment {
+  Id id = 0;
+  Id po_id = 0;
+  Id store_id = 0;
+  Id vendor_id = 0;
+  std::string status;  // open / completed
+  std::vector<ShipmentLine> lines;
+};
+
+// What one arrival (a vendor shipment or a received transfer) brought of one product, and how
+// much of it the daemon has allocated to special orders so far. Kept by the daemon so that no
+// arrival ever allocates more than it brought, however many times allocation is asked for.
+enum class ArrivalKind { kShipment, kTransfer };
+std::string_view ToString(ArrivalKind k);
+
+struct ArrivalLine {
+  ArrivalKind kind = ArrivalKind::kShipment;
+  Id arrival_id = 0;
+  Id product_id = 0;
+  Id store_id = 0;
+  Qty quantity = 0;
+  Qty allocated_qty = 0;
+};
+
+// One decision, as the audit trail keeps it.
+struct AuditEntry {
+  std::string message_id;
+  std::optional<Id> special_order_id;
+  std::string rule;      // the rule that made the decision ("contract" for fixed behaviour)
+  std::string decision;  // short machine-readable verb: "created", "attached_to_po", ...
+  std::string detail;    // what changed, for a person
+  Timestamp at;
+};
+
+}  // namespace so

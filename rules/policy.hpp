@@ -1,0 +1,98 @@
+// The operator's rules as the engine sees them: named rules, first match wins, each carrying the
+// settings it overrides. Built by config/ from YAML; immutable once built, so safe to share
+// between threads for reading.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/model.hpp"
+
+namespace so {
+
+enum class OnRequest {
+  kOrder,  // source the special order as soon as it is requested
+  kWait,   // leave it in `request` until the Back Office orders it
+};
+
+enum class VendorChoice {
+  kPrimary,           // products.primary_vendor_id
+  kCheapest,          // lowest product_vendors.unit_cost; ties: shorter lead time, lower id
+  kShortestLeadTime,  // lowest lead_time_days; ties: lower cost, lower id
+};
+
+enum class AllocationMode {
+  kImmediate,       // allocate when the goods arrive
+  kOnConfirmation,  // announce the arrival, allocate on backoffice.special_order.allocate
+};
+
+struct Settings {
+  // What a new special order does. Default: order at once.
+  OnRequest on_request = OnRequest::kOrder;
+  // Ways to choose the vendor, tried in order until one gives an active vendor that carries the
+  // product. Default: the primary vendor, else the cheapest.
+  std::vector<VendorChoice> vendor_choice = {VendorChoice::kPrimary, VendorChoice::kCheapest};
+  // PO statuses a special order may be attached to. Default: draft only (a PO sent to the vendor
+  // is not silently changed).
+  std::vector<std::string> attach_po_statuses = {"draft"};
+  // When arrived stock is allocated. Default: at once.
+  AllocationMode allocation = AllocationMode::kImmediate;
+  // Status of a fully allocated special order: kReady or kInProgress (the POS's "dialogue
+  // settings"). A partly allocated one is always kInProgress. Default: kReady.
+  SoStatus status_after_allocation = SoStatus::kReady;
+  // Whether a product whose open stock is positive may be special-ordered. Default: no, as the
+  // POS help page says (zero or negative open stock only).
+  bool allow_positive_open_stock = false;
+};
+
+// Empty lists match anything.
+struct Match {
+  std::vector<Id> stores;
+  std::vector<Id> vendors;
+  std::vector<Id> products;
+};
+
+struct Rule {
+  std::string name;
+  Match match;
+  Settings settings;  // the defaults with this rule's overrides applied
+};
+
+// What a decision is about. The vendor is unknown before one is chosen; a rule that names vendors
+// then matches on the product's primary vendor, and not at all when there is none.
+struct MatchKey {
+  Id store_id = 0;
+  Id product_id = 0;
+  std::optional<Id> vendor_id;
+};
+
+// The rule name used when no rule matches and the defaults decide.
+inline constexpr const char* kDefaultsRuleName = "defaults";
+
+class RuleSet {
+ public:
+  RuleSet() = default;
+  RuleSet(Settings defaults, std::vector<Rule> rules, std::string version)
+      : defaults_(std::move(defaults)), rules_(std::move(rules)), version_(std::move(version)) {}
+
+  struct Selected {
+    const std::string& rule;
+    const Settings& settings;
+  };
+  // The first rule that matches, else the defaults under kDefaultsRuleName.
+  Selected Select(const MatchKey& key) const;
+
+  const Settings& defaults() const { return defaults_; }
+  const std::vector<Rule>& rules() const { return rules_; }
+  // Identifies the rules file's content (a hash), kept with dead letters and in logs.
+  const std::string& version() const { return version_; }
+
+ private:
+  Settings defaults_;
+  std::vector<Rule> rules_;
+  std::string version_ = "builtin";
+  std::string defaults_name_ = kDefaultsRuleName;
+};
+
+}  // namespace so

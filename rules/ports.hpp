@@ -1,0 +1,127 @@
+// The ports the rules core needs from the outside world. adapters/ implements them against
+// MySQL/MariaDB and ZeroMQ; tests implement them in memory, including fakes that fail on purpose.
+// An implementation serves one thread at a time unless it says otherwise.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/messages.hpp"
+#include "rules/model.hpp"
+#include "rules/result.hpp"
+
+namespace so {
+
+// The host POS database, seen through one connection. Every call below except Begin() is made
+// inside a transaction opened by Begin() and ended by Commit() or Rollback(); nothing is visible
+// to others before Commit() succeeds. Every call returns an error value, never throws: kTransient
+// (deadlock, lock wait timeout) and kConnection errors mean "roll back and run the whole
+// transaction again"; kPermanent means retrying the same message will not help.
+//
+// Lock*() calls read a row and lock it until the transaction ends. Handlers lock in the order
+// customer order, order line, special orders, arrival lines, stock, purchase order, PO line, so
+// that two daemons rarely deadlock; when they do, the deadlock comes back as kTransient and the
+// whole transaction runs again.
+class HostStore {
+ public:
+  virtual ~HostStore() = default;
+
+  // --- Transactions ---
+  virtual Status Begin() = 0;
+  // A kConnection error from Commit() means the outcome is unknown: the caller finds out by
+  // asking InboxHas() for the message in a new transaction.
+  virtual Status Commit() = 0;
+  // Never fails: a rollback on a lost connection is implied by the server.
+  virtual void Rollback() = 0;
+
+  // --- Inbox: the ids of messages whose effect is committed ---
+  virtual Result<bool> InboxHas(const std::string& message_id) = 0;
+  // outcome: "applied" or "refused"; detail: why it was refused, else empty.
+  virtual Status InboxAdd(const Envelope& envelope, std::string_view outcome,
+                          std::string_view detail) = 0;
+
+  // --- Reads of POS-owned rows; nullopt when the row does not exist ---
+  virtual Result<std::optional<Product>> GetProduct(Id product_id) = 0;
+  virtual Result<std::optional<Vendor>> GetVendor(Id vendor_id) = 0;
+  // Every vendor that carries the product, with its active flag, in vendor id order.
+  virtual Result<std::vector<ProductVendor>> GetProductVendors(Id product_id) = 0;
+  virtual Result<std::optional<CustomerOrder>> LockOrder(Id order_id) = 0;
+  virtual Result<std::optional<OrderLine>> LockOrderLine(Id order_line_id) = 0;
+  // A product a store never stocked reads as zeros; the row is created on the first write.
+  virtual Result<StockRow> LockStock(Id store_id, Id product_id) = 0;
+  virtual Result<std::optional<Shipment>> GetShipment(Id shipment_id) = 0;
+
+  // --- Special orders ---
+  virtual Result<std::optional<SpecialOrder>> LockSpecialOrder(Id special_order_id) = 0;
+  virtual Result<std::optional<SpecialOrder>> LockSpecialOrderByLine(Id order_line_id) = 0;
+  // Every special order of the order, whatever its status, in id order.
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrder(Id order_id) = 0;
+  // Special orders attached to any of these PO lines that are neither completed nor cancelled,
+  // in id order.
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPoLines(
+      const std::vector<Id>& po_line_ids) = 0;
+  // Returns the new id.
+  virtual Result<Id> InsertSpecialOrder(const SpecialOrder& so) = 0;
+  // Writes every mutable column of the row with so.id.
+  virtual Status UpdateSpecialOrder(const SpecialOrder& so) = 0;
+
+  // --- Writes to POS rows the daemon owns columns of ---
+  // Writes status, committed_qty and backordered_qty of the line.
+  virtual Status UpdateOrderLine(const OrderLine& line) = 0;
+  // Sets customer_orders.has_special_order (the red star).
+  virtual Status SetHasSpecialOrder(Id order_id, bool value, Timestamp at) = 0;
+  // Adds the deltas to stock.committed and stock.backordered, creating the row if needed.
+  virtual Status AddToStock(Id store_id, Id product_id, Qty committed_delta,
+                            Qty backordered_delta) = 0;
+
+  // --- Purchase orders ---
+  virtual Result<std::optional<PurchaseOrder>> LockPo(Id po_id) = 0;
+  // The newest (latest created_at, then highest id) PO of this vendor for this store whose
+  // status is one of `statuses`, or nullopt.
+  virtual Result<std::optional<PurchaseOrder>> LockNewestPo(
+      Id store_id, Id vendor_id, const std::vector<std::string>& statuses) = 0;
+  // The PO's line for the product (the lowest id when there are several), or nullopt.
+  virtual Result<std::optional<PoLine>> LockPoLine(Id po_id, Id product_id) = 0;
+  // Inserts a PO (id ignored) created by `created_by`; returns the new id.
+  virtual Result<Id> InsertPo(const PurchaseOrder& po, std::string_view created_by) = 0;
+  // Inserts a PO line (id ignored); returns the new id.
+  virtual Result<Id> InsertPoLine(const PoLine& line) = 0;
+  virtual Status SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) = 0;
+
+  // --- The daemon's arrival ledger (see ArrivalLine) ---
+  virtual Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) = 0;
+  // Inserts the line, or overwrites quantity and allocated_qty of the existing one.
+  virtual Status PutArrivalLine(const ArrivalLine& line) = 0;
+
+  // --- Audit trail ---
+  virtual Status InsertAudit(const AuditEntry& entry) = 0;
+};
+
+// Where messages that cannot be applied are parked with their reason, for an operator to see
+// and replay (CONTRACT section 5, invariant 6). Written in a transaction of its own.
+struct DeadLetter {
+  std::optional<std::string> message_id;  // when the envelope could be read
+  std::string topic;
+  std::string raw;  // the message body as received
+  std::string reason;
+  std::string rules_version;
+};
+
+class DeadLetterSink {
+ public:
+  virtual ~DeadLetterSink() = default;
+  // Parks the message; a second letter for the same message_id counts one more attempt.
+  virtual Status Park(const DeadLetter& letter) = 0;
+};
+
+// Where the daemon's events go once the transaction that produced them has committed.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Publishing is fire-and-forget on a PUB socket: an error is reported, not retried.
+  virtual Status Publish(const OutEvent& event) = 0;
+};
+
+}  // namespace so

@@ -1,0 +1,134 @@
+// In-memory fakes of the rules/ ports for unit tests: a HostStore whose transactions snapshot and
+// restore the whole state, with failures injected on purpose; an event sink and a dead-letter
+// sink that remember what they got. Single-threaded, like the tests that use them.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "rules/ports.hpp"
+
+namespace so::fakes {
+
+// The host database's rows, as the fake keeps them.
+struct FakeDb {
+  std::map<Id, Product> products;
+  std::map<Id, Vendor> vendors;
+  std::map<std::pair<Id, Id>, ProductVendor> product_vendors;  // (product, vendor)
+  std::map<std::pair<Id, Id>, StockRow> stock;                 // (store, product)
+  std::map<Id, CustomerOrder> orders;
+  std::map<Id, OrderLine> lines;
+  std::map<Id, SpecialOrder> special_orders;
+  std::map<Id, PurchaseOrder> pos;
+  std::map<Id, PoLine> po_lines;
+  std::map<Id, Shipment> shipments;
+  std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals;
+  std::map<std::string, std::string> inbox;  // message id -> outcome
+  std::vector<AuditEntry> audit;
+  Id next_id = 1000;
+
+  // Test set-up helpers: the POS's own writes.
+  void AddProduct(Id id, std::optional<Id> primary_vendor, bool allowed = true);
+  void AddVendor(Id id, bool active = true);
+  void AddOffer(Id product, Id vendor, std::string cost, int lead_days, Qty pack = 1,
+                Qty moq = 1);
+  void SetOnHand(Id store, Id product, Qty on_hand);
+  // An open order with one line for `special_qty` units marked as special order.
+  void AddOrderWithLine(Id order, Id line, Id store, Id product, Qty special_qty);
+  Id AddPo(Id store, Id vendor, std::string status, Timestamp created_at);
+  Id AddPoLine(Id po, Id product, Qty qty);
+  // A completed shipment; on_hand and quantity_received grow as the POS does.
+  void CompleteShipment(Id shipment, Id po, std::vector<ShipmentLine> lines);
+
+  const StockRow& Stock(Id store, Id product) { return stock[{store, product}]; }
+};
+
+class FakeStore final : public HostStore {
+ public:
+  FakeDb db;
+
+  // Fails the n-th port call from now on (1 = the next one) with `error`; 0 disables.
+  void FailCall(int n, Error error) {
+    fail_at_ = calls_ + n;
+    fail_error_ = std::move(error);
+  }
+  // Fails every Commit() with `error` while set.
+  std::optional<Error> fail_commits;
+  // When set, Commit() applies the transaction and then reports this error (a commit whose
+  // answer was lost with the connection).
+  std::optional<Error> lose_commit_answer;
+
+  int calls() const { return calls_; }
+  bool in_transaction() const { return snapshot_.has_value(); }
+
+  // HostStore
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+  Result<bool> InboxHas(const std::string& message_id) override;
+  Status InboxAdd(const Envelope& envelope, std::string_view outcome,
+                  std::string_view detail) override;
+  Result<std::optional<Product>> GetProduct(Id product_id) override;
+  Result<std::optional<Vendor>> GetVendor(Id vendor_id) override;
+  Result<std::vector<ProductVendor>> GetProductVendors(Id product_id) override;
+  Result<std::optional<CustomerOrder>> LockOrder(Id order_id) override;
+  Result<std::optional<OrderLine>> LockOrderLine(Id order_line_id) override;
+  Result<StockRow> LockStock(Id store_id, Id product_id) override;
+  Result<std::optional<Shipment>> GetShipment(Id shipment_id) override;
+  Result<std::optional<SpecialOrder>> LockSpecialOrder(Id special_order_id) override;
+  Result<std::optional<SpecialOrder>> LockSpecialOrderByLine(Id order_line_id) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrder(Id order_id) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPoLines(
+      const std::vector<Id>& po_line_ids) override;
+  Result<Id> InsertSpecialOrder(const SpecialOrder& so) override;
+  Status UpdateSpecialOrder(const SpecialOrder& so) override;
+  Status UpdateOrderLine(const OrderLine& line) override;
+  Status SetHasSpecialOrder(Id order_id, bool value, Timestamp at) override;
+  Status AddToStock(Id store_id, Id product_id, Qty committed_delta,
+                    Qty backordered_delta) override;
+  Result<std::optional<PurchaseOrder>> LockPo(Id po_id) override;
+  Result<std::optional<PurchaseOrder>> LockNewestPo(
+      Id store_id, Id vendor_id, const std::vector<std::string>& statuses) override;
+  Result<std::optional<PoLine>> LockPoLine(Id po_id, Id product_id) override;
+  Result<Id> InsertPo(const PurchaseOrder& po, std::string_view created_by) override;
+  Result<Id> InsertPoLine(const PoLine& line) override;
+  Status SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) override;
+  Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
+  Status PutArrivalLine(const ArrivalLine& line) override;
+  Status InsertAudit(const AuditEntry& entry) override;
+
+ private:
+  // Counts the call and returns the injected error when it is due.
+  std::optional<Error> Tick();
+
+  std::optional<FakeDb> snapshot_;
+  int calls_ = 0;
+  int fail_at_ = 0;
+  Error fail_error_;
+};
+
+class FakeEventSink final : public EventSink {
+ public:
+  std::vector<OutEvent> published;
+  Status Publish(const OutEvent& event) override {
+    published.push_back(event);
+    return Status();
+  }
+};
+
+class FakeDeadLetters final : public DeadLetterSink {
+ public:
+  std::vector<DeadLetter> parked;
+  std::optional<Error> fail;
+  Status Park(const DeadLetter& letter) override {
+    if (fail) return *fail;
+    parked.push_back(letter);
+    return Status();
+  }
+};
+
+}  // namespace so::fakes
