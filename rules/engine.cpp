@@ -1,7 +1,6 @@
 #include "rules/engine.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <map>
 #include <optional>
 #include <set>
@@ -10,8 +9,7 @@
 namespace so {
 namespace {
 
-// Decisions fixed by the contract rather than by an operator's rule carry this rule name.
-constexpr const char* kContractRule = "contract";
+constexpr const char* kContractRule = kContractRuleName;
 
 std::string Str(Id id) { return std::to_string(id); }
 
@@ -83,9 +81,15 @@ class Run {
 
   void Emit(OutEvent e) { outcome_.events.push_back(std::move(e)); }
 
-  // Moves the special order to `to`, stamps the matching time and announces it.
-  void Move(SpecialOrder& so, SoStatus to, const std::string& rule) {
-    assert(CanMove(so.status, to));
+  // Moves the special order to `to`, stamps the matching time and announces it. A move the
+  // status machine forbids is a bug; it fails the message (parked as a dead letter, nothing
+  // written) rather than the daemon, so the stream keeps flowing.
+  [[nodiscard]] Status Move(SpecialOrder& so, SoStatus to, const std::string& rule) {
+    if (!CanMove(so.status, to)) {
+      return Error{ErrorKind::kPermanent, 0,
+                   "bug: special order " + Str(so.id) + " cannot move from " +
+                       std::string(ToString(so.status)) + " to " + std::string(ToString(to))};
+    }
     const SoStatus from = so.status;
     so.status = to;
     so.updated_at = env_.occurred_at;
@@ -98,6 +102,7 @@ class Run {
       default: break;
     }
     Emit(StatusChangedEvent{so.id, so.order_id, from, to, rule, env_.id});
+    return Status();
   }
 
   RuleSet::Selected Select(Id store_id, Id product_id, std::optional<Id> vendor_id) const {
@@ -298,14 +303,15 @@ class Run {
     }
     event.lines.push_back(PoEventLine{line->id, product.id, line->quantity_ordered});
 
+    // The PO event first: the POS learns of the line before the status that points at it.
+    const char* decision = event.created ? "created_po" : "attached_to_po";
+    Emit(std::move(event));
     so.source = SoSource::kVendor;
     so.vendor_id = vendor.id;
     so.po_id = po->id;
     so.po_line_id = line->id;
-    Move(so, SoStatus::kOrdered, sel.rule);
+    SO_RETURN_IF_ERROR(Move(so, SoStatus::kOrdered, sel.rule));
     SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
-    const char* decision = event.created ? "created_po" : "attached_to_po";
-    Emit(std::move(event));
     return Audit(so.id, sel.rule, decision,
                  "vendor " + Str(vendor.id) + " (" + vendor.name + ", " + pick.how + "); " + what);
   }
@@ -418,25 +424,32 @@ class Run {
                                    shipment->store_id, qty, 0});
     }
 
-    // Announce: every waiting special order this arrival can serve, FIFO, with what it would get.
+    // Announce every waiting special order this arrival can serve, FIFO, with what it would
+    // get (the POS pop-up), then move each to `arrived`.
     ArrivedEvent arrived{ArrivalKind::kShipment, shipment->id, shipment->store_id, {}};
-    for (auto& line : ledger) {
+    std::vector<SpecialOrder*> served;
+    for (const auto& line : ledger) {
       Qty left = line.quantity;
       for (auto& so : waiting) {
         if (so.product_id != line.product_id || left == 0) continue;
         const Qty q = std::min(so.waiting(), left);
         left -= q;
         arrived.special_orders.push_back(ArrivedOrder{so.id, so.order_id, so.product_id, q});
-        const auto sel = Select(so.store_id, so.product_id, shipment->vendor_id);
-        if (so.status == SoStatus::kOrdered) {
-          Move(so, SoStatus::kArrived, sel.rule);
-          SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
-        }
-        SO_RETURN_IF_ERROR(Audit(so.id, sel.rule, "arrived",
-                                 Str(q) + " for it on shipment " + Str(shipment->id)));
+        served.push_back(&so);
       }
     }
     if (!arrived.special_orders.empty()) Emit(arrived);
+    for (size_t i = 0; i < served.size(); ++i) {
+      SpecialOrder& so = *served[i];
+      const auto sel = Select(so.store_id, so.product_id, shipment->vendor_id);
+      if (so.status == SoStatus::kOrdered) {
+        SO_RETURN_IF_ERROR(Move(so, SoStatus::kArrived, sel.rule));
+        SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
+      }
+      SO_RETURN_IF_ERROR(Audit(so.id, sel.rule, "arrived",
+                               Str(arrived.special_orders[i].quantity) + " for it on shipment " +
+                                   Str(shipment->id)));
+    }
 
     for (auto& line : ledger) {
       const auto sel = Select(shipment->store_id, line.product_id, shipment->vendor_id);
@@ -483,7 +496,9 @@ class Run {
       const auto sel = Select(so.store_id, so.product_id, vendor_id);
       const SoStatus to =
           so.waiting() == 0 ? sel.settings.status_after_allocation : SoStatus::kInProgress;
-      if (to != so.status) Move(so, to, sel.rule);
+      if (to != so.status) {
+        SO_RETURN_IF_ERROR(Move(so, to, sel.rule));
+      }
       so.updated_at = env_.occurred_at;
       SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
       SO_ASSIGN_OR_RETURN(auto line, store_.LockOrderLine(so.order_line_id));

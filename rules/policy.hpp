@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rules/model.hpp"
@@ -30,8 +31,9 @@ enum class AllocationMode {
 struct Settings {
   // What a new special order does. Default: order at once.
   OnRequest on_request = OnRequest::kOrder;
-  // Ways to choose the vendor, tried in order until one gives an active vendor that carries the
-  // product. Default: the primary vendor, else the cheapest.
+  // Ways to choose the vendor, tried in order until one gives an active vendor (the primary
+  // vendor counts even without a product_vendors row; its PO line then costs 0 until the buyer
+  // prices it). Default: the primary vendor, else the cheapest.
   std::vector<VendorChoice> vendor_choice = {VendorChoice::kPrimary, VendorChoice::kCheapest};
   // PO statuses a special order may be attached to. Default: draft only (a PO sent to the vendor
   // is not silently changed).
@@ -69,6 +71,9 @@ struct MatchKey {
 
 // The rule name used when no rule matches and the defaults decide.
 inline constexpr const char* kDefaultsRuleName = "defaults";
+// The rule name of decisions the contract fixes rather than an operator's rule (a refusal of a
+// message naming a missing row, say). Neither name may be used by a rule.
+inline constexpr const char* kContractRuleName = "contract";
 
 class RuleSet {
  public:
@@ -76,6 +81,7 @@ class RuleSet {
   RuleSet(Settings defaults, std::vector<Rule> rules, std::string version)
       : defaults_(std::move(defaults)), rules_(std::move(rules)), version_(std::move(version)) {}
 
+  // Refers into this RuleSet: valid while it lives (a reload builds a new one).
   struct Selected {
     const std::string& rule;
     const Settings& settings;

@@ -1,0 +1,71 @@
+-- The daemon's own tables in the host database, all prefixed sod_. The daemon creates them at
+-- start-up (MysqlStore::EnsureDaemonSchema), so every statement is idempotent. The file is
+-- compiled into the daemon and split on ";\n": a statement ends with ";" at the end of a line.
+--
+-- Message ids are compared byte for byte (utf8mb4_bin): the POS promises uniqueness of the exact
+-- string, and a case-insensitive key would merge two different messages.
+
+-- One row per message whose effect is committed, written in the same transaction as that
+-- effect: the exactly-once guard. applied_at is the envelope's occurred_at, not NOW(), so that two
+-- runs over the same messages write identical rows.
+CREATE TABLE IF NOT EXISTS sod_inbox (
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  source VARCHAR(128) NOT NULL,
+  seq BIGINT UNSIGNED NOT NULL,
+  type VARCHAR(128) NOT NULL,
+  outcome VARCHAR(16) NOT NULL,
+  detail TEXT NOT NULL,
+  occurred_at DATETIME(6) NOT NULL,
+  applied_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (message_id),
+  -- gap detection and catch-up: the highest seq seen per source
+  KEY ix_sod_inbox_source_seq (source, seq),
+  CONSTRAINT ck_sod_inbox_outcome CHECK (outcome IN ('applied', 'refused'))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Every decision, with the rule that made it and the message that caused it (the "explain"
+-- view). No foreign key to special_orders: the trail must not depend on the host's tables.
+CREATE TABLE IF NOT EXISTS sod_audit (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  special_order_id BIGINT NULL,
+  rule VARCHAR(128) NOT NULL,
+  decision VARCHAR(64) NOT NULL,
+  detail TEXT NOT NULL,
+  at DATETIME(6) NOT NULL,
+  PRIMARY KEY (id),
+  KEY ix_sod_audit_special_order (special_order_id, id),
+  KEY ix_sod_audit_message (message_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Messages that could not be applied, kept with the reason for an operator. message_id is NULL
+-- when the message was too broken to have one; NULLs do not collide in a unique key, so each such
+-- message gets its own row. raw is the exact frame, which need not be valid UTF-8.
+CREATE TABLE IF NOT EXISTS sod_dead_letters (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  topic VARCHAR(128) NOT NULL,
+  raw LONGBLOB NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INT NOT NULL DEFAULT 1,
+  rules_version VARCHAR(64) NOT NULL,
+  first_seen_at DATETIME(6) NOT NULL,
+  last_seen_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uq_sod_dead_letters_message (message_id),
+  KEY ix_sod_dead_letters_last_seen (last_seen_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- What each arrival (vendor shipment or received transfer) brought of each product and how much
+-- of it is allocated, so that no arrival ever allocates more than it brought.
+CREATE TABLE IF NOT EXISTS sod_arrival_lines (
+  kind VARCHAR(16) NOT NULL,
+  arrival_id BIGINT NOT NULL,
+  product_id BIGINT NOT NULL,
+  store_id BIGINT NOT NULL,
+  quantity BIGINT NOT NULL,
+  allocated_qty BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, arrival_id, product_id),
+  CONSTRAINT ck_sod_arrival_lines_kind CHECK (kind IN ('shipment', 'transfer')),
+  CONSTRAINT ck_sod_arrival_lines_allocated CHECK (allocated_qty >= 0 AND allocated_qty <= quantity)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

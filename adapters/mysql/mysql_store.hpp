@@ -1,0 +1,163 @@
+// so::HostStore on MySQL / MariaDB through Connector/C++ 1.1: one connection, prepared statements
+// cached per connection, every library error turned into a so::Error carrying the MySQL code.
+// Not thread-safe: one thread at a time per MysqlStore; use one store per connection/thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "rules/ports.hpp"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+class SQLException;
+class Statement;
+}  // namespace sql
+
+namespace so::mysql {
+
+// The daemon's own tables (adapters/mysql/daemon_schema.sql), compiled in. Statements end with
+// ";" at the end of a line.
+extern const char* const kDaemonSchemaSql;
+
+// Splits a SQL script into statements at each ";" that ends a line, dropping pieces that hold
+// only blank lines and "--" comments. Enough for our schema files, not a SQL parser: a ";" at the
+// end of a line inside a string literal would split it too.
+std::vector<std::string> SplitSqlStatements(std::string_view script);
+
+// Where and how to connect. Plain values; every field has a working default except the
+// credentials and the database.
+struct MysqlOptions {
+  // TCP host; used only when `socket` is empty. "localhost" means 127.0.0.1 over TCP (the
+  // connector's rule), not the default socket. Default "localhost".
+  std::string host = "localhost";
+  // TCP port. Default 3306.
+  int port = 3306;
+  // Unix socket path; when set, it is used instead of host and port. Default empty.
+  std::string socket;
+  std::string user;
+  std::string password;
+  // The database (schema) holding the POS tables and the sod_ tables.
+  std::string database;
+  // Seconds to wait for the TCP/socket connection and handshake. Default 5.
+  int connect_timeout_s = 5;
+  // Seconds to wait for one read from the server before the connection counts as lost
+  // (kConnection). The session's innodb_lock_wait_timeout is set to half of it (1..50 s) so that
+  // a long lock wait ends as a lock wait timeout (kTransient), not as a lost connection.
+  // Default 30.
+  int read_timeout_s = 30;
+  // Seconds to wait for one write to the server. Default 30.
+  int write_timeout_s = 30;
+};
+
+class MysqlStore final : public so::HostStore {
+ public:
+  explicit MysqlStore(MysqlOptions options);
+  ~MysqlStore() override;
+  MysqlStore(const MysqlStore&) = delete;
+  MysqlStore& operator=(const MysqlStore&) = delete;
+
+  // Opens a new connection, dropping the old one if any (and with it any open transaction and
+  // every prepared statement). Sets the session up explicitly every time: autocommit off,
+  // READ COMMITTED, strict sql_mode, time_zone '+00:00', utf8mb4. kConnection when the server
+  // cannot be reached, kPermanent for bad credentials or a missing database.
+  so::Status Connect();
+
+  // Creates the sod_ tables that do not exist yet (kDaemonSchemaSql). Call it outside a
+  // transaction: DDL commits implicitly.
+  so::Status EnsureDaemonSchema();
+
+  // Parks a message that cannot be applied, in its own short transaction: call it outside a
+  // transaction (after Rollback()), else it fails with kPermanent rather than commit the caller's
+  // half-done work. A second call with the same message_id adds one to attempts and updates
+  // reason, rules_version and last_seen_at; a message without an id always gets a new row.
+  so::Status RecordDeadLetter(const std::optional<std::string>& message_id,
+                              std::string_view topic, std::string_view raw,
+                              std::string_view reason, std::string_view rules_version);
+
+  // True from a successful Connect() until a kConnection error or destruction. Does not ask the
+  // server: a connection dropped by the server is noticed by the next call.
+  bool connected() const;
+
+  // so::HostStore
+  so::Status Begin() override;
+  so::Status Commit() override;
+  void Rollback() override;
+  so::Result<bool> InboxHas(const std::string& message_id) override;
+  so::Status InboxAdd(const so::Envelope& envelope, std::string_view outcome,
+                      std::string_view detail) override;
+  so::Result<std::optional<so::Product>> GetProduct(so::Id product_id) override;
+  so::Result<std::optional<so::Vendor>> GetVendor(so::Id vendor_id) override;
+  so::Result<std::vector<so::ProductVendor>> GetProductVendors(so::Id product_id) override;
+  so::Result<std::optional<so::CustomerOrder>> LockOrder(so::Id order_id) override;
+  so::Result<std::optional<so::OrderLine>> LockOrderLine(so::Id order_line_id) override;
+  so::Result<so::StockRow> LockStock(so::Id store_id, so::Id product_id) override;
+  so::Result<std::optional<so::Shipment>> GetShipment(so::Id shipment_id) override;
+  so::Result<std::optional<so::SpecialOrder>> LockSpecialOrder(so::Id special_order_id) override;
+  so::Result<std::optional<so::SpecialOrder>> LockSpecialOrderByLine(
+      so::Id order_line_id) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOfOrder(so::Id order_id) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOnPoLines(
+      const std::vector<so::Id>& po_line_ids) override;
+  so::Result<so::Id> InsertSpecialOrder(const so::SpecialOrder& so) override;
+  so::Status UpdateSpecialOrder(const so::SpecialOrder& so) override;
+  so::Status UpdateOrderLine(const so::OrderLine& line) override;
+  so::Status SetHasSpecialOrder(so::Id order_id, bool value, so::Timestamp at) override;
+  so::Status AddToStock(so::Id store_id, so::Id product_id, so::Qty committed_delta,
+                        so::Qty backordered_delta) override;
+  so::Result<std::optional<so::PurchaseOrder>> LockPo(so::Id po_id) override;
+  so::Result<std::optional<so::PurchaseOrder>> LockNewestPo(
+      so::Id store_id, so::Id vendor_id, const std::vector<std::string>& statuses) override;
+  so::Result<std::optional<so::PoLine>> LockPoLine(so::Id po_id, so::Id product_id) override;
+  so::Result<so::Id> InsertPo(const so::PurchaseOrder& po, std::string_view created_by) override;
+  so::Result<so::Id> InsertPoLine(const so::PoLine& line) override;
+  so::Status SetPoLineQuantity(so::Id po_line_id, so::Qty quantity_ordered) override;
+  so::Result<std::vector<so::ArrivalLine>> LockArrivalLines(so::ArrivalKind kind,
+                                                            so::Id arrival_id) override;
+  so::Status PutArrivalLine(const so::ArrivalLine& line) override;
+  so::Status InsertAudit(const so::AuditEntry& entry) override;
+
+ private:
+  // Runs body() if connected, turning the library's exceptions into an Error of body's result
+  // type. Defined and used in the .cpp only.
+  template <typename F>
+  auto Run(std::string_view what, F&& body) -> std::invoke_result_t<F>;
+  // Fixed statement number `id` (see the .cpp), prepared on this connection if it was not yet.
+  sql::PreparedStatement& Prepared(size_t id);
+  // The statement prefix + "(?, ..., ?)" + suffix with at least n placeholders in the list:
+  // lists are padded to a power of two so that a handful of prepared statements serve every
+  // length. The caller binds the padding too.
+  sql::PreparedStatement& PreparedIn(const std::string& prefix, size_t n,
+                                     const std::string& suffix);
+  // Runs the insert and returns the new id: by RETURNING where the server has it, else by
+  // LAST_INSERT_ID().
+  so::Id ExecuteInsert(sql::PreparedStatement& ps);
+  // Runs a statement that is not worth preparing (transaction control, session setup).
+  void ExecuteDirect(const std::string& sql);
+  // Turns a library error into a value; drops the connection when it is gone.
+  so::Error Fail(const sql::SQLException& e, std::string_view what);
+  so::Error NotConnected(std::string_view what) const;
+  void Disconnect();
+
+  MysqlOptions options_;
+  bool connected_ = false;
+  // Between Begin() and Commit()/Rollback(); RecordDeadLetter() refuses to run inside.
+  bool in_transaction_ = false;
+  // MariaDB >= 10.5 returns the new id from INSERT ... RETURNING in the same round trip; MySQL
+  // needs a second statement (SELECT LAST_INSERT_ID()).
+  bool has_returning_ = false;
+  std::unique_ptr<sql::Connection> conn_;
+  std::unique_ptr<sql::Statement> direct_;
+  std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
+  // Key: the SQL text of a padded IN-list statement.
+  std::map<std::string, std::unique_ptr<sql::PreparedStatement>> prepared_in_;
+};
+
+}  // namespace so::mysql

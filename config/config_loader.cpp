@@ -1,0 +1,226 @@
+// The daemon config: bus, database, log level and the rules file it names.
+
+#include "config/config_loader.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <system_error>
+
+#include "config/yaml_reader.hpp"
+
+namespace so::config {
+namespace {
+
+using internal::EnumName;
+using internal::Mapping;
+using internal::Reader;
+using internal::Value;
+
+constexpr std::string_view kTopKeys[] = {"bus", "database", "rules_file", "log_level"};
+constexpr std::string_view kBusKeys[] = {"subscribe", "publish", "source",
+                                         "receive_high_water_mark", "heartbeat_interval_ms"};
+constexpr std::string_view kDatabaseKeys[] = {"host",     "port",          "socket", "user",
+                                              "password", "password_file", "name"};
+// The transports that make sense between two processes on a store server or a LAN, and inproc
+// for tests. Checked here so that a typo is reported with its line, not by zmq at startup.
+constexpr std::string_view kTransports[] = {"tcp", "ipc", "inproc"};
+
+constexpr std::array<EnumName<LogLevel>, 4> kLogLevels{{
+    {"debug", LogLevel::kDebug},
+    {"info", LogLevel::kInfo},
+    {"warning", LogLevel::kWarning},
+    {"error", LogLevel::kError},
+}};
+
+constexpr int64_t kMaxReceiveHighWaterMark = 10'000'000;
+constexpr int64_t kMaxHeartbeatIntervalMs = 3'600'000;
+constexpr int64_t kMaxPort = 65535;
+
+std::string DefaultSource() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    return "special-ordersd@localhost";
+  }
+  return std::string("special-ordersd@") + host;
+}
+
+// Absolute, so that the result does not change if the working directory does.
+std::filesystem::path Resolve(const std::filesystem::path& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute()) return p.lexically_normal();
+  return (base_dir / p).lexically_normal();
+}
+
+std::filesystem::path DirectoryOf(const std::string& config_path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(config_path, ec);
+  if (ec) absolute = config_path;
+  return absolute.parent_path();
+}
+
+std::optional<std::string> ReadEndpoint(Reader& reader, const Value& value) {
+  std::optional<std::string> endpoint = reader.ReadString(value);
+  if (!endpoint) return std::nullopt;
+  size_t separator = endpoint->find("://");
+  std::string_view transport = std::string_view(*endpoint).substr(0, separator);
+  bool known =
+      separator != std::string::npos &&
+      std::find(std::begin(kTransports), std::end(kTransports), transport) != std::end(kTransports);
+  if (!known || separator + 3 == endpoint->size()) {
+    reader.Report(value, "'" + *endpoint + "' is not a ZeroMQ endpoint; expected " +
+                             "transport://address with transport one of: " +
+                             internal::JoinNames(kTransports));
+    return std::nullopt;
+  }
+  return endpoint;
+}
+
+void ReadBus(Reader& reader, const Value& value, BusConfig& bus) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kBusKeys);
+  if (!mapping) return;
+  if (const Value* v = reader.Require(*mapping, "subscribe")) {
+    if (auto endpoint = ReadEndpoint(reader, *v)) bus.subscribe = std::move(*endpoint);
+  }
+  if (const Value* v = reader.Require(*mapping, "publish")) {
+    if (auto endpoint = ReadEndpoint(reader, *v)) bus.publish = std::move(*endpoint);
+  }
+  if (const Value* v = mapping->Find("source")) {
+    if (auto source = reader.ReadString(*v)) bus.source = std::move(*source);
+  }
+  if (const Value* v = mapping->Find("receive_high_water_mark")) {
+    if (auto n = reader.ReadInteger(*v, 1, kMaxReceiveHighWaterMark)) {
+      bus.receive_high_water_mark = static_cast<int>(*n);
+    }
+  }
+  if (const Value* v = mapping->Find("heartbeat_interval_ms")) {
+    if (auto n = reader.ReadInteger(*v, 0, kMaxHeartbeatIntervalMs)) {
+      bus.heartbeat_interval_ms = static_cast<int>(*n);
+    }
+  }
+}
+
+// The first line of the file, without its line ending.
+std::optional<std::string> ReadPasswordFile(Reader& reader, const Value& value,
+                                            const std::filesystem::path& config_dir) {
+  std::optional<std::string> path = reader.ReadString(value);
+  if (!path) return std::nullopt;
+  std::string resolved = Resolve(config_dir, *path).string();
+  internal::FileContent content = internal::ReadFile(resolved);
+  if (!content.text) {
+    reader.Report(value, "cannot read the password file '" + resolved + "': " + content.error);
+    return std::nullopt;
+  }
+  std::string line = content.text->substr(0, content.text->find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
+    reader.Report(value, "the first line of the password file '" + resolved + "' is empty");
+    return std::nullopt;
+  }
+  return line;
+}
+
+void ReadDatabase(Reader& reader, const Value& value, const std::filesystem::path& config_dir,
+                  DatabaseConfig& database) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kDatabaseKeys);
+  if (!mapping) return;
+  if (const Value* v = mapping->Find("host")) {
+    if (auto host = reader.ReadString(*v)) database.host = std::move(*host);
+  }
+  if (const Value* v = mapping->Find("port")) {
+    if (auto port = reader.ReadInteger(*v, 1, kMaxPort)) database.port = static_cast<int>(*port);
+  }
+  if (const Value* v = mapping->Find("socket")) {
+    if (auto socket = reader.ReadString(*v)) database.socket = std::move(*socket);
+  }
+  if (const Value* v = reader.Require(*mapping, "user")) {
+    if (auto user = reader.ReadString(*v)) database.user = std::move(*user);
+  }
+  const Value* password = mapping->Find("password");
+  const Value* password_file = mapping->Find("password_file");
+  if (password != nullptr && password_file != nullptr) {
+    const Value* later =
+        password->anchor.pos > password_file->anchor.pos ? password : password_file;
+    reader.Report(later->anchor,
+                  mapping->path + ": give either password or password_file, not both");
+  } else if (password != nullptr) {
+    if (auto text = reader.ReadString(*password, /*allow_empty=*/true)) {
+      database.password = std::move(*text);
+    }
+  } else if (password_file != nullptr) {
+    if (auto text = ReadPasswordFile(reader, *password_file, config_dir)) {
+      database.password = std::move(*text);
+    }
+  }
+  if (const Value* v = reader.Require(*mapping, "name")) {
+    if (auto name = reader.ReadString(*v)) database.name = std::move(*name);
+  }
+}
+
+}  // namespace
+
+std::string Problem::ToString() const {
+  if (line == 0) return file + ": " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+std::string_view ToString(LogLevel level) {
+  for (const EnumName<LogLevel>& n : kLogLevels) {
+    if (n.value == level) return n.name;
+  }
+  return "?";
+}
+
+Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
+  Reader reader(path);
+  DaemonConfig config;
+  config.bus.source = DefaultSource();
+  std::optional<Loaded<RuleSet>> rules;
+
+  internal::FileContent content = internal::ReadFile(path);
+  if (!content.text) reader.ReportFile("cannot read the config file: " + content.error);
+  std::optional<Value> root;
+  if (content.text) root = reader.Parse(*content.text);
+  std::optional<Mapping> top;
+  if (root) top = reader.ReadMapping(*root, kTopKeys);
+  if (top) {
+    std::filesystem::path config_dir = DirectoryOf(path);
+    if (const Value* v = reader.Require(*top, "bus")) ReadBus(reader, *v, config.bus);
+    if (const Value* v = reader.Require(*top, "database")) {
+      ReadDatabase(reader, *v, config_dir, config.database);
+    }
+    if (const Value* v = reader.Require(*top, "rules_file")) {
+      if (std::optional<std::string> rules_file = reader.ReadString(*v)) {
+        config.rules_file = Resolve(config_dir, *rules_file).string();
+        // Read here rather than by LoadRulesFile so that a missing file is reported at the line
+        // that names it.
+        internal::FileContent rules_text = internal::ReadFile(config.rules_file);
+        if (rules_text.text) {
+          rules = ParseRules(*rules_text.text, config.rules_file);
+        } else {
+          reader.Report(
+              *v, "cannot read the rules file '" + config.rules_file + "': " + rules_text.error);
+        }
+      }
+    }
+    if (const Value* v = top->Find("log_level")) {
+      if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
+    }
+  }
+
+  Loaded<DaemonConfig> loaded;
+  loaded.problems = reader.TakeProblems();
+  if (rules) {
+    loaded.problems.insert(loaded.problems.end(), rules->problems.begin(), rules->problems.end());
+  }
+  if (loaded.problems.empty() && rules && rules->value) {
+    config.rules = std::move(*rules->value);
+    loaded.value = std::move(config);
+  }
+  return loaded;
+}
+
+}  // namespace so::config

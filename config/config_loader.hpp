@@ -1,0 +1,96 @@
+// Loads the daemon config and the rules file from YAML into plain structs, reporting every problem
+// at once as file:line:column. The functions keep no state, so they are safe to call from several
+// threads at once (a reload can validate a new file while the old config is in use).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/policy.hpp"
+
+namespace so::config {
+
+// One thing wrong with a config file. Line and column are 1-based, as editors show them; both are
+// 0 when the problem is about the file as a whole (missing, unreadable, empty).
+struct Problem {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+
+  // "file:line:column: message", or "file: message" when there is no line.
+  std::string ToString() const;
+};
+
+struct BusConfig {
+  // The POS PUB endpoint the daemon connects its SUB socket to (tcp://, ipc:// or inproc://).
+  // Required.
+  std::string subscribe;
+  // The endpoint the daemon binds its own PUB socket to. Required.
+  std::string publish;
+  // The envelope `source` of the daemon's events. Default "special-ordersd@<hostname>".
+  std::string source;
+  // ZMQ_RCVHWM of the SUB socket, in messages. ZeroMQ's own default of 1,000 drops most of a burst
+  // when the daemon falls behind, hence a larger default. Default 100000, 1..10000000.
+  int receive_high_water_mark = 100000;
+  // ZMTP heartbeat interval in milliseconds, so that a dead POS connection is noticed; 0 disables
+  // it. Default 2000, 0..3600000.
+  int heartbeat_interval_ms = 2000;
+};
+
+struct DatabaseConfig {
+  // Server host name or address. Default "localhost". Ignored when `socket` is set.
+  std::string host = "localhost";
+  // TCP port. Default 3306, 1..65535.
+  int port = 3306;
+  // Unix socket path; when set, the daemon connects through it instead of host:port. Default
+  // empty (use TCP).
+  std::string socket;
+  // MySQL user. Required.
+  std::string user;
+  // The password, given in the file or read from the first line of `password_file`. Default empty.
+  std::string password;
+  // The POS database (schema) name. Required.
+  std::string name;
+};
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+// "debug", "info", "warning", "error": the spelling the config file uses.
+std::string_view ToString(LogLevel level);
+
+struct DaemonConfig {
+  BusConfig bus;
+  DatabaseConfig database;
+  // The rules file as loaded: relative paths in the config file are taken from the config file's
+  // directory and made absolute, so that a reload does not depend on the working directory.
+  std::string rules_file;
+  // The content of `rules_file`.
+  so::RuleSet rules;
+  // Least severe message that is logged. Default kInfo.
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// A value, present only when it is valid in full; otherwise every problem found.
+template <class T>
+struct Loaded {
+  std::optional<T> value;
+  std::vector<Problem> problems;
+
+  bool ok() const { return value.has_value(); }
+};
+
+// Validates rules given as text; `file_name` only names the text in problems. Does no file I/O,
+// for tests, fuzzing and dry runs. The RuleSet's version is a hash of `yaml_text`.
+Loaded<so::RuleSet> ParseRules(std::string_view yaml_text, const std::string& file_name);
+
+// Reads the file at `path` and validates it as ParseRules does.
+Loaded<so::RuleSet> LoadRulesFile(const std::string& path);
+
+// Reads and validates the daemon config at `path`, then the rules file it names. Problems from
+// both files are reported together, each naming its own file.
+Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path);
+
+}  // namespace so::config

@@ -1,0 +1,250 @@
+// The rules file: `version`, `defaults` and the ordered `rules`, validated into a so::RuleSet.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+
+#include "config/config_loader.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace so::config {
+namespace {
+
+using internal::EnumName;
+using internal::Mapping;
+using internal::Reader;
+using internal::Value;
+
+constexpr int64_t kRulesVersion = 1;
+
+constexpr std::string_view kTopKeys[] = {"version", "defaults", "rules"};
+constexpr std::string_view kSettingsKeys[] = {
+    "on_request", "vendor_choice",           "attach_po_statuses",
+    "allocation", "status_after_allocation", "allow_positive_open_stock"};
+constexpr std::string_view kRuleKeys[] = {"name",
+                                          "match",
+                                          "on_request",
+                                          "vendor_choice",
+                                          "attach_po_statuses",
+                                          "allocation",
+                                          "status_after_allocation",
+                                          "allow_positive_open_stock"};
+constexpr std::string_view kMatchKeys[] = {"stores", "vendors", "products"};
+
+constexpr std::array<EnumName<OnRequest>, 2> kOnRequest{{
+    {"order", OnRequest::kOrder},
+    {"wait", OnRequest::kWait},
+}};
+constexpr std::array<EnumName<VendorChoice>, 3> kVendorChoice{{
+    {"primary", VendorChoice::kPrimary},
+    {"cheapest", VendorChoice::kCheapest},
+    {"shortest_lead_time", VendorChoice::kShortestLeadTime},
+}};
+constexpr std::array<EnumName<AllocationMode>, 2> kAllocation{{
+    {"immediate", AllocationMode::kImmediate},
+    {"on_confirmation", AllocationMode::kOnConfirmation},
+}};
+constexpr std::array<EnumName<SoStatus>, 2> kStatusAfterAllocation{{
+    {"ready", SoStatus::kReady},
+    {"in_progress", SoStatus::kInProgress},
+}};
+// PO statuses that may take more lines. The others are listed apart so that the message can say
+// why they are refused rather than only that they are unknown.
+constexpr std::array<EnumName<std::string_view>, 3> kAttachablePoStatuses{{
+    {"draft", "draft"},
+    {"open", "open"},
+    {"partially_received", "partially_received"},
+}};
+constexpr std::string_view kClosedPoStatuses[] = {"received", "closed", "cancelled"};
+
+// Rule names that the engine itself writes into the audit trail: `defaults` when no rule matches,
+// `contract` for behaviour the contract fixes (rules/model.hpp, AuditEntry::rule).
+constexpr std::string_view kReservedRuleNames[] = {kDefaultsRuleName, kContractRuleName};
+
+std::string Fnv1a64Hex(std::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return std::string("fnv1a64:") + hex;
+}
+
+std::optional<std::string> ReadAttachablePoStatus(Reader& reader, const Value& item) {
+  if (item.node.IsScalar()) {
+    const std::string& text = item.node.Scalar();
+    for (std::string_view closed : kClosedPoStatuses) {
+      if (text == closed) {
+        reader.Report(item, "a " + text +
+                                " PO cannot take more special orders; allowed statuses: draft, "
+                                "open, partially_received");
+        return std::nullopt;
+      }
+    }
+  }
+  std::optional<std::string_view> status = reader.ReadEnum(item, kAttachablePoStatuses);
+  if (!status) return std::nullopt;
+  return std::string(*status);
+}
+
+// Applies the settings keys present in `mapping` on top of `settings`; the others keep their value.
+void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings) {
+  if (const Value* v = mapping.Find("on_request")) {
+    if (auto on_request = reader.ReadEnum(*v, kOnRequest)) settings.on_request = *on_request;
+  }
+  if (const Value* v = mapping.Find("vendor_choice")) {
+    auto choices = reader.ReadUniqueList<VendorChoice>(
+        *v, "give at least one of: primary, cheapest, shortest_lead_time",
+        [&](const Value& item) { return reader.ReadEnum(item, kVendorChoice); });
+    if (choices) settings.vendor_choice = std::move(*choices);
+  }
+  if (const Value* v = mapping.Find("attach_po_statuses")) {
+    auto statuses = reader.ReadUniqueList<std::string>(
+        *v, "give at least one of: draft, open, partially_received",
+        [&](const Value& item) { return ReadAttachablePoStatus(reader, item); });
+    if (statuses) settings.attach_po_statuses = std::move(*statuses);
+  }
+  if (const Value* v = mapping.Find("allocation")) {
+    if (auto allocation = reader.ReadEnum(*v, kAllocation)) settings.allocation = *allocation;
+  }
+  if (const Value* v = mapping.Find("status_after_allocation")) {
+    if (auto status = reader.ReadEnum(*v, kStatusAfterAllocation)) {
+      settings.status_after_allocation = *status;
+    }
+  }
+  if (const Value* v = mapping.Find("allow_positive_open_stock")) {
+    if (auto allow = reader.ReadBool(*v)) settings.allow_positive_open_stock = *allow;
+  }
+}
+
+std::vector<Id> ReadIds(Reader& reader, const Mapping& match, std::string_view key,
+                        std::string_view what) {
+  const Value* v = match.Find(key);
+  if (v == nullptr) return {};
+  auto ids = reader.ReadUniqueList<Id>(
+      *v, "leave the key out to match every " + std::string(what),
+      [&](const Value& item) { return reader.ReadInteger(item, 1, INT64_MAX); });
+  return ids ? std::move(*ids) : std::vector<Id>{};
+}
+
+Match ReadMatch(Reader& reader, const Value& value) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kMatchKeys);
+  if (!mapping) return {};
+  return Match{.stores = ReadIds(reader, *mapping, "stores", "store"),
+               .vendors = ReadIds(reader, *mapping, "vendors", "vendor"),
+               .products = ReadIds(reader, *mapping, "products", "product")};
+}
+
+std::optional<std::string> ReadRuleName(Reader& reader, const Value& value) {
+  std::optional<std::string> name = reader.ReadString(value);
+  if (!name) return std::nullopt;
+  bool valid_chars = std::all_of(name->begin(), name->end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+  if (!valid_chars) {
+    reader.Report(value, "'" + *name +
+                             "' is not a valid rule name; use letters, digits, '_', "
+                             "'.' and '-' only");
+    return std::nullopt;
+  }
+  for (std::string_view reserved : kReservedRuleNames) {
+    if (*name == reserved) {
+      reader.Report(value, "'" + *name +
+                               "' is reserved (the audit trail uses it for decisions "
+                               "no rule made); choose another name");
+      return std::nullopt;
+    }
+  }
+  return name;
+}
+
+struct NamedAt {
+  std::string name;
+  YAML::Mark mark;
+};
+
+std::vector<Rule> ReadRules(Reader& reader, const Value& value, const Settings& defaults) {
+  std::vector<Rule> rules;
+  if (!value.node.IsSequence()) {
+    reader.Report(value, "expected a list of rules, got " + internal::Describe(value.node));
+    return rules;
+  }
+  std::vector<NamedAt> names;
+  size_t index = 0;
+  for (const YAML::Node& node : value.node) {
+    Value item{.node = node,
+               .mark = node.Mark(),
+               .anchor = node.Mark(),
+               .path = value.path + "[" + std::to_string(index++) + "]"};
+    std::optional<Mapping> mapping = reader.ReadMapping(item, kRuleKeys);
+    if (!mapping) continue;
+    Rule rule;
+    if (const Value* name_value = reader.Require(*mapping, "name")) {
+      if (std::optional<std::string> name = ReadRuleName(reader, *name_value)) {
+        auto first = std::find_if(names.begin(), names.end(),
+                                  [&](const NamedAt& n) { return n.name == *name; });
+        if (first != names.end()) {
+          reader.Report(*name_value, "rule name '" + *name + "' is already used at line " +
+                                         std::to_string(internal::LineOf(first->mark)));
+        } else {
+          names.push_back({*name, name_value->mark});
+        }
+        rule.name = std::move(*name);
+      }
+    }
+    if (const Value* match = mapping->Find("match")) rule.match = ReadMatch(reader, *match);
+    rule.settings = defaults;
+    ReadSettings(reader, *mapping, rule.settings);
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+}  // namespace
+
+Loaded<RuleSet> ParseRules(std::string_view yaml_text, const std::string& file_name) {
+  Reader reader(file_name);
+  Settings defaults;
+  std::vector<Rule> rules;
+  if (std::optional<Value> root = reader.Parse(yaml_text)) {
+    if (std::optional<Mapping> top = reader.ReadMapping(*root, kTopKeys)) {
+      if (const Value* version = reader.Require(*top, "version")) {
+        std::optional<int64_t> n = reader.ReadInteger(*version, INT64_MIN, INT64_MAX);
+        if (n && *n != kRulesVersion) {
+          reader.Report(*version, "unsupported version " + std::to_string(*n) +
+                                      "; this daemon reads version " +
+                                      std::to_string(kRulesVersion));
+        }
+      }
+      if (const Value* v = top->Find("defaults")) {
+        if (std::optional<Mapping> mapping = reader.ReadMapping(*v, kSettingsKeys)) {
+          ReadSettings(reader, *mapping, defaults);
+        }
+      }
+      if (const Value* v = top->Find("rules")) rules = ReadRules(reader, *v, defaults);
+    }
+  }
+  Loaded<RuleSet> loaded;
+  if (reader.ok()) {
+    loaded.value.emplace(std::move(defaults), std::move(rules), Fnv1a64Hex(yaml_text));
+  }
+  loaded.problems = reader.TakeProblems();
+  return loaded;
+}
+
+Loaded<RuleSet> LoadRulesFile(const std::string& path) {
+  internal::FileContent content = internal::ReadFile(path);
+  if (!content.text) {
+    Loaded<RuleSet> loaded;
+    loaded.problems.push_back(
+        Problem{.file = path, .message = "cannot read the rules file: " + content.error});
+    return loaded;
+  }
+  return ParseRules(*content.text, path);
+}
+
+}  // namespace so::config

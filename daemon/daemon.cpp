@@ -1,0 +1,333 @@
+#include "daemon/daemon.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "adapters/json_codec.hpp"
+#include "adapters/mysql/mysql_store.hpp"
+#include "adapters/zmq_bus.hpp"
+#include "config/config_loader.hpp"
+#include "rules/engine.hpp"
+#include "rules/processor.hpp"
+
+namespace so::daemon {
+namespace {
+
+using config::LogLevel;
+
+constexpr const char* kUsage =
+    "usage: special-ordersd --config FILE     run the daemon\n"
+    "       special-ordersd --check-config FILE   validate FILE and its rules file, touch nothing\n"
+    "       special-ordersd --version\n";
+
+// One line per event on stderr. Under systemd (JOURNAL_STREAM set) each line carries its
+// syslog priority as "<N>", which journald reads as the entry's priority.
+class Log {
+ public:
+  explicit Log(LogLevel level) : level_(level), journal_(std::getenv("JOURNAL_STREAM") != nullptr) {}
+  void set_level(LogLevel level) { level_ = level; }
+
+  void Debug(const std::string& s) const { Write(LogLevel::kDebug, 7, s); }
+  void Info(const std::string& s) const { Write(LogLevel::kInfo, 6, s); }
+  void Warning(const std::string& s) const { Write(LogLevel::kWarning, 4, s); }
+  void Error(const std::string& s) const { Write(LogLevel::kError, 3, s); }
+
+ private:
+  void Write(LogLevel level, int priority, const std::string& s) const {
+    if (level < level_) return;
+    if (journal_) {
+      std::fprintf(stderr, "<%d>%s\n", priority, s.c_str());
+    } else {
+      std::fprintf(stderr, "%s %s %s\n", FormatRfc3339(zmqbus::Now()).c_str(),
+                   std::string(config::ToString(level)).c_str(), s.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+  LogLevel level_;
+  bool journal_;
+};
+
+mysql::MysqlOptions ToMysqlOptions(const config::DatabaseConfig& db) {
+  mysql::MysqlOptions o;
+  o.host = db.host;
+  o.port = db.port;
+  o.socket = db.socket;
+  o.user = db.user;
+  o.password = db.password;
+  o.database = db.name;
+  return o;
+}
+
+// Dead letters go to the daemon's table through their own short transaction.
+class MysqlDeadLetters final : public DeadLetterSink {
+ public:
+  explicit MysqlDeadLetters(mysql::MysqlStore& store) : store_(store) {}
+  // so::DeadLetterSink
+  Status Park(const DeadLetter& l) override {
+    return store_.RecordDeadLetter(l.message_id, l.topic, l.raw, l.reason, l.rules_version);
+  }
+
+ private:
+  mysql::MysqlStore& store_;
+};
+
+class Daemon {
+ public:
+  Daemon(config::DaemonConfig config, std::string config_path)
+      : config_(std::move(config)),
+        config_path_(std::move(config_path)),
+        log_(config_.log_level),
+        store_(ToMysqlOptions(config_.database)),
+        dead_letters_(store_),
+        signals_(io_, SIGINT, SIGTERM),
+        reload_(io_, SIGHUP),
+        retry_timer_(io_) {}
+
+  int Run() {
+    // Start-up in a fixed order: database, engine, event socket, subscription, ready.
+    log_.Info("starting: rules " + config_.rules_file + " (" + config_.rules.version() + ")");
+    WaitForSignals();
+    if (!ConnectDatabase()) return stop_requested_ ? 0 : 1;
+    if (Status s = store_.EnsureDaemonSchema(); !s.ok()) {
+      log_.Error("cannot create the daemon's tables: " + s.error().ToString());
+      return 1;
+    }
+    engine_ = std::make_unique<Engine>(config_.rules);
+    publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish,
+                                                     config_.bus.source, zmqbus::Now());
+    if (Status s = publisher_->Bind(); !s.ok()) {
+      log_.Error(s.error().ToString());
+      return 1;
+    }
+    processor_ = std::make_unique<Processor>(
+        *engine_, store_, dead_letters_, *publisher_, RetryPolicy{},
+        [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
+        [this] { return store_.Connect(); });
+    subscriber_ = std::make_unique<zmqbus::Subscriber>(
+        io_, zmq_,
+        zmqbus::SubscriberOptions{config_.bus.subscribe, zmqbus::kPosTopics,
+                                  config_.bus.receive_high_water_mark,
+                                  config_.bus.heartbeat_interval_ms});
+    if (Status s = subscriber_->Start([this](zmqbus::Frames&& f) { return OnFrames(std::move(f)); });
+        !s.ok()) {
+      log_.Error(s.error().ToString());
+      return 1;
+    }
+    log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
+              config_.bus.publish + " as " + publisher_->source());
+    sd_notify(0, "READY=1\nSTATUS=processing POS messages");
+
+    io_.run();
+
+    // Teardown in reverse. Nothing is in flight here: each message is handled whole inside one
+    // handler, so a signal is only ever acted on between messages.
+    sd_notify(0, "STOPPING=1");
+    subscriber_->Stop();
+    const ProcessorStats& st = processor_->stats();
+    log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
+              std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
+              ", dead letters " + std::to_string(st.dead_lettered) + ", retries " +
+              std::to_string(st.retries) + ", events published " +
+              std::to_string(publisher_->published()));
+    return 0;
+  }
+
+ private:
+  // The database may start after the daemon (boot order): keep trying until it answers or a
+  // signal says stop.
+  bool ConnectDatabase() {
+    std::chrono::milliseconds backoff{250};
+    for (;;) {
+      Status s = store_.Connect();
+      if (s.ok()) return true;
+      log_.Warning("database not reachable, retrying in " + std::to_string(backoff.count()) +
+                   " ms: " + s.error().ToString());
+      if (s.error().kind == ErrorKind::kPermanent && s.error().code != 0 &&
+          s.error().code != 2002 && s.error().code != 2003) {
+        log_.Error("giving up: the error will not go away by itself");
+        return false;
+      }
+      // Waiting inside the loop lets SIGTERM end the wait.
+      io_.run_for(backoff);
+      if (stop_requested_) return false;
+      io_.restart();
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{10'000});
+    }
+  }
+
+  void WaitForSignals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      log_.Info(std::string("signal ") + strsignal(signo) + ": stopping");
+      stop_requested_ = true;
+      retry_timer_.cancel();
+      if (subscriber_) subscriber_->Stop();
+      io_.stop();
+    });
+    WaitForReload();
+  }
+
+  void WaitForReload() {
+    reload_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (engine_) Reload();
+      WaitForReload();
+    });
+  }
+
+  // Parses the rules into a fresh RuleSet and swaps it in only when it is valid; otherwise the
+  // old rules keep running and every problem is logged as file:line:column.
+  void Reload() {
+    sd_notify(0, "RELOADING=1");
+    auto loaded = config::LoadRulesFile(config_.rules_file);
+    if (!loaded.ok()) {
+      for (const auto& p : loaded.problems) log_.Error("reload refused: " + p.ToString());
+      log_.Warning("keeping rules " + engine_->rules().version());
+    } else {
+      auto next = std::make_unique<Engine>(std::move(*loaded.value));
+      processor_->set_engine(*next);
+      engine_ = std::move(next);
+      log_.Info("reloaded rules " + engine_->rules().version());
+    }
+    sd_notify(0, "READY=1");
+  }
+
+  // Returns false to pause the subscriber while the database is away; the held message is
+  // retried by a timer, and the socket's high-water mark bounds what queues meanwhile.
+  bool OnFrames(zmqbus::Frames&& frames) {
+    const Processed p = Handle(frames);
+    if (p.fate != Fate::kUnavailable) return true;
+    log_.Warning("database unavailable, holding the message and pausing: " + p.detail);
+    held_ = std::move(frames);
+    ScheduleRetry();
+    return false;
+  }
+
+  void ScheduleRetry() {
+    retry_timer_.expires_after(std::chrono::seconds(1));
+    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !held_) return;
+      if (Handle(*held_).fate == Fate::kUnavailable) {
+        ScheduleRetry();
+        return;
+      }
+      held_.reset();
+      log_.Info("database back: resuming");
+      subscriber_->Resume();
+    });
+  }
+
+  Processed Handle(const zmqbus::Frames& frames) {
+    if (frames.parts.size() != 2) {
+      const std::string topic = frames.parts.empty() ? "" : frames.parts[0];
+      return Report(topic, std::nullopt,
+                    processor_->ParkUndecodable(
+                        std::nullopt, topic, frames.parts.size() > 1 ? frames.parts[1] : "",
+                        "expected 2 frames, got " + std::to_string(frames.parts.size())));
+    }
+    const std::string& topic = frames.parts[0];
+    const std::string& body = frames.parts[1];
+    auto decoded = json::DecodeMessage(topic, body);
+    if (auto* err = std::get_if<json::DecodeError>(&decoded)) {
+      return Report(topic, err->message_id,
+                    processor_->ParkUndecodable(err->message_id, topic, body, err->reason));
+    }
+    const Message& m = std::get<Message>(decoded);
+    TrackSeq(m.envelope);
+    return Report(topic, m.envelope.id, processor_->Process(m, topic, body));
+  }
+
+  // A jump in a source's seq means the bus lost messages (the POS or the daemon was down).
+  void TrackSeq(const Envelope& e) {
+    auto [it, fresh] = last_seq_.try_emplace(e.source, e.seq);
+    if (fresh) return;
+    if (e.seq > it->second + 1) {
+      log_.Warning("gap from " + e.source + ": seq " + std::to_string(it->second) + " then " +
+                   std::to_string(e.seq) + " (" + std::to_string(e.seq - it->second - 1) +
+                   " messages lost)");
+    }
+    if (e.seq > it->second) it->second = e.seq;
+  }
+
+  Processed Report(const std::string& topic, const std::optional<std::string>& id, Processed p) {
+    std::string line = std::string(ToString(p.fate)) + " " + topic + " id=" + id.value_or("?");
+    if (!p.detail.empty()) line += ": " + p.detail;
+    for (const auto& e : p.events) line += " [" + EventType(e) + "]";
+    if (p.fate == Fate::kDeadLettered || p.fate == Fate::kUnavailable) {
+      log_.Warning(line);
+    } else {
+      log_.Info(line);
+    }
+    return p;
+  }
+
+  config::DaemonConfig config_;
+  std::string config_path_;
+  Log log_;
+  boost::asio::io_context io_;
+  zmq::context_t zmq_{1};
+  mysql::MysqlStore store_;
+  MysqlDeadLetters dead_letters_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<zmqbus::Publisher> publisher_;
+  std::unique_ptr<Processor> processor_;
+  std::unique_ptr<zmqbus::Subscriber> subscriber_;
+  boost::asio::signal_set signals_;
+  boost::asio::signal_set reload_;
+  boost::asio::steady_timer retry_timer_;
+  std::optional<zmqbus::Frames> held_;
+  std::map<std::string, uint64_t> last_seq_;
+  bool stop_requested_ = false;
+};
+
+int CheckConfig(const std::string& path) {
+  auto loaded = config::LoadDaemonConfig(path);
+  for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
+  if (!loaded.ok()) {
+    std::cerr << path << ": " << loaded.problems.size() << " problem(s)\n";
+    return 2;
+  }
+  std::cout << path << ": OK (rules " << loaded.value->rules_file << ", "
+            << loaded.value->rules.rules().size() << " rule(s), "
+            << loaded.value->rules.version() << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  const std::string flag = argc > 1 ? argv[1] : "";
+  if (argc == 2 && flag == "--version") {
+    std::cout << "special-ordersd 0.1.0\n";
+    return 0;
+  }
+  if (argc != 3 || (flag != "--config" && flag != "--check-config")) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string path = argv[2];
+  if (flag == "--check-config") return CheckConfig(path);
+  auto loaded = config::LoadDaemonConfig(path);
+  if (!loaded.ok()) {
+    for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
+    std::cerr << "special-ordersd: invalid config, not starting\n";
+    return 2;
+  }
+  return Daemon(std::move(*loaded.value), path).Run();
+}
+
+}  // namespace so::daemon

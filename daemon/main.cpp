@@ -1,0 +1,3 @@
+#include "daemon/daemon.hpp"
+
+int main(int argc, char** argv) { return so::daemon::Main(argc, argv); }

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# A private MariaDB server for tests and demos: its own data directory, socket and TCP port under
+# DIR, never the system service, /var/lib/mysql or the system socket.
+#
+#   private-mariadb.sh start DIR    initialise DIR/data if needed, start, create user so/so
+#   private-mariadb.sh stop DIR     shut down (kill -9 after 30 s); fine when not running
+#   private-mariadb.sh status DIR   exit 0 when running, 3 when not
+#
+# Files under DIR: data/ (the data directory), mysqld.pid, mysqld.log (the error log),
+# mysqld.out (stdout/stderr of mariadbd), port (the TCP port on 127.0.0.1), socket (the path
+# of the unix socket; DIR/mysqld.sock unless that path is too long for a unix socket).
+set -euo pipefail
+
+readonly START_TIMEOUT_S=60
+readonly STOP_TIMEOUT_S=30
+
+say() { printf 'private-mariadb: %s\n' "$*"; }
+die() {
+  printf 'private-mariadb: error: %s\n' "$*" >&2
+  exit 1
+}
+
+usage() {
+  echo "usage: $0 start|stop|status DIR" >&2
+  exit 2
+}
+
+[[ $# -eq 2 ]] || usage
+readonly CMD=$1
+mkdir -p "$2"
+DIR=$(cd "$2" && pwd -P)
+readonly DIR
+readonly DATA="$DIR/data"
+readonly PID_FILE="$DIR/mysqld.pid"
+readonly LOG_FILE="$DIR/mysqld.log"
+readonly OUT_FILE="$DIR/mysqld.out"
+readonly PORT_FILE="$DIR/port"
+readonly SOCKET_FILE="$DIR/socket"
+
+case "$DATA" in
+  /var/lib/mysql | /var/lib/mysql/*) die "refusing to use the system data directory $DATA" ;;
+esac
+
+# A unix socket path must fit in sun_path (108 bytes with the NUL); a deep build tree can be
+# longer than that, so fall back to a short directory named after DIR.
+socket_path() {
+  local sock="$DIR/mysqld.sock"
+  if ((${#sock} > 100)); then
+    local hash
+    hash=$(printf '%s' "$DIR" | md5sum | cut -c1-12)
+    mkdir -p "/tmp/so-mariadb-$hash"
+    sock="/tmp/so-mariadb-$hash/mysqld.sock"
+  fi
+  case "$sock" in
+    /run/mysqld/* | /var/run/mysqld/*) die "refusing to use the system socket $sock" ;;
+  esac
+  printf '%s' "$sock"
+}
+SOCK=$(socket_path)
+readonly SOCK
+
+# The pid of the server started from DIR, if it is alive; empty otherwise.
+running_pid() {
+  [[ -f $PID_FILE ]] || return 0
+  local pid
+  pid=$(tr -dc '0-9' <"$PID_FILE")
+  [[ -n $pid ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  # A recycled pid that belongs to something else is not our server.
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == mariadbd ]] || return 0
+  printf '%s' "$pid"
+}
+
+admin() { mariadb-admin --no-defaults --protocol=socket --socket="$SOCK" --user=root "$@"; }
+client() { mariadb --no-defaults --protocol=socket --socket="$SOCK" --user=root "$@"; }
+
+# Is a TCP port in LISTEN state (0A) on any address, IPv4 or IPv6?
+port_in_use() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v p="$hex" 'NR > 1 { split($2, a, ":"); if (a[2] == p && $4 == "0A") found = 1 }
+                   END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+pick_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 20001))
+    if ! port_in_use "$port"; then
+      printf '%s' "$port"
+      return 0
+    fi
+  done
+  die "no free TCP port found in 20000-40000"
+}
+
+print_log_tail() {
+  echo "---- last lines of $LOG_FILE ----" >&2
+  tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
+  if [[ -s $OUT_FILE ]]; then
+    echo "---- last lines of $OUT_FILE ----" >&2
+    tail -n 20 "$OUT_FILE" >&2 || true
+  fi
+}
+
+init_data() {
+  if [[ -d $DATA/mysql ]]; then
+    say "data directory $DATA exists"
+    return 0
+  fi
+  say "initialising $DATA"
+  rm -rf "$DATA"
+  if ! mariadb-install-db --no-defaults --datadir="$DATA" --user=root \
+      --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve \
+      >"$DIR/install-db.log" 2>&1; then
+    tail -n 40 "$DIR/install-db.log" >&2
+    rm -rf "$DATA"
+    die "mariadb-install-db failed (see $DIR/install-db.log)"
+  fi
+}
+
+# Starts mariadbd on $1 in its own session, detached from our stdio so that the caller (ctest)
+# does not wait for it. Prints its pid.
+launch() {
+  local port=$1
+  # innodb_flush_log_at_trx_commit stays at its durable default (1): the tests measure and
+  # check real commits. The fd of the start lock is closed so the server does not inherit it.
+  setsid /usr/sbin/mariadbd --no-defaults \
+    --datadir="$DATA" --socket="$SOCK" --port="$port" --bind-address=127.0.0.1 \
+    --pid-file="$PID_FILE" --log-error="$LOG_FILE" --user=root \
+    --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=1 \
+    --skip-name-resolve --skip-log-bin --max-connections=500 \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --default-time-zone=+00:00 \
+    </dev/null >>"$OUT_FILE" 2>&1 9>&- &
+  printf '%s' "$!"
+}
+
+cmd_start() {
+  exec 9>"$DIR/.lock"
+  flock 9
+  local pid
+  pid=$(running_pid)
+  if [[ -n $pid ]]; then
+    say "already running from $DIR (pid $pid, port $(cat "$PORT_FILE" 2>/dev/null || echo '?'))"
+    exit 0
+  fi
+  rm -f "$PID_FILE" "$PORT_FILE"
+  init_data
+
+  local attempt port started=0
+  for attempt in 1 2 3; do
+    port=$(pick_port)
+    say "starting mariadbd on 127.0.0.1:$port, socket $SOCK (attempt $attempt)"
+    : >"$LOG_FILE"
+    pid=$(launch "$port")
+    local waited=0
+    while ((waited < START_TIMEOUT_S * 10)); do
+      if admin ping >/dev/null 2>&1; then
+        started=1
+        break
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    ((started)) && break
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -9 "$pid" 2>/dev/null || true
+      print_log_tail
+      die "mariadbd did not answer ping within ${START_TIMEOUT_S}s"
+    fi
+    # Someone else may have taken the port between the check and the bind: try another.
+    if grep -q -i 'address already in use' "$LOG_FILE" 2>/dev/null; then
+      say "port $port was taken meanwhile, picking another"
+      continue
+    fi
+    print_log_tail
+    die "mariadbd exited during start-up"
+  done
+  ((started)) || die "could not start mariadbd after 3 attempts"
+  say "mariadbd is up (pid $pid)"
+
+  say "creating user 'so' (localhost and 127.0.0.1)"
+  client -e "
+    CREATE USER IF NOT EXISTS 'so'@'localhost' IDENTIFIED BY 'so';
+    CREATE USER IF NOT EXISTS 'so'@'127.0.0.1' IDENTIFIED BY 'so';
+    GRANT ALL PRIVILEGES ON *.* TO 'so'@'localhost' WITH GRANT OPTION;
+    GRANT ALL PRIVILEGES ON *.* TO 'so'@'127.0.0.1' WITH GRANT OPTION;
+    FLUSH PRIVILEGES;" || {
+    print_log_tail
+    die "could not create user so"
+  }
+  printf '%s\n' "$port" >"$PORT_FILE"
+  printf '%s\n' "$SOCK" >"$SOCKET_FILE"
+  say "ready: port $port written to $PORT_FILE, socket $SOCK"
+}
+
+cmd_stop() {
+  local pid
+  pid=$(running_pid)
+  if [[ -z $pid ]]; then
+    say "not running ($DIR)"
+    rm -f "$PID_FILE" "$PORT_FILE"
+    exit 0
+  fi
+  say "shutting down mariadbd (pid $pid)"
+  if ! admin shutdown >/dev/null 2>&1; then
+    say "mariadb-admin shutdown failed, sending SIGTERM"
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null && ((waited < STOP_TIMEOUT_S * 10)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "still running after ${STOP_TIMEOUT_S}s, sending SIGKILL"
+    kill -9 "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$PID_FILE" "$PORT_FILE"
+  say "stopped"
+}
+
+cmd_status() {
+  local pid
+  pid=$(running_pid)
+  if [[ -z $pid ]]; then
+    say "not running ($DIR)"
+    exit 3
+  fi
+  say "running from $DIR: pid $pid, port $(cat "$PORT_FILE" 2>/dev/null || echo '?'), socket $SOCK"
+}
+
+case "$CMD" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) usage ;;
+esac

@@ -1,0 +1,839 @@
+// MysqlStore against the real private MariaDB (see tests/support/test_db.hpp): every HostStore
+// call, transactions, the error kinds of deadlocks, lock waits and lost connections.
+
+#include "adapters/mysql/mysql_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "rules/timestamp.hpp"
+#include "tests/support/test_db.hpp"
+
+namespace so::mysql {
+namespace {
+
+using so::testing::TestDatabase;
+
+Timestamp Ts(const std::string& sql_datetime) {
+  const auto t = ParseSqlDatetime(sql_datetime);
+  EXPECT_TRUE(t.has_value()) << sql_datetime;
+  return t.value_or(Timestamp{});
+}
+
+// Every field, so that a round trip compares all of them with one EXPECT_EQ.
+auto Fields(const SpecialOrder& s) {
+  return std::make_tuple(s.id, s.store_id, s.order_id, s.order_line_id, s.customer_id,
+                         s.product_id, s.quantity, s.allocated_qty, s.status, s.source,
+                         s.vendor_id, s.po_id, s.po_line_id, s.transfer_id, s.requested_at,
+                         s.ordered_at, s.arrived_at, s.ready_at, s.completed_at, s.cancelled_at,
+                         s.updated_at);
+}
+
+// A small store: two stores, three vendors (one inactive), products, stock, one customer order
+// with three lines, purchase orders of several statuses and times, two shipments.
+constexpr const char* kSeed = R"sql(
+INSERT INTO stores (id, code, name) VALUES (1, 'S1', 'Store 1'), (2, 'S2', 'Store 2');
+INSERT INTO vendors (id, name, active) VALUES (10, 'Acme', 1), (11, 'Globex', 0), (12, 'Initech', 1);
+INSERT INTO products (id, sku, name, primary_vendor_id, special_order_allowed) VALUES
+  (100, 'SKU-100', 'Widget', 10, 1), (101, 'SKU-101', 'Gadget', NULL, 0),
+  (102, 'SKU-102', 'Gizmo', 12, 1);
+INSERT INTO product_vendors (product_id, vendor_id, unit_cost, pack_size, min_order_qty,
+  lead_time_days) VALUES (100, 12, 7.25, 6, 12, 14), (100, 10, 12.34, 1, 1, 3),
+  (100, 11, 9.99, 2, 1, 5);
+INSERT INTO stock (store_id, product_id, on_hand, committed, backordered) VALUES
+  (1, 100, 5, 2, 3), (1, 102, 1, 0, 0);
+INSERT INTO customers (id, name, email, phone) VALUES (1000, 'Ada', 'ada@example.com', NULL);
+INSERT INTO customer_orders (id, store_id, customer_id, status, has_special_order, created_at,
+  updated_at) VALUES (5000, 1, 1000, 'open', 0, '2026-11-01 10:00:00', '2026-11-01 10:00:00'),
+  (5001, 1, 1000, 'open', 0, '2026-11-01 11:00:00', '2026-11-01 11:00:00');
+INSERT INTO customer_order_lines (id, order_id, product_id, quantity, special_order_qty, status,
+  committed_qty, backordered_qty) VALUES (6000, 5000, 100, 3, 3, 'open', 0, 0),
+  (6001, 5000, 102, 1, 1, 'open', 0, 0), (6002, 5000, 101, 2, 0, 'open', 0, 0),
+  (6003, 5001, 100, 1, 1, 'open', 0, 0);
+INSERT INTO purchase_orders (id, store_id, vendor_id, status, created_by, created_at,
+  updated_at) VALUES
+  (7000, 1, 10, 'draft', 'pos', '2026-11-01 09:00:00', '2026-11-01 09:00:00'),
+  (7001, 1, 10, 'open', 'pos', '2026-11-02 09:00:00', '2026-11-02 09:00:00'),
+  (7002, 1, 10, 'draft', 'pos', '2026-11-02 09:00:00', '2026-11-02 09:00:00'),
+  (7003, 1, 10, 'closed', 'pos', '2026-11-05 09:00:00', '2026-11-05 09:00:00'),
+  (7004, 2, 10, 'draft', 'pos', '2026-11-06 09:00:00', '2026-11-06 09:00:00'),
+  (7005, 1, 12, 'draft', 'pos', '2026-11-07 09:00:00', '2026-11-07 09:00:00');
+INSERT INTO purchase_order_lines (id, po_id, product_id, quantity_ordered, quantity_received,
+  unit_cost) VALUES (8000, 7000, 100, 5, 0, 12.34), (8001, 7000, 100, 2, 0, 12.34),
+  (8002, 7001, 102, 1, 0, 3.5);
+INSERT INTO vendor_shipments (id, po_id, store_id, vendor_id, status, completed_at) VALUES
+  (9000, 7001, 1, 10, 'completed', '2026-11-10 12:00:00.5'), (9001, 7000, 1, 10, 'open', NULL);
+INSERT INTO vendor_shipment_lines (id, shipment_id, po_line_id, product_id, quantity) VALUES
+  (9101, 9000, 8002, 102, 1), (9100, 9000, 8000, 100, 4);
+)sql";
+
+SpecialOrder NewSpecialOrder(Id line_id, Id order_id = 5000, Id product_id = 100) {
+  SpecialOrder s;
+  s.store_id = 1;
+  s.order_id = order_id;
+  s.order_line_id = line_id;
+  s.customer_id = 1000;
+  s.product_id = product_id;
+  s.quantity = 3;
+  s.requested_at = Ts("2026-11-29 20:16:16.123456");
+  s.updated_at = Ts("2026-11-29 20:16:16.123456");
+  return s;
+}
+
+class MysqlStoreTest : public ::testing::Test {
+ protected:
+  MysqlStoreTest() : db_("mysql_store") { db_.Exec(kSeed); }
+
+  void SetUp() override {
+    store_ = NewStore();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::unique_ptr<MysqlStore> NewStore(MysqlOptions options) {
+    auto store = std::make_unique<MysqlStore>(std::move(options));
+    const Status s = store->Connect();
+    EXPECT_TRUE(s.ok()) << s.error().ToString();
+    return s.ok() ? std::move(store) : nullptr;
+  }
+  std::unique_ptr<MysqlStore> NewStore() { return NewStore(db_.options()); }
+
+  void Begin(MysqlStore& store) {
+    const Status s = store.Begin();
+    ASSERT_TRUE(s.ok()) << s.error().ToString();
+  }
+  void Commit(MysqlStore& store) {
+    const Status s = store.Commit();
+    ASSERT_TRUE(s.ok()) << s.error().ToString();
+  }
+
+  // Declared first so that it outlives every store: dropping the database waits for the locks
+  // of open transactions.
+  TestDatabase db_;
+  std::unique_ptr<MysqlStore> store_;
+};
+
+#define ASSERT_OK(expr)                                              \
+  do {                                                               \
+    const ::so::Status so_s_ = (expr);                               \
+    ASSERT_TRUE(so_s_.ok()) << #expr << ": " << so_s_.error().ToString(); \
+  } while (false)
+
+// ASSERT_OK for a Result<T>: evaluates to the value.
+template <typename T>
+T Ok(Result<T> r, const char* what) {
+  EXPECT_TRUE(r.ok()) << what << ": " << (r.ok() ? "" : r.error().ToString());
+  if (!r.ok()) throw std::runtime_error(std::string(what) + " failed");
+  return std::move(r).value();
+}
+#define OK(expr) Ok((expr), #expr)
+
+TEST_F(MysqlStoreTest, NotConnectedStoreReportsConnectionErrors) {
+  MysqlStore store(db_.options());
+  EXPECT_FALSE(store.connected());
+  const Status s = store.Begin();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::kConnection);
+  const auto r = store.GetProduct(100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kConnection);
+  store.Rollback();  // never fails, even without a connection
+}
+
+TEST_F(MysqlStoreTest, ConnectRefusedByServerIsPermanentUnreachableIsConnection) {
+  MysqlOptions bad_password = db_.options();
+  bad_password.password = "wrong";
+  MysqlStore refused(bad_password);
+  const Status s1 = refused.Connect();
+  ASSERT_FALSE(s1.ok());
+  EXPECT_EQ(s1.error().kind, ErrorKind::kPermanent) << s1.error().ToString();
+  EXPECT_EQ(s1.error().code, 1045);
+  EXPECT_FALSE(refused.connected());
+
+  MysqlOptions nowhere = db_.options();
+  nowhere.socket = db_.options().socket + ".missing";
+  MysqlStore unreachable(nowhere);
+  const Status s2 = unreachable.Connect();
+  ASSERT_FALSE(s2.ok());
+  EXPECT_EQ(s2.error().kind, ErrorKind::kConnection) << s2.error().ToString();
+}
+
+TEST_F(MysqlStoreTest, ConnectsOverTcpToo) {
+  MysqlOptions tcp = db_.options();
+  tcp.socket.clear();
+  auto store = NewStore(tcp);
+  ASSERT_NE(store, nullptr);
+  Begin(*store);
+  EXPECT_TRUE(OK(store->GetProduct(100)).has_value());
+  store->Rollback();
+}
+
+TEST_F(MysqlStoreTest, ReadsProductsVendorsAndProductVendors) {
+  Begin(*store_);
+  const auto p = OK(store_->GetProduct(100));
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->id, 100);
+  EXPECT_EQ(p->sku, "SKU-100");
+  EXPECT_EQ(p->primary_vendor_id, std::optional<Id>(10));
+  EXPECT_TRUE(p->special_order_allowed);
+  const auto p101 = OK(store_->GetProduct(101));
+  ASSERT_TRUE(p101.has_value());
+  EXPECT_EQ(p101->primary_vendor_id, std::nullopt);
+  EXPECT_FALSE(p101->special_order_allowed);
+  EXPECT_EQ(OK(store_->GetProduct(999)), std::nullopt);
+
+  const auto v = OK(store_->GetVendor(11));
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->name, "Globex");
+  EXPECT_FALSE(v->active);
+  EXPECT_FALSE(OK(store_->GetVendor(999)).has_value());
+
+  const auto pvs = OK(store_->GetProductVendors(100));
+  ASSERT_EQ(pvs.size(), 3u);
+  EXPECT_EQ(pvs[0].vendor_id, 10);  // vendor id order
+  EXPECT_EQ(pvs[0].unit_cost, "12.3400");
+  EXPECT_TRUE(pvs[0].vendor_active);
+  EXPECT_EQ(pvs[1].vendor_id, 11);
+  EXPECT_FALSE(pvs[1].vendor_active);
+  EXPECT_EQ(pvs[2].vendor_id, 12);
+  EXPECT_EQ(pvs[2].unit_cost, "7.2500");
+  EXPECT_EQ(pvs[2].pack_size, 6);
+  EXPECT_EQ(pvs[2].min_order_qty, 12);
+  EXPECT_EQ(pvs[2].lead_time_days, 14);
+  EXPECT_TRUE(OK(store_->GetProductVendors(101)).empty());
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, LocksOrderAndOrderLine) {
+  Begin(*store_);
+  const auto o = OK(store_->LockOrder(5000));
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->store_id, 1);
+  EXPECT_EQ(o->customer_id, 1000);
+  EXPECT_EQ(o->status, "open");
+  EXPECT_FALSE(o->has_special_order);
+  EXPECT_FALSE(OK(store_->LockOrder(1)).has_value());
+
+  const auto l = OK(store_->LockOrderLine(6000));
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->order_id, 5000);
+  EXPECT_EQ(l->product_id, 100);
+  EXPECT_EQ(l->quantity, 3);
+  EXPECT_EQ(l->special_order_qty, 3);
+  EXPECT_EQ(l->status, LineStatus::kOpen);
+  EXPECT_FALSE(OK(store_->LockOrderLine(1)).has_value());
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, UpdateOrderLineWritesDaemonColumns) {
+  Begin(*store_);
+  OrderLine line = *OK(store_->LockOrderLine(6000));
+  line.status = LineStatus::kBackordered;
+  line.committed_qty = 1;
+  line.backordered_qty = 2;
+  ASSERT_OK(store_->UpdateOrderLine(line));
+  // Writing the same values again still finds the row.
+  ASSERT_OK(store_->UpdateOrderLine(line));
+  line.id = 1;
+  const Status missing = store_->UpdateOrderLine(line);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kPermanent);
+  Commit(*store_);
+  EXPECT_EQ(db_.Query("SELECT status, committed_qty, backordered_qty FROM customer_order_lines "
+                      "WHERE id = 6000")[0],
+            (std::vector<std::optional<std::string>>{"backordered", "1", "2"}));
+}
+
+TEST_F(MysqlStoreTest, SetHasSpecialOrderMovesUpdatedAtOnlyForwardAndOnChange) {
+  Begin(*store_);
+  ASSERT_OK(store_->SetHasSpecialOrder(5000, true, Ts("2026-11-29 08:00:00.25")));
+  Commit(*store_);
+  EXPECT_EQ(db_.Query("SELECT has_special_order, updated_at FROM customer_orders WHERE id = 5000")
+                [0],
+            (std::vector<std::optional<std::string>>{"1", "2026-11-29 08:00:00.250000"}));
+
+  // Same flag: the time stays.
+  Begin(*store_);
+  ASSERT_OK(store_->SetHasSpecialOrder(5000, true, Ts("2026-11-30 08:00:00")));
+  Commit(*store_);
+  EXPECT_EQ(*db_.Query("SELECT updated_at FROM customer_orders WHERE id = 5000")[0][0],
+            "2026-11-29 08:00:00.250000");
+
+  // A change stamped earlier than the row (a replayed old message) never moves time back.
+  Begin(*store_);
+  ASSERT_OK(store_->SetHasSpecialOrder(5000, false, Ts("2026-10-01 00:00:00")));
+  Commit(*store_);
+  EXPECT_EQ(db_.Query("SELECT has_special_order, updated_at FROM customer_orders WHERE id = 5000")
+                [0],
+            (std::vector<std::optional<std::string>>{"0", "2026-11-29 08:00:00.250000"}));
+
+  Begin(*store_);
+  const Status missing = store_->SetHasSpecialOrder(1, true, Ts("2026-11-29 08:00:00"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kPermanent);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, LockStockReadsZerosForMissingRowAndAddToStockCreatesIt) {
+  Begin(*store_);
+  const StockRow existing = OK(store_->LockStock(1, 100));
+  EXPECT_EQ(std::make_tuple(existing.store_id, existing.product_id, existing.on_hand,
+                            existing.committed, existing.backordered),
+            std::make_tuple(Id{1}, Id{100}, Qty{5}, Qty{2}, Qty{3}));
+  EXPECT_EQ(existing.open(), 3);
+
+  const StockRow missing = OK(store_->LockStock(2, 102));
+  EXPECT_EQ(std::make_tuple(missing.store_id, missing.product_id, missing.on_hand,
+                            missing.committed, missing.backordered),
+            std::make_tuple(Id{2}, Id{102}, Qty{0}, Qty{0}, Qty{0}));
+
+  ASSERT_OK(store_->AddToStock(2, 102, 0, 4));
+  ASSERT_OK(store_->AddToStock(1, 100, 1, -1));
+  Commit(*store_);
+  EXPECT_EQ(db_.Query("SELECT on_hand, committed, backordered FROM stock WHERE store_id = 2 AND "
+                      "product_id = 102")[0],
+            (std::vector<std::optional<std::string>>{"0", "0", "4"}));
+  EXPECT_EQ(db_.Query("SELECT on_hand, committed, backordered FROM stock WHERE store_id = 1 AND "
+                      "product_id = 100")[0],
+            (std::vector<std::optional<std::string>>{"5", "3", "2"}));
+
+  Begin(*store_);
+  const StockRow created = OK(store_->LockStock(2, 102));
+  EXPECT_EQ(created.backordered, 4);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, AddToStockBelowZeroIsPermanentError) {
+  Begin(*store_);
+  const Status below_zero = store_->AddToStock(1, 102, -1, 0);  // committed is 0
+  ASSERT_FALSE(below_zero.ok());
+  EXPECT_EQ(below_zero.error().kind, ErrorKind::kPermanent) << below_zero.error().ToString();
+  // Nothing to take from a row that does not exist.
+  const Status no_row = store_->AddToStock(2, 101, 0, -1);
+  ASSERT_FALSE(no_row.ok());
+  EXPECT_EQ(no_row.error().kind, ErrorKind::kPermanent) << no_row.error().ToString();
+  store_->Rollback();
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM stock WHERE store_id = 2"), 0);
+}
+
+TEST_F(MysqlStoreTest, GetShipmentReadsLinesInIdOrder) {
+  Begin(*store_);
+  const auto s = OK(store_->GetShipment(9000));
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(std::make_tuple(s->id, s->po_id, s->store_id, s->vendor_id, s->status),
+            std::make_tuple(Id{9000}, Id{7001}, Id{1}, Id{10}, std::string("completed")));
+  ASSERT_EQ(s->lines.size(), 2u);
+  EXPECT_EQ(std::make_tuple(s->lines[0].po_line_id, s->lines[0].product_id, s->lines[0].quantity),
+            std::make_tuple(Id{8000}, Id{100}, Qty{4}));
+  EXPECT_EQ(s->lines[1].po_line_id, 8002);
+
+  const auto empty = OK(store_->GetShipment(9001));
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->status, "open");
+  EXPECT_TRUE(empty->lines.empty());
+  EXPECT_FALSE(OK(store_->GetShipment(1)).has_value());
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, SpecialOrderInsertLockAndUpdateRoundTripEveryColumn) {
+  Begin(*store_);
+  SpecialOrder s = NewSpecialOrder(6000);
+  s.id = OK(store_->InsertSpecialOrder(s));
+  EXPECT_GT(s.id, 0);
+  const auto read = OK(store_->LockSpecialOrder(s.id));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(Fields(*read), Fields(s));
+
+  // Every mutable column, optional ones set, microseconds kept.
+  s.quantity = 4;
+  s.allocated_qty = 1;
+  s.status = SoStatus::kArrived;
+  s.source = SoSource::kVendor;
+  s.vendor_id = 10;
+  s.po_id = 7000;
+  s.po_line_id = 8000;
+  s.ordered_at = Ts("2026-11-29 21:00:00.000001");
+  s.arrived_at = Ts("2026-11-30 09:30:00.5");
+  s.ready_at = Ts("2026-11-30 10:00:00");
+  s.completed_at = Ts("2026-12-01 10:00:00");
+  s.cancelled_at = Ts("2026-12-02 10:00:00");
+  s.updated_at = Ts("2026-12-02 10:00:00.999999");
+  ASSERT_OK(store_->UpdateSpecialOrder(s));
+  const auto updated = OK(store_->LockSpecialOrderByLine(6000));
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(Fields(*updated), Fields(s));
+
+  // ... and back to NULLs.
+  s.source.reset();
+  s.vendor_id.reset();
+  s.po_id.reset();
+  s.po_line_id.reset();
+  s.ordered_at.reset();
+  s.arrived_at.reset();
+  s.ready_at.reset();
+  s.completed_at.reset();
+  s.cancelled_at.reset();
+  s.status = SoStatus::kRequest;
+  ASSERT_OK(store_->UpdateSpecialOrder(s));
+  EXPECT_EQ(Fields(*OK(store_->LockSpecialOrder(s.id))), Fields(s));
+
+  EXPECT_FALSE(OK(store_->LockSpecialOrder(s.id + 100)).has_value());
+  EXPECT_FALSE(OK(store_->LockSpecialOrderByLine(6002)).has_value());
+
+  SpecialOrder ghost = s;
+  ghost.id = s.id + 100;
+  const Status missing = store_->UpdateSpecialOrder(ghost);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kPermanent);
+  Commit(*store_);
+}
+
+TEST_F(MysqlStoreTest, SecondSpecialOrderForTheSameLineIsPermanentError) {
+  Begin(*store_);
+  ASSERT_TRUE(store_->InsertSpecialOrder(NewSpecialOrder(6000)).ok());
+  const auto dup = store_->InsertSpecialOrder(NewSpecialOrder(6000));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().kind, ErrorKind::kPermanent);
+  EXPECT_EQ(dup.error().code, 1062);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, LocksSpecialOrdersOfOrderAndOnPoLines) {
+  Begin(*store_);
+  SpecialOrder a = NewSpecialOrder(6000);
+  a.po_line_id = 8000;
+  a.po_id = 7000;
+  a.status = SoStatus::kOrdered;
+  SpecialOrder b = NewSpecialOrder(6001, 5000, 102);
+  b.po_line_id = 8002;
+  b.po_id = 7001;
+  b.status = SoStatus::kCompleted;
+  SpecialOrder c = NewSpecialOrder(6003, 5001);
+  c.po_line_id = 8001;
+  c.po_id = 7000;
+  c.status = SoStatus::kOrdered;
+  SpecialOrder d = NewSpecialOrder(6002, 5000, 101);
+  d.po_line_id = 8000;
+  d.po_id = 7000;
+  d.status = SoStatus::kCancelled;
+  for (SpecialOrder* s : {&a, &b, &c, &d}) s->id = OK(store_->InsertSpecialOrder(*s));
+
+  const auto of_order = OK(store_->LockSpecialOrdersOfOrder(5000));
+  ASSERT_EQ(of_order.size(), 3u);
+  EXPECT_EQ(of_order[0].id, a.id);
+  EXPECT_EQ(of_order[1].id, b.id);
+  EXPECT_EQ(of_order[2].id, d.id);
+  EXPECT_EQ(Fields(of_order[1]), Fields(b));
+  EXPECT_TRUE(OK(store_->LockSpecialOrdersOfOrder(1)).empty());
+
+  // Three ids (padded to four placeholders): completed and cancelled ones are left out.
+  const auto on_lines = OK(store_->LockSpecialOrdersOnPoLines({8002, 8001, 8000}));
+  ASSERT_EQ(on_lines.size(), 2u);
+  EXPECT_EQ(on_lines[0].id, a.id);
+  EXPECT_EQ(on_lines[1].id, c.id);
+  const auto one = OK(store_->LockSpecialOrdersOnPoLines({8001}));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(Fields(one[0]), Fields(c));
+  EXPECT_TRUE(OK(store_->LockSpecialOrdersOnPoLines({})).empty());
+  EXPECT_TRUE(OK(store_->LockSpecialOrdersOnPoLines({1, 2, 3, 4, 5})).empty());
+  Commit(*store_);
+}
+
+TEST_F(MysqlStoreTest, LockNewestPoPicksLatestCreatedThenHighestIdAmongStatuses) {
+  Begin(*store_);
+  // 7001 (open) and 7002 (draft) share created_at: the higher id wins.
+  auto po = OK(store_->LockNewestPo(1, 10, {"draft", "open"}));
+  ASSERT_TRUE(po.has_value());
+  EXPECT_EQ(po->id, 7002);
+  EXPECT_EQ(po->status, "draft");
+  EXPECT_EQ(po->created_at, Ts("2026-11-02 09:00:00"));
+
+  po = OK(store_->LockNewestPo(1, 10, {"open"}));
+  ASSERT_TRUE(po.has_value());
+  EXPECT_EQ(po->id, 7001);
+
+  // 7003 is the newest of all but closed; 7004 is another store, 7005 another vendor.
+  po = OK(store_->LockNewestPo(1, 10, {"draft"}));
+  ASSERT_TRUE(po.has_value());
+  EXPECT_EQ(po->id, 7002);
+  po = OK(store_->LockNewestPo(1, 10, {"draft", "open", "partially_received"}));
+  ASSERT_TRUE(po.has_value());
+  EXPECT_EQ(po->id, 7002);
+  po = OK(store_->LockNewestPo(1, 10, {"closed", "received", "cancelled", "open", "draft"}));
+  ASSERT_TRUE(po.has_value());
+  EXPECT_EQ(po->id, 7003);
+
+  EXPECT_FALSE(OK(store_->LockNewestPo(1, 10, {"cancelled"})).has_value());
+  EXPECT_FALSE(OK(store_->LockNewestPo(1, 11, {"draft"})).has_value());
+  EXPECT_FALSE(OK(store_->LockNewestPo(1, 10, {})).has_value());
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, PurchaseOrdersAndLines) {
+  Begin(*store_);
+  const auto po = OK(store_->LockPo(7000));
+  ASSERT_TRUE(po.has_value());
+  EXPECT_EQ(std::make_tuple(po->store_id, po->vendor_id, po->status),
+            std::make_tuple(Id{1}, Id{10}, std::string("draft")));
+  EXPECT_FALSE(OK(store_->LockPo(1)).has_value());
+
+  // Two lines for product 100 on PO 7000: the lowest id.
+  const auto line = OK(store_->LockPoLine(7000, 100));
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->id, 8000);
+  EXPECT_EQ(line->quantity_ordered, 5);
+  EXPECT_EQ(line->unit_cost, "12.3400");
+  EXPECT_FALSE(OK(store_->LockPoLine(7000, 102)).has_value());
+
+  PurchaseOrder fresh;
+  fresh.store_id = 2;
+  fresh.vendor_id = 12;
+  fresh.status = "draft";
+  fresh.created_at = Ts("2026-11-29 20:16:16.5");
+  const Id po_id = OK(store_->InsertPo(fresh, "special-ordersd"));
+  EXPECT_GT(po_id, 7005);
+  PoLine new_line;
+  new_line.po_id = po_id;
+  new_line.product_id = 100;
+  new_line.quantity_ordered = 12;
+  new_line.unit_cost = "7.2500";
+  const Id line_id = OK(store_->InsertPoLine(new_line));
+  ASSERT_OK(store_->SetPoLineQuantity(line_id, 24));
+  const Status missing = store_->SetPoLineQuantity(1, 24);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kPermanent);
+
+  PoLine no_cost = new_line;
+  no_cost.unit_cost.clear();
+  const auto refused = store_->InsertPoLine(no_cost);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kPermanent);
+  Commit(*store_);
+
+  EXPECT_EQ(db_.Query("SELECT store_id, vendor_id, status, created_by, created_at, updated_at "
+                      "FROM purchase_orders WHERE id = " + std::to_string(po_id))[0],
+            (std::vector<std::optional<std::string>>{"2", "12", "draft", "special-ordersd",
+                                                     "2026-11-29 20:16:16.500000",
+                                                     "2026-11-29 20:16:16.500000"}));
+  EXPECT_EQ(db_.Query("SELECT po_id, product_id, quantity_ordered, quantity_received, unit_cost "
+                      "FROM purchase_order_lines WHERE id = " + std::to_string(line_id))[0],
+            (std::vector<std::optional<std::string>>{std::to_string(po_id), "100", "24", "0",
+                                                     "7.2500"}));
+}
+
+TEST_F(MysqlStoreTest, ArrivalLinesInsertOverwriteAndLock) {
+  Begin(*store_);
+  ArrivalLine a{ArrivalKind::kShipment, 9000, 102, 1, 1, 0};
+  ArrivalLine b{ArrivalKind::kShipment, 9000, 100, 1, 4, 0};
+  ArrivalLine t{ArrivalKind::kTransfer, 9000, 100, 1, 2, 2};
+  ASSERT_OK(store_->PutArrivalLine(a));
+  ASSERT_OK(store_->PutArrivalLine(b));
+  ASSERT_OK(store_->PutArrivalLine(t));
+  b.allocated_qty = 3;
+  ASSERT_OK(store_->PutArrivalLine(b));
+
+  const auto lines = OK(store_->LockArrivalLines(ArrivalKind::kShipment, 9000));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].product_id, 100);  // product order
+  EXPECT_EQ(std::make_tuple(lines[0].kind, lines[0].arrival_id, lines[0].store_id,
+                            lines[0].quantity, lines[0].allocated_qty),
+            std::make_tuple(ArrivalKind::kShipment, Id{9000}, Id{1}, Qty{4}, Qty{3}));
+  EXPECT_EQ(lines[1].product_id, 102);
+  const auto transfer = OK(store_->LockArrivalLines(ArrivalKind::kTransfer, 9000));
+  ASSERT_EQ(transfer.size(), 1u);
+  EXPECT_EQ(transfer[0].kind, ArrivalKind::kTransfer);
+  EXPECT_EQ(transfer[0].allocated_qty, 2);
+  EXPECT_TRUE(OK(store_->LockArrivalLines(ArrivalKind::kTransfer, 1)).empty());
+
+  // Never more allocated than arrived: the schema refuses it.
+  b.allocated_qty = 5;
+  const Status over = store_->PutArrivalLine(b);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().kind, ErrorKind::kPermanent);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, AuditKeepsFourByteCharactersAndNullSpecialOrder) {
+  Begin(*store_);
+  ASSERT_OK(store_->InsertAudit(AuditEntry{"m-1", 42, "vendor.pick", "attached_to_po",
+                                           "PO 7000 \xF0\x9F\x93\xA6 line 8000",
+                                           Ts("2026-11-29 20:16:16.000001")}));
+  ASSERT_OK(store_->InsertAudit(
+      AuditEntry{"m-1", std::nullopt, "contract", "refused", "", Ts("2026-11-29 20:16:17")}));
+  Commit(*store_);
+  const auto rows = db_.Query(
+      "SELECT message_id, special_order_id, rule, decision, detail, at FROM sod_audit ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::optional<std::string>>{
+                         "m-1", "42", "vendor.pick", "attached_to_po",
+                         "PO 7000 \xF0\x9F\x93\xA6 line 8000", "2026-11-29 20:16:16.000001"}));
+  EXPECT_EQ(rows[1][1], std::nullopt);
+}
+
+TEST_F(MysqlStoreTest, InboxRecordsMessagesWithTheirOccurredAt) {
+  Envelope e;
+  e.id = "pos-1:7";
+  e.type = "order.cancelled";
+  e.source = "pos-1";
+  e.seq = 18446744073709551615ull;  // the whole uint64 range
+  e.occurred_at = Ts("2026-11-29 20:16:16.123456");
+
+  Begin(*store_);
+  EXPECT_FALSE(OK(store_->InboxHas(e.id)));
+  ASSERT_OK(store_->InboxAdd(e, "refused", "order 5000 is not known"));
+  EXPECT_TRUE(OK(store_->InboxHas(e.id)));
+  EXPECT_FALSE(OK(store_->InboxHas("POS-1:7")));  // ids compare byte for byte
+  Commit(*store_);
+
+  EXPECT_EQ(db_.Query("SELECT message_id, source, seq, type, outcome, detail, occurred_at, "
+                      "applied_at FROM sod_inbox")[0],
+            (std::vector<std::optional<std::string>>{
+                "pos-1:7", "pos-1", "18446744073709551615", "order.cancelled", "refused",
+                "order 5000 is not known", "2026-11-29 20:16:16.123456",
+                "2026-11-29 20:16:16.123456"}));
+
+  // Another daemon that applied it too and commits second: transient, so its retry finds the
+  // message in the inbox and skips it.
+  auto other = NewStore();
+  ASSERT_NE(other, nullptr);
+  Begin(*other);
+  const Status dup = other->InboxAdd(e, "applied", "");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().kind, ErrorKind::kTransient);
+  EXPECT_EQ(dup.error().code, 1062);
+  other->Rollback();
+}
+
+TEST_F(MysqlStoreTest, RollbackDiscardsEveryWrite) {
+  const std::string before = db_.Dump();
+  Begin(*store_);
+  ASSERT_OK(store_->AddToStock(1, 100, 1, 1));
+  ASSERT_OK(store_->AddToStock(2, 100, 0, 1));
+  ASSERT_TRUE(store_->InsertSpecialOrder(NewSpecialOrder(6000)).ok());
+  ASSERT_OK(store_->SetHasSpecialOrder(5000, true, Ts("2026-11-29 08:00:00")));
+  Envelope e;
+  e.id = "m-rollback";
+  ASSERT_OK(store_->InboxAdd(e, "applied", ""));
+  ASSERT_OK(store_->InsertAudit(AuditEntry{"m-rollback", std::nullopt, "r", "d", "", {}}));
+  store_->Rollback();
+  EXPECT_EQ(db_.Dump(), before);
+
+  // The store is still usable, in a new transaction.
+  Begin(*store_);
+  EXPECT_FALSE(OK(store_->InboxHas("m-rollback")));
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, CommitMakesWritesVisibleToASecondConnection) {
+  auto reader = NewStore();
+  ASSERT_NE(reader, nullptr);
+  Envelope e;
+  e.id = "m-visible";
+  Begin(*store_);
+  ASSERT_OK(store_->InboxAdd(e, "applied", ""));
+  ASSERT_OK(store_->AddToStock(1, 102, 1, 0));
+
+  Begin(*reader);
+  EXPECT_FALSE(OK(reader->InboxHas(e.id)));  // not before the commit
+  reader->Rollback();
+  EXPECT_EQ(db_.QueryInt("SELECT committed FROM stock WHERE store_id = 1 AND product_id = 102"), 0);
+
+  Commit(*store_);
+  Begin(*reader);
+  EXPECT_TRUE(OK(reader->InboxHas(e.id)));
+  EXPECT_EQ(OK(reader->LockStock(1, 102)).committed, 1);
+  reader->Rollback();
+}
+
+TEST_F(MysqlStoreTest, BeginInsideATransactionIsRefused) {
+  Begin(*store_);
+  const Status again = store_->Begin();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ErrorKind::kPermanent);
+  store_->Rollback();
+  Begin(*store_);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, DeadLetterDuplicateIncrementsAttempts) {
+  const std::string raw("{\"id\":\"m-9\"}\0\xff\xfe tail", 20);
+  ASSERT_OK(store_->RecordDeadLetter("m-9", "order.cancelled", raw, "order 1 not found", "v1"));
+  ASSERT_OK(
+      store_->RecordDeadLetter("m-9", "order.cancelled", raw, "order 1 still not found", "v2"));
+  ASSERT_OK(store_->RecordDeadLetter(std::nullopt, "garbage", "\x01\x02", "not JSON", "v2"));
+  ASSERT_OK(store_->RecordDeadLetter(std::nullopt, "garbage", "\x01\x02", "not JSON", "v2"));
+
+  const auto rows = db_.Query(
+      "SELECT message_id, topic, HEX(raw), reason, attempts, rules_version, "
+      "first_seen_at <= last_seen_at FROM sod_dead_letters ORDER BY id");
+  ASSERT_EQ(rows.size(), 3u);
+  std::string raw_hex;
+  for (unsigned char c : raw) {
+    static const char* kHex = "0123456789ABCDEF";
+    raw_hex += kHex[c >> 4];
+    raw_hex += kHex[c & 15];
+  }
+  EXPECT_EQ(rows[0], (std::vector<std::optional<std::string>>{"m-9", "order.cancelled", raw_hex,
+                                                              "order 1 still not found", "2",
+                                                              "v2", "1"}));
+  EXPECT_EQ(rows[1][0], std::nullopt);
+  EXPECT_EQ(rows[1][4], "1");
+  EXPECT_EQ(rows[2][0], std::nullopt);
+
+  // Inside a transaction it would commit the caller's work: refused.
+  Begin(*store_);
+  const Status inside = store_->RecordDeadLetter("m-10", "t", "r", "why", "v1");
+  ASSERT_FALSE(inside.ok());
+  EXPECT_EQ(inside.error().kind, ErrorKind::kPermanent);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, EnsureDaemonSchemaCreatesMissingTablesAndIsIdempotent) {
+  ASSERT_OK(store_->EnsureDaemonSchema());
+  db_.Exec("DROP TABLE sod_inbox;\nDROP TABLE sod_arrival_lines");
+  ASSERT_OK(store_->EnsureDaemonSchema());
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" +
+                         db_.name() + "' AND TABLE_NAME LIKE 'sod\\_%'"),
+            4);
+  ASSERT_OK(store_->EnsureDaemonSchema());
+}
+
+TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces) {
+  EXPECT_EQ(SplitSqlStatements("-- header\n\nCREATE TABLE a (x INT);\n-- note\nSELECT 1;\n"
+                               "-- trailing comment\n"),
+            (std::vector<std::string>{"-- header\n\nCREATE TABLE a (x INT)", "-- note\nSELECT 1"}));
+  EXPECT_EQ(SplitSqlStatements("SELECT 1; SELECT 2"),
+            (std::vector<std::string>{"SELECT 1; SELECT 2"}));
+  EXPECT_TRUE(SplitSqlStatements("").empty());
+  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 4u);
+}
+
+// Two connections that lock two stock rows in opposite orders: InnoDB kills one transaction,
+// which must come back as kTransient with MySQL's deadlock code.
+TEST_F(MysqlStoreTest, DeadlockBetweenTwoConnectionsIsTransient1213) {
+  auto other = NewStore();
+  ASSERT_NE(other, nullptr);
+  Begin(*store_);
+  Begin(*other);
+  ASSERT_TRUE(store_->LockStock(1, 100).ok());
+  ASSERT_TRUE(other->LockStock(1, 102).ok());
+
+  auto tstart = std::chrono::steady_clock::now();
+  auto first = std::async(std::launch::async, [&] { auto r = store_->LockStock(1, 102); fprintf(stderr, "DBG thread done after %lld ms ok=%d %s\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()-tstart).count(), r.ok(), r.ok() ? "" : r.error().ToString().c_str()); return r; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  // Wait until the first connection is really waiting for the lock.
+  for (int i = 0; i < 500; ++i) {
+    if (db_.QueryInt("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
+                     "WHERE trx_state = 'LOCK WAIT'") > 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (i == 20) for (auto& row : db_.Query("SELECT requesting_trx_id, blocking_trx_id, requested_lock_id, '-' FROM information_schema.INNODB_LOCK_WAITS")) fprintf(stderr, "DBG %s %s %s %s\n", row[0].value_or("-").c_str(), row[1].value_or("-").c_str(), row[2].value_or("-").c_str(), row[3].value_or("-").c_str());
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  const Result<StockRow> second = other->LockStock(1, 100);
+  auto t1 = std::chrono::steady_clock::now();
+  const Result<StockRow> first_result = first.get();
+  auto t2 = std::chrono::steady_clock::now();
+  fprintf(stderr, "DBG second %lld ms first %lld ms\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(t1-t0).count(), (long long)std::chrono::duration_cast<std::chrono::milliseconds>(t2-t1).count());
+
+  ASSERT_NE(first_result.ok(), second.ok()) << "exactly one of the two is the victim";
+  const Error& victim = first_result.ok() ? second.error() : first_result.error();
+  EXPECT_EQ(victim.kind, ErrorKind::kTransient) << victim.ToString();
+  EXPECT_EQ(victim.code, 1213);
+  store_->Rollback();
+  other->Rollback();
+
+  // Both go on after rolling back.
+  Begin(*store_);
+  EXPECT_TRUE(store_->LockStock(1, 102).ok());
+  store_->Rollback();
+  Begin(*other);
+  EXPECT_TRUE(other->LockStock(1, 100).ok());
+  other->Rollback();
+}
+
+// A lock held too long ends as a lock wait timeout (kTransient), well before the read timeout
+// could turn it into a lost connection.
+TEST_F(MysqlStoreTest, LockWaitTimeoutIsTransient1205) {
+  MysqlOptions quick = db_.options();
+  quick.read_timeout_s = 2;  // lock wait timeout: 1 s
+  auto waiter = NewStore(quick);
+  ASSERT_NE(waiter, nullptr);
+  Begin(*store_);
+  ASSERT_TRUE(store_->LockOrder(5000).ok());
+  Begin(*waiter);
+  const auto r = waiter->LockOrder(5000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kTransient) << r.error().ToString();
+  EXPECT_EQ(r.error().code, 1205);
+  EXPECT_TRUE(waiter->connected());
+  waiter->Rollback();
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, KilledConnectionIsConnectionErrorAndConnectRecovers) {
+  const int64_t id = db_.QueryInt(
+      "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + db_.name() +
+      "' AND ID <> CONNECTION_ID()");
+  Begin(*store_);
+  ASSERT_OK(store_->AddToStock(1, 100, 1, 0));
+  db_.Exec("KILL " + std::to_string(id));
+
+  const auto r = store_->LockStock(1, 100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kConnection) << r.error().ToString();
+  EXPECT_FALSE(store_->connected());
+  // Every call after it says so too, until Connect().
+  const auto again = store_->InboxHas("m");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ErrorKind::kConnection);
+  store_->Rollback();
+
+  ASSERT_OK(store_->Connect());
+  EXPECT_TRUE(store_->connected());
+  Begin(*store_);
+  // The killed transaction's write is gone; statements are prepared anew on the new connection.
+  EXPECT_EQ(OK(store_->LockStock(1, 100)).committed, 2);
+  ASSERT_OK(store_->AddToStock(1, 100, 1, 0));
+  Commit(*store_);
+  EXPECT_EQ(db_.QueryInt("SELECT committed FROM stock WHERE store_id = 1 AND product_id = 100"), 3);
+}
+
+// The same writes in two fresh databases dump to the same text; one more write does not.
+TEST_F(MysqlStoreTest, DumpIsIdenticalForIdenticalData) {
+  TestDatabase twin("mysql_store_twin");
+  twin.Exec(kSeed);
+  auto twin_store = NewStore(twin.options());
+  ASSERT_NE(twin_store, nullptr);
+  for (MysqlStore* s : {store_.get(), twin_store.get()}) {
+    Begin(*s);
+    ASSERT_TRUE(s->InsertSpecialOrder(NewSpecialOrder(6000)).ok());
+    ASSERT_OK(s->AddToStock(1, 100, 0, 3));
+    Envelope e;
+    e.id = "m-1";
+    e.occurred_at = Ts("2026-11-29 20:16:16.5");
+    ASSERT_OK(s->InboxAdd(e, "applied", ""));
+    ASSERT_OK(s->InsertAudit(AuditEntry{"m-1", 1, "r", "created", "tab\there", e.occurred_at}));
+    Commit(*s);
+  }
+  twin_store.reset();
+  const std::string dump = db_.Dump();
+  EXPECT_EQ(dump, twin.Dump());
+  EXPECT_NE(dump.find("== sod_inbox (1 rows)"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("== special_orders (1 rows)"), std::string::npos);
+  EXPECT_NE(dump.find("tab\\there"), std::string::npos);
+
+  twin.Exec("UPDATE stock SET on_hand = on_hand + 1 WHERE store_id = 1 AND product_id = 102");
+  EXPECT_NE(dump, twin.Dump());
+}
+
+}  // namespace
+}  // namespace so::mysql

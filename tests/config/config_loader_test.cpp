@@ -1,0 +1,721 @@
+#include "config/config_loader.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace so::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::SizeIs;
+
+std::string Fixture(const std::string& name) {
+  return std::string(SO_SOURCE_DIR) + "/tests/fixtures/config/" + name;
+}
+
+std::string Example(const std::string& name) {
+  return std::string(SO_SOURCE_DIR) + "/config/" + name;
+}
+
+template <class T>
+std::vector<std::string> Messages(const Loaded<T>& loaded) {
+  std::vector<std::string> out;
+  for (const Problem& p : loaded.problems) out.push_back(p.ToString());
+  return out;
+}
+
+// Rules text with its problems, for the many cases that only need ParseRules.
+Loaded<RuleSet> Parse(std::string_view yaml) { return ParseRules(yaml, "rules.yaml"); }
+
+// The one problem `yaml` should have.
+std::string OnlyProblem(std::string_view yaml) {
+  Loaded<RuleSet> loaded = Parse(yaml);
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.problems, SizeIs(1));
+  return loaded.problems.empty() ? "" : loaded.problems.front().ToString();
+}
+
+// A scratch directory for daemon configs written by the test, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "config_loader_test.XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  std::string Write(const std::string& name, std::string_view text) const {
+    std::filesystem::path file = path_ / name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file.string();
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A daemon config with every required key, naming a valid rules file, plus `extra` lines.
+std::string DaemonYaml(std::string_view database_extra = "", std::string_view top_extra = "") {
+  return "bus:\n"
+         "  subscribe: tcp://127.0.0.1:5556\n"
+         "  publish: tcp://127.0.0.1:5557\n"
+         "database:\n"
+         "  user: special_ordersd\n"
+         "  name: pos\n" +
+         std::string(database_extra) + "rules_file: " + Fixture("rules_minimal.yaml") + "\n" +
+         std::string(top_extra);
+}
+
+// --- Rules: values ---
+
+TEST(ParseRulesTest, MinimalFileKeepsEveryBuiltInSetting) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Fixture("rules_minimal.yaml"));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const Settings& s = loaded.value->defaults();
+  EXPECT_EQ(s.on_request, OnRequest::kOrder);
+  EXPECT_THAT(s.vendor_choice, ElementsAre(VendorChoice::kPrimary, VendorChoice::kCheapest));
+  EXPECT_THAT(s.attach_po_statuses, ElementsAre("draft"));
+  EXPECT_EQ(s.allocation, AllocationMode::kImmediate);
+  EXPECT_EQ(s.status_after_allocation, SoStatus::kReady);
+  EXPECT_FALSE(s.allow_positive_open_stock);
+  EXPECT_THAT(loaded.value->rules(), IsEmpty());
+}
+
+TEST(ParseRulesTest, VersionIsTheFnv1a64OfTheFileBytes) {
+  Loaded<RuleSet> loaded = Parse("version: 1\n");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value->version(), "fnv1a64:248c57ca18116db2");
+
+  Loaded<RuleSet> with_comment = Parse("version: 1\n# a comment changes the bytes\n");
+  ASSERT_TRUE(with_comment.ok());
+  EXPECT_THAT(with_comment.value->version(), MatchesRegex("fnv1a64:[0-9a-f]{16}"));
+  EXPECT_NE(with_comment.value->version(), loaded.value->version());
+}
+
+TEST(ParseRulesTest, EverySettingIsParsed) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Fixture("rules_every_setting.yaml"));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const Settings& d = loaded.value->defaults();
+  EXPECT_EQ(d.on_request, OnRequest::kWait);
+  EXPECT_THAT(d.vendor_choice, ElementsAre(VendorChoice::kShortestLeadTime, VendorChoice::kCheapest,
+                                           VendorChoice::kPrimary));
+  EXPECT_THAT(d.attach_po_statuses, ElementsAre("open", "draft", "partially_received"));
+  EXPECT_EQ(d.allocation, AllocationMode::kOnConfirmation);
+  EXPECT_EQ(d.status_after_allocation, SoStatus::kInProgress);
+  EXPECT_TRUE(d.allow_positive_open_stock);
+
+  ASSERT_THAT(loaded.value->rules(), SizeIs(1));
+  const Rule& rule = loaded.value->rules()[0];
+  EXPECT_EQ(rule.name, "bikes_2.0");
+  EXPECT_THAT(rule.match.stores, ElementsAre(3, 4));
+  EXPECT_THAT(rule.match.vendors, ElementsAre(10));
+  EXPECT_THAT(rule.match.products, ElementsAre(100, 101));
+}
+
+TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Fixture("rules_every_setting.yaml"));
+  ASSERT_TRUE(loaded.ok());
+  const Settings& s = loaded.value->rules()[0].settings;
+  EXPECT_EQ(s.on_request, OnRequest::kOrder);
+  EXPECT_THAT(s.vendor_choice, ElementsAre(VendorChoice::kPrimary));
+  EXPECT_FALSE(s.allow_positive_open_stock);
+  // Inherited from the file's defaults, not from the built-in ones.
+  EXPECT_THAT(s.attach_po_statuses, ElementsAre("open", "draft", "partially_received"));
+  EXPECT_EQ(s.allocation, AllocationMode::kOnConfirmation);
+  EXPECT_EQ(s.status_after_allocation, SoStatus::kInProgress);
+}
+
+TEST(ParseRulesTest, RuleOverridingNothingHasTheDefaults) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: plain\n"
+      "    match: {stores: [1]}\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const Settings& s = loaded.value->rules()[0].settings;
+  EXPECT_EQ(s.on_request, OnRequest::kOrder);
+  EXPECT_THAT(s.vendor_choice, ElementsAre(VendorChoice::kPrimary, VendorChoice::kCheapest));
+  EXPECT_THAT(s.attach_po_statuses, ElementsAre("draft"));
+}
+
+TEST(ParseRulesTest, SingleScalarStandsForAListOfOne) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  vendor_choice: cheapest\n"
+      "  attach_po_statuses: open\n"
+      "rules:\n"
+      "  - name: one-store\n"
+      "    match:\n"
+      "      stores: 7\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_THAT(loaded.value->defaults().vendor_choice, ElementsAre(VendorChoice::kCheapest));
+  EXPECT_THAT(loaded.value->defaults().attach_po_statuses, ElementsAre("open"));
+  EXPECT_THAT(loaded.value->rules()[0].match.stores, ElementsAre(7));
+}
+
+TEST(ParseRulesTest, FirstMatchingRuleWins) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: store-2-product-100\n"
+      "    match: {stores: [2], products: [100]}\n"
+      "    allocation: on_confirmation\n"
+      "  - name: store-2\n"
+      "    match: {stores: [2]}\n"
+      "    on_request: wait\n"
+      "  - name: vendor-10\n"
+      "    match: {vendors: [10]}\n"
+      "    status_after_allocation: in_progress\n"
+      "  - name: everything-else\n"
+      "    vendor_choice: [cheapest]\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const RuleSet& rules = *loaded.value;
+
+  RuleSet::Selected narrow = rules.Select({.store_id = 2, .product_id = 100, .vendor_id = 10});
+  EXPECT_EQ(narrow.rule, "store-2-product-100");
+  EXPECT_EQ(narrow.settings.allocation, AllocationMode::kOnConfirmation);
+  EXPECT_EQ(narrow.settings.on_request, OnRequest::kOrder);  // store-2's override is not merged
+
+  EXPECT_EQ(rules.Select({.store_id = 2, .product_id = 101, .vendor_id = 10}).rule, "store-2");
+  EXPECT_EQ(rules.Select({.store_id = 3, .product_id = 101, .vendor_id = 10}).rule, "vendor-10");
+  EXPECT_EQ(rules.Select({.store_id = 3, .product_id = 101, .vendor_id = std::nullopt}).rule,
+            "everything-else");
+}
+
+TEST(ParseRulesTest, NoMatchingRuleSelectsTheDefaults) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults: {on_request: wait}\n"
+      "rules:\n"
+      "  - name: store-2\n"
+      "    match: {stores: [2]}\n");
+  ASSERT_TRUE(loaded.ok());
+  RuleSet::Selected selected =
+      loaded.value->Select({.store_id = 3, .product_id = 1, .vendor_id = std::nullopt});
+  EXPECT_EQ(selected.rule, kDefaultsRuleName);
+  EXPECT_EQ(selected.settings.on_request, OnRequest::kWait);
+}
+
+// --- Rules: problems ---
+
+TEST(ParseRulesTest, UnknownKeyInRuleIsReportedWithLineAndColumn) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Fixture("rules_unknown_key_in_rule.yaml"));
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded),
+              ElementsAre(Fixture("rules_unknown_key_in_rule.yaml") +
+                          ":7:5: rules[0]: unknown key 'on_requst' (did you mean 'on_request'?); "
+                          "allowed keys: name, match, on_request, vendor_choice, "
+                          "attach_po_statuses, allocation, status_after_allocation, "
+                          "allow_positive_open_stock"));
+}
+
+TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "verison: 1\n"
+      "defaults:\n"
+      "  colour: red\n"
+      "rules:\n"
+      "  - name: a\n"
+      "    match:\n"
+      "      store: [1]\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre(
+          "rules.yaml:2:1: unknown key 'verison' (did you mean 'version'?); allowed keys: "
+          "version, defaults, rules",
+          "rules.yaml:4:3: defaults: unknown key 'colour'; allowed keys: on_request, "
+          "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
+          "allow_positive_open_stock",
+          "rules.yaml:8:7: rules[0].match: unknown key 'store' (did you mean 'stores'?); allowed "
+          "keys: stores, vendors, products"));
+}
+
+TEST(ParseRulesTest, SeveralProblemsAreReportedAtOnceWithTheirPositions) {
+  const std::string file = Fixture("rules_several_problems.yaml");
+  Loaded<RuleSet> loaded = LoadRulesFile(file);
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre(
+          file + ":4:15: defaults.on_request: 'Order' is not allowed (did you mean 'order'?); "
+                 "expected one of: order, wait",
+          file + ":5:28: defaults.vendor_choice[1]: 'primary' is listed twice (first at line 5)",
+          file + ":6:31: defaults.attach_po_statuses[1]: a closed PO cannot take more special "
+                 "orders; allowed statuses: draft, open, partially_received",
+          file + ":7:30: defaults.allow_positive_open_stock: 'yes' is not accepted as a "
+                 "boolean; write true or false",
+          file + ":11:15: rules[0].match.stores: the list is empty; leave the key out to match "
+                 "every store",
+          file + ":12:18: rules[0].match.products[0]: expected an integer, got '1.5'",
+          file + ":13:5: rules[1]: missing required key 'name'",
+          file + ":15:17: rules[1].allocation: 'later' is not allowed; expected one of: "
+                 "immediate, on_confirmation",
+          file + ":16:11: rules[2].name: rule name 'store-2' is already used at line 9",
+          file + ":17:30: rules[2].status_after_allocation: 'done' is not allowed; expected one "
+                 "of: ready, in_progress",
+          file + ":18:5: rules[2]: unknown key 'colour'; allowed keys: name, match, on_request, "
+                 "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
+                 "allow_positive_open_stock"));
+}
+
+TEST(ParseRulesTest, EnumValuesAreNotGuessedFromCase) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  on_request: Order\n"),
+            "rules.yaml:3:15: defaults.on_request: 'Order' is not allowed (did you mean "
+            "'order'?); expected one of: order, wait");
+}
+
+TEST(ParseRulesTest, UnknownVendorChoiceListsTheAllowedOnes) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  vendor_choice: [primary, fastest]\n"),
+            "rules.yaml:3:28: defaults.vendor_choice[1]: 'fastest' is not allowed; expected one "
+            "of: primary, cheapest, shortest_lead_time");
+}
+
+TEST(ParseRulesTest, UnknownPoStatusListsTheAllowedOnes) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  attach_po_statuses: [drafts]\n"),
+            "rules.yaml:3:24: defaults.attach_po_statuses[0]: 'drafts' is not allowed (did you "
+            "mean 'draft'?); expected one of: draft, open, partially_received");
+}
+
+TEST(ParseRulesTest, PoStatusesThatCannotTakeAttachmentsAreRefused) {
+  for (const char* status : {"received", "closed", "cancelled"}) {
+    EXPECT_THAT(
+        OnlyProblem(std::string("version: 1\ndefaults:\n  attach_po_statuses: [") + status + "]\n"),
+        HasSubstr(std::string("a ") + status + " PO cannot take more special orders"));
+  }
+}
+
+TEST(ParseRulesTest, RepeatedVendorChoiceIsRefused) {
+  EXPECT_EQ(OnlyProblem("version: 1\n"
+                        "defaults:\n"
+                        "  vendor_choice:\n"
+                        "    - cheapest\n"
+                        "    - primary\n"
+                        "    - cheapest\n"),
+            "rules.yaml:6:7: defaults.vendor_choice[2]: 'cheapest' is listed twice (first at "
+            "line 4)");
+}
+
+TEST(ParseRulesTest, RepeatedIdIsRefused) {
+  EXPECT_EQ(OnlyProblem("version: 1\nrules:\n  - name: a\n    match: {stores: [2, 2]}\n"),
+            "rules.yaml:4:25: rules[0].match.stores[1]: '2' is listed twice (first at line 4)");
+}
+
+TEST(ParseRulesTest, EmptyListsAreRefused) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  vendor_choice: []\n"
+      "  attach_po_statuses: []\n"
+      "rules:\n"
+      "  - name: a\n"
+      "    match: {vendors: []}\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded),
+              ElementsAre("rules.yaml:3:18: defaults.vendor_choice: the list is empty; give at "
+                          "least one of: primary, cheapest, shortest_lead_time",
+                          "rules.yaml:4:23: defaults.attach_po_statuses: the list is empty; give "
+                          "at least one of: draft, open, partially_received",
+                          "rules.yaml:7:22: rules[0].match.vendors: the list is empty; leave the "
+                          "key out to match every vendor"));
+}
+
+TEST(ParseRulesTest, WrongTypesAreReported) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: \"1\"\n"
+      "defaults: [on_request]\n"
+      "rules:\n"
+      "  - name: [a]\n"
+      "    match: [1]\n"
+      "  - just-a-name\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre(
+          "rules.yaml:1:10: version: expected an integer, got the quoted string '1'",
+          "rules.yaml:2:11: defaults: expected a mapping with keys among on_request, "
+          "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
+          "allow_positive_open_stock, got a list",
+          "rules.yaml:4:11: rules[0].name: expected a string, got a list",
+          "rules.yaml:5:12: rules[0].match: expected a mapping with keys among stores, vendors, "
+          "products, got a list",
+          "rules.yaml:6:5: rules[1]: expected a mapping with keys among name, match, on_request, "
+          "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
+          "allow_positive_open_stock, got 'just-a-name'"));
+}
+
+TEST(ParseRulesTest, RulesMustBeAList) {
+  EXPECT_EQ(OnlyProblem("version: 1\nrules:\n  name: a\n"),
+            "rules.yaml:3:3: rules: expected a list of rules, got a mapping");
+}
+
+TEST(ParseRulesTest, FloatsHexOctalAndTrailingGarbageAreNotIntegers) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: a\n"
+      "    match:\n"
+      "      stores: [1.5, 12abc, 0x10, 012, '7', 1e3]\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre("rules.yaml:5:16: rules[0].match.stores[0]: expected an integer, got '1.5'",
+                  "rules.yaml:5:21: rules[0].match.stores[1]: expected an integer, got '12abc'",
+                  "rules.yaml:5:28: rules[0].match.stores[2]: expected an integer, got '0x10'",
+                  "rules.yaml:5:34: rules[0].match.stores[3]: '012' has a leading zero, which "
+                  "YAML 1.1 reads as octal; write it without the leading zero",
+                  "rules.yaml:5:39: rules[0].match.stores[4]: expected an integer, got the "
+                  "quoted string '7'",
+                  "rules.yaml:5:44: rules[0].match.stores[5]: expected an integer, got '1e3'"));
+}
+
+TEST(ParseRulesTest, ExplicitlyTaggedStringIsNotAnInteger) {
+  EXPECT_EQ(OnlyProblem("version: !!str 1\n"),
+            "rules.yaml:1:10: version: expected an integer, got '1' tagged "
+            "tag:yaml.org,2002:str");
+}
+
+TEST(ParseRulesTest, IdsMustBePositive) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: a\n"
+      "    match: {products: [0, -3, 99999999999999999999]}\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded),
+              ElementsAre("rules.yaml:4:24: rules[0].match.products[0]: 0 is out of range; "
+                          "expected a positive integer",
+                          "rules.yaml:4:27: rules[0].match.products[1]: -3 is out of range; "
+                          "expected a positive integer",
+                          "rules.yaml:4:31: rules[0].match.products[2]: 99999999999999999999 is "
+                          "out of range; expected a positive integer"));
+}
+
+TEST(ParseRulesTest, OnlyTrueAndFalseAreBooleans) {
+  for (const char* text : {"yes", "no", "on", "off", "True", "FALSE", "y"}) {
+    EXPECT_EQ(OnlyProblem(std::string("version: 1\ndefaults:\n  allow_positive_open_stock: ") +
+                          text + "\n"),
+              std::string("rules.yaml:3:30: defaults.allow_positive_open_stock: '") + text +
+                  "' is not accepted as a boolean; write true or false");
+  }
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  allow_positive_open_stock: 1\n"),
+            "rules.yaml:3:30: defaults.allow_positive_open_stock: expected true or false, got "
+            "'1'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  allow_positive_open_stock: \"true\"\n"),
+            "rules.yaml:3:30: defaults.allow_positive_open_stock: expected true or false, got "
+            "the quoted string 'true'");
+}
+
+TEST(ParseRulesTest, EmptyValueIsReportedAtItsKey) {
+  // yaml-cpp places an empty value at the next token; the problem must stay on the key's line.
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  on_request:\n  allocation: immediate\n"),
+            "rules.yaml:3:3: defaults.on_request: expected a string, got an empty value");
+}
+
+TEST(ParseRulesTest, DuplicateRuleNamesAreReported) {
+  EXPECT_EQ(OnlyProblem("version: 1\n"
+                        "rules:\n"
+                        "  - name: store-2\n"
+                        "  - name: store-3\n"
+                        "  - name: store-2\n"),
+            "rules.yaml:5:11: rules[2].name: rule name 'store-2' is already used at line 3");
+}
+
+TEST(ParseRulesTest, RuleNamesMustBeValidAndNotReserved) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: store 2\n"
+      "  - name: defaults\n"
+      "  - name: contract\n"
+      "  - name: ''\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre("rules.yaml:3:11: rules[0].name: 'store 2' is not a valid rule name; use "
+                  "letters, digits, '_', '.' and '-' only",
+                  "rules.yaml:4:11: rules[1].name: 'defaults' is reserved (the audit trail uses it "
+                  "for decisions no rule made); choose another name",
+                  "rules.yaml:5:11: rules[2].name: 'contract' is reserved (the audit trail uses it "
+                  "for decisions no rule made); choose another name",
+                  "rules.yaml:6:11: rules[3].name: must not be empty"));
+}
+
+TEST(ParseRulesTest, MissingRequiredKeyPointsAtTheParentMapping) {
+  Loaded<RuleSet> loaded = Parse(
+      "# no version\n"
+      "rules:\n"
+      "  - match: {stores: [1]}\n"
+      "    on_request: wait\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded), ElementsAre("rules.yaml:2:1: missing required key 'version'",
+                                            "rules.yaml:3:5: rules[0]: missing required key "
+                                            "'name'"));
+}
+
+TEST(ParseRulesTest, OnlyVersionOneIsRead) {
+  EXPECT_EQ(OnlyProblem("version: 2\n"),
+            "rules.yaml:1:10: version: unsupported version 2; this daemon reads version 1");
+}
+
+TEST(ParseRulesTest, RepeatedKeyIsReported) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  on_request: wait\n  on_request: order\n"),
+            "rules.yaml:4:3: defaults: key 'on_request' is given twice (first at line 3)");
+}
+
+TEST(ParseRulesTest, YamlSyntaxErrorIsReportedAtItsPosition) {
+  EXPECT_EQ(OnlyProblem("version: 1\nrules:\n  - name: [a\n"),
+            "rules.yaml:4:1: YAML syntax error: end of sequence flow not found");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults: *missing\n"),
+            "rules.yaml:2:11: YAML syntax error: the referenced anchor is not defined");
+}
+
+TEST(ParseRulesTest, EmptyFileIsReported) {
+  EXPECT_EQ(OnlyProblem(""), "rules.yaml: the file is empty");
+  EXPECT_EQ(OnlyProblem("# only a comment\n"), "rules.yaml: the file is empty");
+}
+
+TEST(ParseRulesTest, TopLevelMustBeAMapping) {
+  EXPECT_EQ(OnlyProblem("- version: 1\n"),
+            "rules.yaml:1:1: expected a mapping with keys among version, defaults, rules, got a "
+            "list");
+}
+
+TEST(ParseRulesTest, SecondDocumentIsRefused) {
+  EXPECT_EQ(OnlyProblem("version: 1\n---\nversion: 1\n"),
+            "rules.yaml:3:1: a second YAML document; the file must hold exactly one");
+}
+
+TEST(LoadRulesFileTest, MissingFileIsReported) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Fixture("no_such_rules.yaml"));
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded),
+              ElementsAre(Fixture("no_such_rules.yaml") +
+                          ": cannot read the rules file: No such file or directory"));
+}
+
+TEST(LoadRulesFileTest, DirectoryIsReported) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Fixture(""));
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded),
+              ElementsAre(HasSubstr("cannot read the rules file: is a directory")));
+}
+
+TEST(ProblemTest, ToStringUsesOneBasedPositionsAndOmitsAnUnknownOne) {
+  EXPECT_EQ((Problem{.file = "a.yaml", .line = 3, .column = 7, .message = "bad"}).ToString(),
+            "a.yaml:3:7: bad");
+  EXPECT_EQ((Problem{.file = "a.yaml", .message = "missing"}).ToString(), "a.yaml: missing");
+}
+
+// --- Example files ---
+
+TEST(ExampleFilesTest, RulesExampleIsValid) {
+  Loaded<RuleSet> loaded = LoadRulesFile(Example("rules.example.yaml"));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_THAT(loaded.value->rules(), SizeIs(3));
+}
+
+TEST(ExampleFilesTest, DaemonExampleAndTheRulesItNamesAreValid) {
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(Example("special-ordersd.example.yaml"));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_TRUE(std::filesystem::equivalent(loaded.value->rules_file, Example("rules.example.yaml")));
+  EXPECT_THAT(loaded.value->rules.rules(), SizeIs(3));
+}
+
+// --- Daemon config ---
+
+TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(Fixture("daemon_minimal.yaml"));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const DaemonConfig& c = *loaded.value;
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  EXPECT_EQ(c.bus.subscribe, "tcp://127.0.0.1:5556");
+  EXPECT_EQ(c.bus.publish, "tcp://127.0.0.1:5557");
+  EXPECT_EQ(c.bus.source, std::string("special-ordersd@") + host);
+  EXPECT_EQ(c.bus.receive_high_water_mark, 100000);
+  EXPECT_EQ(c.bus.heartbeat_interval_ms, 2000);
+  EXPECT_EQ(c.database.host, "localhost");
+  EXPECT_EQ(c.database.port, 3306);
+  EXPECT_EQ(c.database.socket, "");
+  EXPECT_EQ(c.database.user, "special_ordersd");
+  EXPECT_EQ(c.database.password, "");
+  EXPECT_EQ(c.database.name, "pos");
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
+  EXPECT_EQ(c.rules.version(), LoadRulesFile(Fixture("rules_minimal.yaml")).value->version());
+}
+
+TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(Fixture("daemon_all_keys.yaml"));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const DaemonConfig& c = *loaded.value;
+  EXPECT_EQ(c.bus.subscribe, "ipc:///run/pos/events.sock");
+  EXPECT_EQ(c.bus.publish, "tcp://*:6001");
+  EXPECT_EQ(c.bus.source, "special-ordersd-store-hq");
+  EXPECT_EQ(c.bus.receive_high_water_mark, 250000);
+  EXPECT_EQ(c.bus.heartbeat_interval_ms, 0);
+  EXPECT_EQ(c.database.host, "db.store.example");
+  EXPECT_EQ(c.database.port, 3307);
+  EXPECT_EQ(c.database.socket, "/run/mysqld/mysqld.sock");
+  EXPECT_EQ(c.database.user, "so_daemon");
+  EXPECT_EQ(c.database.password, "s3cret-from-file");
+  EXPECT_EQ(c.database.name, "pos_live");
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.rules_file, Fixture("rules_every_setting.yaml"));
+  EXPECT_EQ(c.rules.defaults().on_request, OnRequest::kWait);
+}
+
+TEST(LoadDaemonConfigTest, RulesFileIsResolvedFromTheConfigDirectoryNotTheWorkingOne) {
+  std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(std::string(SO_SOURCE_DIR) + "/tests");
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig("fixtures/config/daemon_minimal.yaml");
+  std::filesystem::current_path(before);
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  // Absolute, so that a reload after a change of working directory finds the same file.
+  EXPECT_TRUE(std::filesystem::path(loaded.value->rules_file).is_absolute());
+  EXPECT_TRUE(std::filesystem::equivalent(loaded.value->rules_file, Fixture("rules_minimal.yaml")));
+}
+
+TEST(LoadDaemonConfigTest, PasswordFileGivesItsFirstLineWithoutTheLineEnding) {
+  ScratchDir dir;
+  dir.Write("password", "crlf-secret\r\nnot this\n");
+  std::string config = dir.Write("d.yaml", DaemonYaml("  password_file: password\n"));
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(config);
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_EQ(loaded.value->database.password, "crlf-secret");
+}
+
+TEST(LoadDaemonConfigTest, UnreadableOrEmptyPasswordFileIsReported) {
+  ScratchDir dir;
+  dir.Write("empty", "\nsecond line\n");
+  std::string missing = dir.Write("a.yaml", DaemonYaml("  password_file: nowhere\n"));
+  std::string empty = dir.Write("b.yaml", DaemonYaml("  password_file: empty\n"));
+  EXPECT_THAT(Messages(LoadDaemonConfig(missing)),
+              ElementsAre(missing +
+                          ":7:18: database.password_file: cannot read the password "
+                          "file '" +
+                          (dir.path() / "nowhere").string() + "': No such file or directory"));
+  EXPECT_THAT(Messages(LoadDaemonConfig(empty)),
+              ElementsAre(empty +
+                          ":7:18: database.password_file: the first line of the "
+                          "password file '" +
+                          (dir.path() / "empty").string() + "' is empty"));
+}
+
+TEST(LoadDaemonConfigTest, PasswordAndPasswordFileTogetherAreRefused) {
+  const std::string file = Fixture("daemon_password_and_password_file.yaml");
+  EXPECT_THAT(Messages(LoadDaemonConfig(file)),
+              ElementsAre(file + ":8:3: database: give either password or password_file, not "
+                                 "both"));
+}
+
+TEST(LoadDaemonConfigTest, MissingRequiredKeysAreReportedAtTheMappingThatLacksThem) {
+  const std::string file = Fixture("daemon_missing_required_keys.yaml");
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(file);
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded), ElementsAre(file + ":2:1: bus: missing required key 'publish'",
+                                            file + ":2:1: missing required key 'rules_file'",
+                                            file + ":4:1: database: missing required key 'user'",
+                                            file + ":4:1: database: missing required key 'name'"));
+}
+
+TEST(LoadDaemonConfigTest, MissingRulesFileIsReportedAtTheLineThatNamesIt) {
+  const std::string file = Fixture("daemon_missing_rules_file.yaml");
+  EXPECT_THAT(Messages(LoadDaemonConfig(file)),
+              ElementsAre(file + ":8:13: rules_file: cannot read the rules file '" +
+                          Fixture("no_such_rules.yaml") + "': No such file or directory"));
+}
+
+TEST(LoadDaemonConfigTest, ProblemsOfBothFilesAreReportedEachWithItsFile) {
+  const std::string file = Fixture("daemon_problems_in_both_files.yaml");
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(file);
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre(
+          file + ":5:28: bus.receive_high_water_mark: 0 is out of range; expected 1..10000000",
+          file + ":10:12: log_level: 'verbose' is not allowed; expected one of: debug, info, "
+                 "warning, error",
+          Fixture("rules_unknown_key_in_rule.yaml") + ":7:5: rules[0]: unknown key "
+                                                      "'on_requst' (did you mean 'on_request'?); "
+                                                      "allowed keys: name, match, on_request, "
+                                                      "vendor_choice, attach_po_statuses, "
+                                                      "allocation, status_after_allocation, "
+                                                      "allow_positive_open_stock"));
+}
+
+TEST(LoadDaemonConfigTest, BadValuesAreReported) {
+  ScratchDir dir;
+  std::string file = dir.Write("d.yaml",
+                               "bus:\n"
+                               "  subscribe: 127.0.0.1:5556\n"
+                               "  publish: udp://127.0.0.1:5557\n"
+                               "  source: ''\n"
+                               "  heartbeat_interval_ms: -1\n"
+                               "database:\n"
+                               "  host: db\n"
+                               "  port: 70000\n"
+                               "  user: special_ordersd\n"
+                               "  name: pos\n"
+                               "  pasword: x\n"
+                               "rules_file: " +
+                                   Fixture("rules_minimal.yaml") +
+                                   "\n"
+                                   "log_level: INFO\n");
+  EXPECT_THAT(
+      Messages(LoadDaemonConfig(file)),
+      ElementsAre(
+          file + ":2:14: bus.subscribe: '127.0.0.1:5556' is not a ZeroMQ endpoint; expected "
+                 "transport://address with transport one of: tcp, ipc, inproc",
+          file + ":3:12: bus.publish: 'udp://127.0.0.1:5557' is not a ZeroMQ endpoint; expected "
+                 "transport://address with transport one of: tcp, ipc, inproc",
+          file + ":4:11: bus.source: must not be empty",
+          file + ":5:26: bus.heartbeat_interval_ms: -1 is out of range; expected 0..3600000",
+          file + ":8:9: database.port: 70000 is out of range; expected 1..65535",
+          file + ":11:3: database: unknown key 'pasword' (did you mean 'password'?); allowed "
+                 "keys: host, port, socket, user, password, password_file, name",
+          file + ":13:12: log_level: 'INFO' is not allowed (did you mean 'info'?); expected one "
+                 "of: debug, info, warning, error"));
+}
+
+TEST(LoadDaemonConfigTest, MissingConfigFileIsReported) {
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(Fixture("no_such_config.yaml"));
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(Messages(loaded),
+              ElementsAre(Fixture("no_such_config.yaml") +
+                          ": cannot read the config file: No such file or directory"));
+}
+
+TEST(LoadDaemonConfigTest, LogLevelNamesRoundTrip) {
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError}) {
+    ScratchDir dir;
+    std::string file =
+        dir.Write("d.yaml", DaemonYaml("", "log_level: " + std::string(ToString(level)) + "\n"));
+    Loaded<DaemonConfig> loaded = LoadDaemonConfig(file);
+    ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+    EXPECT_EQ(loaded.value->log_level, level);
+  }
+}
+
+}  // namespace
+}  // namespace so::config

@@ -1,0 +1,130 @@
+#include "tests/pos_sim/daemon_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace so::testing {
+
+std::string DaemonBinary() { return std::string(SO_BINARY_DIR) + "/daemon/special-ordersd"; }
+
+DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
+  std::filesystem::create_directories(setup_.work_dir);
+  // ipc paths must stay short (unix socket paths are limited to 107 bytes).
+  static int counter = 0;
+  const std::string sock_dir =
+      "/tmp/sod-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+  std::filesystem::create_directories(sock_dir);
+  pos_endpoint_ = "ipc://" + sock_dir + "/pos.sock";
+  events_endpoint_ = "ipc://" + sock_dir + "/events.sock";
+  config_path_ = setup_.work_dir + "/special-ordersd.yaml";
+  log_path_ = setup_.work_dir + "/special-ordersd.log";
+
+  const auto& db = setup_.database;
+  std::ofstream cfg(config_path_);
+  cfg << "bus:\n"
+      << "  subscribe: " << pos_endpoint_ << "\n"
+      << "  publish: " << events_endpoint_ << "\n"
+      << "  source: " << setup_.source << "\n"
+      << "database:\n";
+  if (!db.socket.empty()) {
+    cfg << "  socket: " << db.socket << "\n";
+  } else {
+    cfg << "  host: " << db.host << "\n  port: " << db.port << "\n";
+  }
+  cfg << "  user: " << db.user << "\n"
+      << "  password: " << db.password << "\n"
+      << "  name: " << db.database << "\n"
+      << "rules_file: " << setup_.rules_file << "\n"
+      << "log_level: debug\n";
+}
+
+DaemonProcess::~DaemonProcess() {
+  if (pid_ > 0) Kill();
+}
+
+void DaemonProcess::Start(std::chrono::milliseconds timeout) {
+  const std::string bin = DaemonBinary();
+  const auto log_start = std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0;
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, STDERR_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    execl(bin.c_str(), bin.c_str(), "--config", config_path_.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string log = Log();
+    if (log.find("ready:", log_start) != std::string::npos) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("special-ordersd exited during start-up; log:\n" + log);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("special-ordersd not ready in time; log:\n" + Log());
+}
+
+int DaemonProcess::Wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+      throw std::runtime_error("special-ordersd did not stop in time; log:\n" + Log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int DaemonProcess::Stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  return Wait(timeout);
+}
+
+void DaemonProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+void DaemonProcess::SendSignal(int signo) {
+  if (pid_ > 0) kill(pid_, signo);
+}
+
+std::string DaemonProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void DaemonProcess::WaitForLog(const std::string& text, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (Log().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("no \"" + text + "\" in the daemon's log:\n" + Log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace so::testing

@@ -1,0 +1,59 @@
+// Runs the real special-ordersd binary as a child process for integration tests and the demo:
+// writes its config (private ipc endpoints, the test database), starts it, waits until it
+// reports ready, stops it with SIGTERM or kills it. Not thread-safe; one owner.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+
+#include "adapters/mysql/mysql_store.hpp"
+
+namespace so::testing {
+
+struct DaemonSetup {
+  mysql::MysqlOptions database;
+  std::string rules_file;        // path of the rules YAML
+  std::string work_dir;          // where the config, the log and the ipc sockets go
+  std::string source = "special-ordersd-test";
+};
+
+class DaemonProcess {
+ public:
+  explicit DaemonProcess(DaemonSetup setup);
+  ~DaemonProcess();  // kills the daemon if still running
+
+  // The endpoints: the POS binds pos_endpoint(), the daemon publishes on events_endpoint().
+  const std::string& pos_endpoint() const { return pos_endpoint_; }
+  const std::string& events_endpoint() const { return events_endpoint_; }
+  const std::string& log_path() const { return log_path_; }
+  const std::string& config_path() const { return config_path_; }
+
+  // Starts the daemon and waits until its log says "ready:"; throws on timeout or early exit.
+  void Start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // SIGTERM and wait; returns the exit status (or 128+signal).
+  int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // SIGKILL and wait.
+  void Kill();
+  void SendSignal(int signo);
+  bool running() const { return pid_ > 0; }
+
+  // The whole log so far.
+  std::string Log() const;
+  // Waits until the log contains `text`; throws with the log on timeout.
+  void WaitForLog(const std::string& text,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+
+ private:
+  int Wait(std::chrono::milliseconds timeout);
+
+  DaemonSetup setup_;
+  std::string pos_endpoint_, events_endpoint_, config_path_, log_path_;
+  pid_t pid_ = -1;
+};
+
+// The daemon binary built next to the tests.
+std::string DaemonBinary();
+
+}  // namespace so::testing

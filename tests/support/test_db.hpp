@@ -1,0 +1,62 @@
+// Integration-test access to the private MariaDB that ctest starts (scripts/private-mariadb.sh via
+// the mariadb.start fixture): a fresh database per test, plus helpers to seed, query and dump it.
+// Not thread-safe: one TestDatabase per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/mysql/mysql_store.hpp"
+
+namespace sql {
+class Connection;
+}  // namespace sql
+
+namespace so::testing {
+
+// The private server started for this ctest run (env SO_TEST_MARIADB_DIR). Throws
+// std::runtime_error, saying how to run the test through ctest, when the variable is unset or the
+// server is not running.
+struct ServerInfo {
+  std::string dir, socket;
+  int port = 0;
+  std::string user = "so", password = "so";
+};
+ServerInfo PrivateServer();
+
+// A fresh database in the private server, named <prefix>_<pid>_<n>, with the POS reference schema
+// and the daemon schema loaded; dropped on destruction unless env SO_KEEP_TEST_DB=1. Every method
+// throws std::runtime_error (with the MySQL message) on failure. Destroy every connection that
+// still has a transaction open on it first, or the DROP waits for their locks.
+class TestDatabase {
+ public:
+  explicit TestDatabase(const std::string& prefix);
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  // To connect a MysqlStore or the daemon (over the unix socket).
+  so::mysql::MysqlOptions options() const;
+  const std::string& name() const;
+
+  // Runs one or more statements (split on ";\n"), each committed on its own.
+  void Exec(const std::string& sql);
+  // Rows of nullable strings, as the text protocol gives them.
+  std::vector<std::vector<std::optional<std::string>>> Query(const std::string& sql);
+  // The first column of the single row; throws if there is not exactly one row or it is NULL.
+  int64_t QueryInt(const std::string& sql);
+  // Every table of the database (POS and sod_), in name order, every row ordered by primary key,
+  // as text: equal strings mean equal contents, byte for byte. NULL prints as \N; tab, newline,
+  // backslash and bytes outside printable ASCII are escaped, so binary columns dump exactly.
+  std::string Dump();
+
+ private:
+  ServerInfo server_;
+  std::string name_;
+  std::unique_ptr<sql::Connection> conn_;
+};
+
+}  // namespace so::testing
