@@ -48,7 +48,6 @@ socket_path() {
   if ((${#sock} > 100)); then
     local hash
     hash=$(printf '%s' "$DIR" | md5sum | cut -c1-12)
-    mkdir -p "/tmp/so-mariadb-$hash"
     sock="/tmp/so-mariadb-$hash/mysqld.sock"
   fi
   case "$sock" in
@@ -146,6 +145,7 @@ cmd_start() {
     exit 0
   fi
   rm -f "$PID_FILE" "$PORT_FILE"
+  mkdir -p "$(dirname "$SOCK")"
   init_data
 
   local attempt port started=0
@@ -220,6 +220,10 @@ cmd_stop() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
   rm -f "$PID_FILE" "$PORT_FILE"
+  # The short socket directory of a deep DIR goes with the server (only if empty).
+  case "$SOCK" in
+    /tmp/so-mariadb-*/mysqld.sock) rmdir "$(dirname "$SOCK")" 2>/dev/null || true ;;
+  esac
   say "stopped"
 }
 

@@ -358,8 +358,8 @@ std::vector<std::string> SplitSqlStatements(std::string_view script) {
     if (end == std::string_view::npos) end = script.size();
     std::string statement(script.substr(pos, end - pos));
     pos = end == script.size() ? end : end + 2;
-    while (!statement.empty() && std::string_view(";\n\r\t ").find(statement.back()) !=
-                                     std::string_view::npos) {
+    while (!statement.empty() &&
+           std::string_view(";\n\r\t ").find(statement.back()) != std::string_view::npos) {
       statement.pop_back();
     }
     // A piece of blank lines and "--" comments only is not a statement: the server would answer
@@ -813,13 +813,11 @@ Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPoLines(
   return Run("LockSpecialOrdersOnPoLines", [&]() -> Result<std::vector<SpecialOrder>> {
     sql::PreparedStatement& ps = PreparedIn(
         std::string("SELECT ") + kSpecialOrderColumns + " FROM special_orders WHERE po_line_id IN ",
-        po_line_ids.size(),
-        " AND status NOT IN ('completed', 'cancelled') ORDER BY id FOR UPDATE");
+        po_line_ids.size(), " AND status NOT IN ('completed', 'cancelled') ORDER BY id FOR UPDATE");
     // Padding repeats the last id: a duplicate in an IN list changes nothing.
     const size_t count = PaddedCount(po_line_ids.size());
     for (size_t i = 0; i < count; ++i) {
-      ps.setInt64(static_cast<unsigned>(i + 1),
-                  po_line_ids[std::min(i, po_line_ids.size() - 1)]);
+      ps.setInt64(static_cast<unsigned>(i + 1), po_line_ids[std::min(i, po_line_ids.size() - 1)]);
     }
     return ReadSpecialOrders(ps);
   });

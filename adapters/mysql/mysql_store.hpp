@@ -78,9 +78,9 @@ class MysqlStore final : public so::HostStore {
   // transaction (after Rollback()), else it fails with kPermanent rather than commit the caller's
   // half-done work. A second call with the same message_id adds one to attempts and updates
   // reason, rules_version and last_seen_at; a message without an id always gets a new row.
-  so::Status RecordDeadLetter(const std::optional<std::string>& message_id,
-                              std::string_view topic, std::string_view raw,
-                              std::string_view reason, std::string_view rules_version);
+  so::Status RecordDeadLetter(const std::optional<std::string>& message_id, std::string_view topic,
+                              std::string_view raw, std::string_view reason,
+                              std::string_view rules_version);
 
   // True from a successful Connect() until a kConnection error or destruction. Does not ask the
   // server: a connection dropped by the server is noticed by the next call.
@@ -101,8 +101,7 @@ class MysqlStore final : public so::HostStore {
   so::Result<so::StockRow> LockStock(so::Id store_id, so::Id product_id) override;
   so::Result<std::optional<so::Shipment>> GetShipment(so::Id shipment_id) override;
   so::Result<std::optional<so::SpecialOrder>> LockSpecialOrder(so::Id special_order_id) override;
-  so::Result<std::optional<so::SpecialOrder>> LockSpecialOrderByLine(
-      so::Id order_line_id) override;
+  so::Result<std::optional<so::SpecialOrder>> LockSpecialOrderByLine(so::Id order_line_id) override;
   so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOfOrder(so::Id order_id) override;
   so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOnPoLines(
       const std::vector<so::Id>& po_line_ids) override;

@@ -28,6 +28,7 @@ PosBus::PosBus(const std::string& pos_endpoint, const std::string& events_endpoi
                std::string source)
     : pub_(ctx_, zmq::socket_type::xpub),
       events_(ctx_, zmq::socket_type::sub),
+      monitor_(ctx_, zmq::socket_type::pair),
       source_(std::move(source)),
       clock_{kClockStart} {
   pub_.set(zmq::sockopt::linger, 0);
@@ -37,6 +38,14 @@ PosBus::PosBus(const std::string& pos_endpoint, const std::string& events_endpoi
   events_.set(zmq::sockopt::linger, 0);
   events_.set(zmq::sockopt::rcvhwm, 0);
   events_.set(zmq::sockopt::subscribe, "");
+  // Watch the event SUB's handshake, so that WaitForDaemon knows when it is really connected.
+  static int monitors = 0;
+  const std::string monitor_endpoint = "inproc://pos-sim-monitor-" + std::to_string(++monitors);
+  if (zmq_socket_monitor(events_.handle(), monitor_endpoint.c_str(),
+                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0) {
+    throw std::runtime_error("zmq_socket_monitor failed");
+  }
+  monitor_.connect(monitor_endpoint);
   events_.connect(events_endpoint);
 }
 
@@ -55,9 +64,19 @@ void PosBus::WaitForDaemon(std::chrono::milliseconds timeout) {
       if (!s.empty() && s[0] == 1) wanted.erase(s.substr(1));
     }
   }
-  // The daemon binds its PUB before it subscribes, and our SUB has been connecting since we were
-  // built; give its subscription a moment to reach the daemon's PUB.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Our SUB to the daemon's events: wait for its handshake, after which the subscription is on
+  // its way; a moment more lets the daemon's PUB take it in before the first event.
+  while (!events_connected_) {
+    zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(50));
+    std::vector<zmq::message_t> parts;
+    if (zmq::recv_multipart(monitor_, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
+      events_connected_ = true;
+    } else if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("could not connect to the daemon's events in time");
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 std::string PosBus::Publish(const Payload& payload, std::string id) {

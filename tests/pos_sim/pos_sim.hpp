@@ -45,6 +45,8 @@ class PosBus {
   zmq::context_t ctx_{1};
   zmq::socket_t pub_;
   zmq::socket_t events_;
+  zmq::socket_t monitor_;  // handshake events of events_
+  bool events_connected_ = false;
   std::string source_;
   uint64_t seq_ = 0;
   Timestamp clock_;

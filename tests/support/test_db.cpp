@@ -98,8 +98,8 @@ ServerInfo PrivateServer() {
   try {
     port_text = FirstLine(ReadFile(info.dir + "/port"));
   } catch (const std::runtime_error&) {
-    throw std::runtime_error("no private MariaDB running in " + info.dir + " (no port file): " +
-                             kHowToRun);
+    throw std::runtime_error("no private MariaDB running in " + info.dir +
+                             " (no port file): " + kHowToRun);
   }
   info.port = std::atoi(port_text.c_str());
   if (info.port <= 0) throw std::runtime_error("bad port file in " + info.dir);
@@ -115,8 +115,8 @@ TestDatabase::TestDatabase(const std::string& prefix) : server_(PrivateServer())
   static std::atomic<int> counter{0};
   std::string clean;
   for (char c : prefix) {
-    const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '_';
+    const bool word =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     clean += word ? c : '_';
   }
   if (clean.empty()) clean = "test";
@@ -138,8 +138,9 @@ TestDatabase::TestDatabase(const std::string& prefix) : server_(PrivateServer())
   }
   // The same session settings as the daemon's, so seeded rows mean the same thing. Autocommit
   // stays on: every Exec() is committed before it returns.
-  Exec("SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,"
-       "NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+  Exec(
+      "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,"
+      "NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
   Exec("DROP DATABASE IF EXISTS " + QuoteIdentifier(name_));
   Exec("CREATE DATABASE " + QuoteIdentifier(name_) +
        " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
@@ -152,8 +153,7 @@ TestDatabase::TestDatabase(const std::string& prefix) : server_(PrivateServer())
 TestDatabase::~TestDatabase() {
   const char* keep = std::getenv("SO_KEEP_TEST_DB");
   if (keep != nullptr && std::string(keep) == "1") {
-    std::cerr << "SO_KEEP_TEST_DB=1: keeping database " << name_ << " in " << server_.dir
-              << "\n";
+    std::cerr << "SO_KEEP_TEST_DB=1: keeping database " << name_ << " in " << server_.dir << "\n";
     return;
   }
   try {
@@ -223,19 +223,19 @@ int64_t TestDatabase::QueryInt(const std::string& sql) {
 
 std::string TestDatabase::Dump() {
   std::string out;
-  const auto tables = Query(
-      "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-      QuoteString(name_) + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME");
+  const auto tables =
+      Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+            QuoteString(name_) + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME");
   for (const auto& table_row : tables) {
     const std::string table = *table_row[0];
-    const auto columns = Query(
-        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
-        QuoteString(name_) + " AND TABLE_NAME = " + QuoteString(table) +
-        " ORDER BY ORDINAL_POSITION");
-    const auto key = Query(
-        "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = " +
-        QuoteString(name_) + " AND TABLE_NAME = " + QuoteString(table) +
-        " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION");
+    const auto columns =
+        Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+              QuoteString(name_) + " AND TABLE_NAME = " + QuoteString(table) +
+              " ORDER BY ORDINAL_POSITION");
+    const auto key =
+        Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = " +
+              QuoteString(name_) + " AND TABLE_NAME = " + QuoteString(table) +
+              " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION");
     std::string select = "SELECT ";
     std::string header;
     for (size_t i = 0; i < columns.size(); ++i) {
