@@ -25,8 +25,7 @@ Timestamp Now() {
   return Timestamp{us.count()};
 }
 
-Subscriber::Subscriber(boost::asio::io_context& io, zmq::context_t& ctx,
-                       SubscriberOptions options)
+Subscriber::Subscriber(boost::asio::io_context& io, zmq::context_t& ctx, SubscriberOptions options)
     : io_(io), socket_(ctx, zmq::socket_type::sub), options_(std::move(options)), fd_(io) {}
 
 Subscriber::~Subscriber() {

@@ -20,7 +20,8 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {"bus", "database", "rules_file", "log_level"};
+constexpr std::string_view kTopKeys[] = {"bus", "database", "rules_file", "reconcile", "log_level"};
+constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
 constexpr std::string_view kBusKeys[] = {"subscribe", "publish", "source",
                                          "receive_high_water_mark", "heartbeat_interval_ms"};
 constexpr std::string_view kDatabaseKeys[] = {"host",     "port",          "socket", "user",
@@ -100,6 +101,20 @@ void ReadBus(Reader& reader, const Value& value, BusConfig& bus) {
     if (auto n = reader.ReadInteger(*v, 0, kMaxHeartbeatIntervalMs)) {
       bus.heartbeat_interval_ms = static_cast<int>(*n);
     }
+  }
+}
+
+void ReadReconcile(Reader& reader, const Value& value, ReconcileConfig& reconcile) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kReconcileKeys);
+  if (!mapping) return;
+  if (const Value* v = mapping->Find("on_start")) {
+    if (auto b = reader.ReadBool(*v)) reconcile.on_start = *b;
+  }
+  if (const Value* v = mapping->Find("interval_s")) {
+    if (auto n = reader.ReadInteger(*v, 0, 86400)) reconcile.interval_s = static_cast<int>(*n);
+  }
+  if (const Value* v = mapping->Find("batch")) {
+    if (auto n = reader.ReadInteger(*v, 1, 100000)) reconcile.batch = static_cast<int>(*n);
   }
 }
 
@@ -206,6 +221,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
         }
       }
     }
+    if (const Value* v = top->Find("reconcile")) ReadReconcile(reader, *v, config.reconcile);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
     }

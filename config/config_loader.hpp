@@ -56,6 +56,17 @@ struct DatabaseConfig {
   std::string name;
 };
 
+// The catch-up sweep (rules/reconciler.hpp): besides these, it runs after a gap in a source's
+// seq and when a new POS instance (source) appears.
+struct ReconcileConfig {
+  // Sweep once at start-up, after subscribing. Default true.
+  bool on_start = true;
+  // Seconds between sweeps on a timer; 0 disables the timer. Default 300, 0..86400.
+  int interval_s = 300;
+  // Facts of each kind read per round of a sweep. Default 500, 1..100000.
+  int batch = 500;
+};
+
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // "debug", "info", "warning", "error": the spelling the config file uses.
@@ -69,6 +80,7 @@ struct DaemonConfig {
   std::string rules_file;
   // The content of `rules_file`.
   so::RuleSet rules;
+  ReconcileConfig reconcile;
   // Least severe message that is logged. Default kInfo.
   LogLevel log_level = LogLevel::kInfo;
 };

@@ -20,8 +20,11 @@ constexpr int64_t kRulesVersion = 1;
 
 constexpr std::string_view kTopKeys[] = {"version", "defaults", "rules"};
 constexpr std::string_view kSettingsKeys[] = {
-    "on_request", "vendor_choice",           "attach_po_statuses",
-    "allocation", "status_after_allocation", "allow_positive_open_stock"};
+    "on_request",           "vendor_choice",           "attach_po_statuses",
+    "allocation",           "status_after_allocation", "allow_positive_open_stock",
+    "transfer_from_stores", "transfer_min_left",       "transfer_allocation",
+    "service_order",        "allocate_surplus",        "reallocate_freed_stock",
+    "shrink_draft_po"};
 constexpr std::string_view kRuleKeys[] = {"name",
                                           "match",
                                           "on_request",
@@ -29,7 +32,14 @@ constexpr std::string_view kRuleKeys[] = {"name",
                                           "attach_po_statuses",
                                           "allocation",
                                           "status_after_allocation",
-                                          "allow_positive_open_stock"};
+                                          "allow_positive_open_stock",
+                                          "transfer_from_stores",
+                                          "transfer_min_left",
+                                          "transfer_allocation",
+                                          "service_order",
+                                          "allocate_surplus",
+                                          "reallocate_freed_stock",
+                                          "shrink_draft_po"};
 constexpr std::string_view kMatchKeys[] = {"stores", "vendors", "products"};
 
 constexpr std::array<EnumName<OnRequest>, 2> kOnRequest{{
@@ -44,6 +54,10 @@ constexpr std::array<EnumName<VendorChoice>, 3> kVendorChoice{{
 constexpr std::array<EnumName<AllocationMode>, 2> kAllocation{{
     {"immediate", AllocationMode::kImmediate},
     {"on_confirmation", AllocationMode::kOnConfirmation},
+}};
+constexpr std::array<EnumName<ServiceOrder>, 2> kServiceOrder{{
+    {"oldest_request_first", ServiceOrder::kOldestRequestFirst},
+    {"smallest_first", ServiceOrder::kSmallestFirst},
 }};
 constexpr std::array<EnumName<SoStatus>, 2> kStatusAfterAllocation{{
     {"ready", SoStatus::kReady},
@@ -90,6 +104,15 @@ std::optional<std::string> ReadAttachablePoStatus(Reader& reader, const Value& i
   return std::string(*status);
 }
 
+// Unlike the other lists, `[]` is allowed: it means "no transfers", so that a rule can turn off
+// the transfers its defaults ask for.
+std::optional<std::vector<Id>> ReadTransferStores(Reader& reader, const Value& value) {
+  if (value.node.IsSequence() && value.node.size() == 0) return std::vector<Id>{};
+  return reader.ReadUniqueList<Id>(value, "write [] for no transfers", [&](const Value& item) {
+    return reader.ReadInteger(item, 1, INT64_MAX);
+  });
+}
+
 // Applies the settings keys present in `mapping` on top of `settings`; the others keep their value.
 void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings) {
   if (const Value* v = mapping.Find("on_request")) {
@@ -117,6 +140,33 @@ void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings) {
   }
   if (const Value* v = mapping.Find("allow_positive_open_stock")) {
     if (auto allow = reader.ReadBool(*v)) settings.allow_positive_open_stock = *allow;
+  }
+  if (const Value* v = mapping.Find("transfer_from_stores")) {
+    if (auto stores = ReadTransferStores(reader, *v)) {
+      settings.transfer_from_stores = std::move(*stores);
+    }
+  }
+  if (const Value* v = mapping.Find("transfer_min_left")) {
+    if (auto min_left = reader.ReadInteger(*v, 0, INT64_MAX)) {
+      settings.transfer_min_left = *min_left;
+    }
+  }
+  if (const Value* v = mapping.Find("transfer_allocation")) {
+    if (auto allocation = reader.ReadEnum(*v, kAllocation)) {
+      settings.transfer_allocation = *allocation;
+    }
+  }
+  if (const Value* v = mapping.Find("service_order")) {
+    if (auto order = reader.ReadEnum(*v, kServiceOrder)) settings.service_order = *order;
+  }
+  if (const Value* v = mapping.Find("allocate_surplus")) {
+    if (auto allocate = reader.ReadBool(*v)) settings.allocate_surplus = *allocate;
+  }
+  if (const Value* v = mapping.Find("reallocate_freed_stock")) {
+    if (auto reallocate = reader.ReadBool(*v)) settings.reallocate_freed_stock = *reallocate;
+  }
+  if (const Value* v = mapping.Find("shrink_draft_po")) {
+    if (auto shrink = reader.ReadBool(*v)) settings.shrink_draft_po = *shrink;
   }
 }
 

@@ -248,9 +248,14 @@ std::optional<int64_t> Reader::ReadInteger(const Value& value, int64_t min, int6
                       "without the leading zero");
     return std::nullopt;
   }
-  std::string range = min == 1 && max == INT64_MAX
-                          ? std::string("expected a positive integer")
-                          : "expected " + std::to_string(min) + ".." + std::to_string(max);
+  std::string range;
+  if (min == 1 && max == INT64_MAX) {
+    range = "expected a positive integer";
+  } else if (min == 0 && max == INT64_MAX) {
+    range = "expected 0 or a positive integer";
+  } else {
+    range = "expected " + std::to_string(min) + ".." + std::to_string(max);
+  }
   int64_t n = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (error != std::errc() || end != text.data() + text.size() || n < min || n > max) {

@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "config/config_loader.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
+#include "rules/reconciler.hpp"
 
 namespace so::daemon {
 namespace {
@@ -37,7 +39,8 @@ constexpr const char* kUsage =
 // syslog priority as "<N>", which journald reads as the entry's priority.
 class Log {
  public:
-  explicit Log(LogLevel level) : level_(level), journal_(std::getenv("JOURNAL_STREAM") != nullptr) {}
+  explicit Log(LogLevel level)
+      : level_(level), journal_(std::getenv("JOURNAL_STREAM") != nullptr) {}
   void set_level(LogLevel level) { level_ = level; }
 
   void Debug(const std::string& s) const { Write(LogLevel::kDebug, 7, s); }
@@ -60,6 +63,25 @@ class Log {
   LogLevel level_;
   bool journal_;
 };
+
+#ifdef SO_CRASH_POINTS
+// Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
+// the first) a message passes the processor's checkpoint `label`, as a power cut would.
+std::optional<Processor::Checkpoint> CrashPointFromEnv(const Log& log) {
+  const char* spec = std::getenv("SO_CRASH_AT");
+  if (spec == nullptr || *spec == '\0') return std::nullopt;
+  std::string label = spec;
+  int hits = 1;
+  if (const auto colon = label.find(':'); colon != std::string::npos) {
+    hits = std::atoi(label.c_str() + colon + 1);
+    label.resize(colon);
+  }
+  log.Warning("test build: will crash at " + label + " #" + std::to_string(hits));
+  return [label, hits, seen = 0](std::string_view at) mutable {
+    if (at == label && ++seen == hits) raise(SIGKILL);
+  };
+}
+#endif
 
 mysql::MysqlOptions ToMysqlOptions(const config::DatabaseConfig& db) {
   mysql::MysqlOptions o;
@@ -95,7 +117,9 @@ class Daemon {
         dead_letters_(store_),
         signals_(io_, SIGINT, SIGTERM),
         reload_(io_, SIGHUP),
-        retry_timer_(io_) {}
+        replay_(io_, SIGUSR1),
+        retry_timer_(io_),
+        sweep_timer_(io_) {}
 
   int Run() {
     // Start-up in a fixed order: database, engine, event socket, subscription, ready.
@@ -107,8 +131,8 @@ class Daemon {
       return 1;
     }
     engine_ = std::make_unique<Engine>(config_.rules);
-    publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish,
-                                                     config_.bus.source, zmqbus::Now());
+    publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish, config_.bus.source,
+                                                     zmqbus::Now());
     if (Status s = publisher_->Bind(); !s.ok()) {
       log_.Error(s.error().ToString());
       return 1;
@@ -117,16 +141,28 @@ class Daemon {
         *engine_, store_, dead_letters_, *publisher_, RetryPolicy{},
         [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
         [this] { return store_.Connect(); });
+#ifdef SO_CRASH_POINTS
+    if (auto crash = CrashPointFromEnv(log_)) processor_->set_checkpoint(std::move(*crash));
+#endif
     subscriber_ = std::make_unique<zmqbus::Subscriber>(
         io_, zmq_,
         zmqbus::SubscriberOptions{config_.bus.subscribe, zmqbus::kPosTopics,
                                   config_.bus.receive_high_water_mark,
                                   config_.bus.heartbeat_interval_ms});
-    if (Status s = subscriber_->Start([this](zmqbus::Frames&& f) { return OnFrames(std::move(f)); });
+    if (Status s =
+            subscriber_->Start([this](zmqbus::Frames&& f) { return OnFrames(std::move(f)); });
         !s.ok()) {
       log_.Error(s.error().ToString());
       return 1;
     }
+    reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
+    reconciler_->set_observer([this](const Message& m, const Processed& p) {
+      Report(m.envelope.type, m.envelope.id, p);
+    });
+    // After subscribing, so that what the POS publishes meanwhile queues rather than slips
+    // between the sweep and the subscription.
+    if (config_.reconcile.on_start) Sweep("start-up");
+    ScheduleSweep();
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
               config_.bus.publish + " as " + publisher_->source());
     sd_notify(0, "READY=1\nSTATUS=processing POS messages");
@@ -141,8 +177,8 @@ class Daemon {
     log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
               std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
               ", dead letters " + std::to_string(st.dead_lettered) + ", retries " +
-              std::to_string(st.retries) + ", events published " +
-              std::to_string(publisher_->published()));
+              std::to_string(st.retries) + ", gaps " + std::to_string(gaps_) +
+              ", events published " + std::to_string(publisher_->published()));
     return 0;
   }
 
@@ -175,10 +211,60 @@ class Daemon {
       log_.Info(std::string("signal ") + strsignal(signo) + ": stopping");
       stop_requested_ = true;
       retry_timer_.cancel();
+      sweep_timer_.cancel();
       if (subscriber_) subscriber_->Stop();
       io_.stop();
     });
     WaitForReload();
+    WaitForReplay();
+  }
+
+  void WaitForReplay() {
+    replay_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (processor_ && !held_) ReplayDeadLetters();
+      WaitForReplay();
+    });
+  }
+
+  // SIGUSR1, after an operator fixed what made messages fail: each dead letter is processed
+  // again, oldest first. One that applies now (or is refused, or was applied meanwhile) leaves
+  // the dead letters; one that fails again stays, with one more attempt and the new reason.
+  void ReplayDeadLetters() {
+    int64_t after = 0;
+    int done = 0, failing = 0;
+    for (;;) {
+      auto letters = store_.ListDeadLetters(after, 100);
+      if (!letters.ok()) {
+        log_.Warning("dead-letter replay stopped: " + letters.error().ToString());
+        break;
+      }
+      if (letters->empty()) break;
+      for (const auto& letter : *letters) {
+        after = letter.id;
+        auto decoded = json::DecodeMessage(letter.topic, letter.raw);
+        if (auto* err = std::get_if<json::DecodeError>(&decoded)) {
+          ++failing;
+          (void)store_.RecordDeadLetterRetry(letter.id, err->reason, engine_->rules().version());
+          continue;
+        }
+        const Message& m = std::get<Message>(decoded);
+        const Processed p =
+            Report(letter.topic, m.envelope.id, processor_->Process(m, letter.topic, letter.raw));
+        if (p.fate == Fate::kUnavailable) {
+          log_.Warning("dead-letter replay stopped: the database is unavailable");
+          return;
+        }
+        if (p.fate == Fate::kDeadLettered) {
+          ++failing;  // the processor counted the attempt on the same row (same message id)
+        } else {
+          ++done;
+          (void)store_.DeleteDeadLetter(letter.id);
+        }
+      }
+    }
+    log_.Info("dead-letter replay: " + std::to_string(done) + " applied, " +
+              std::to_string(failing) + " still failing");
   }
 
   void WaitForReload() {
@@ -204,6 +290,28 @@ class Daemon {
       log_.Info("reloaded rules " + engine_->rules().version());
     }
     sd_notify(0, "READY=1");
+  }
+
+  // Applies what the POS committed and the daemon has not: see rules/reconciler.hpp.
+  void Sweep(const std::string& why) {
+    const SweepReport r = reconciler_->Sweep(zmqbus::Now());
+    if (r.repairs > 0 || r.failed > 0 || r.unavailable) {
+      log_.Info("sweep (" + why + "): " + std::to_string(r.repairs) + " repaired, " +
+                std::to_string(r.failed) + " failed" +
+                (r.unavailable ? "; database unavailable, the next sweep tries again" : ""));
+    } else {
+      log_.Debug("sweep (" + why + "): nothing to repair");
+    }
+  }
+
+  void ScheduleSweep() {
+    if (config_.reconcile.interval_s <= 0) return;
+    sweep_timer_.expires_after(std::chrono::seconds(config_.reconcile.interval_s));
+    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (!held_) Sweep("timer");
+      ScheduleSweep();
+    });
   }
 
   // Returns false to pause the subscriber while the database is away; the held message is
@@ -247,20 +355,34 @@ class Daemon {
                     processor_->ParkUndecodable(err->message_id, topic, body, err->reason));
     }
     const Message& m = std::get<Message>(decoded);
-    TrackSeq(m.envelope);
-    return Report(topic, m.envelope.id, processor_->Process(m, topic, body));
+    const bool lost = TrackSeq(m.envelope);
+    Processed p = Report(topic, m.envelope.id, processor_->Process(m, topic, body));
+    // The facts of the lost messages were committed before this one was published: catch up
+    // now, after it.
+    if (lost && p.fate != Fate::kUnavailable) Sweep("gap");
+    return p;
   }
 
-  // A jump in a source's seq means the bus lost messages (the POS or the daemon was down).
-  void TrackSeq(const Envelope& e) {
+  // Returns true when messages were lost: a jump in a source's seq, or a new source (the POS
+  // restarted, and what it published while we were not connected is gone) after the first.
+  bool TrackSeq(const Envelope& e) {
     auto [it, fresh] = last_seq_.try_emplace(e.source, e.seq);
-    if (fresh) return;
-    if (e.seq > it->second + 1) {
+    if (fresh) {
+      if (last_seq_.size() == 1) return false;
+      log_.Warning("new source " + e.source + " (the POS restarted?) at seq " +
+                   std::to_string(e.seq));
+      ++gaps_;
+      return true;
+    }
+    const bool gap = e.seq > it->second + 1;
+    if (gap) {
       log_.Warning("gap from " + e.source + ": seq " + std::to_string(it->second) + " then " +
                    std::to_string(e.seq) + " (" + std::to_string(e.seq - it->second - 1) +
                    " messages lost)");
+      ++gaps_;
     }
     if (e.seq > it->second) it->second = e.seq;
+    return gap;
   }
 
   Processed Report(const std::string& topic, const std::optional<std::string>& id, Processed p) {
@@ -286,11 +408,15 @@ class Daemon {
   std::unique_ptr<zmqbus::Publisher> publisher_;
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
+  std::unique_ptr<Reconciler> reconciler_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set reload_;
+  boost::asio::signal_set replay_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer sweep_timer_;
   std::optional<zmqbus::Frames> held_;
   std::map<std::string, uint64_t> last_seq_;
+  uint64_t gaps_ = 0;
   bool stop_requested_ = false;
 };
 
@@ -302,8 +428,8 @@ int CheckConfig(const std::string& path) {
     return 2;
   }
   std::cout << path << ": OK (rules " << loaded.value->rules_file << ", "
-            << loaded.value->rules.rules().size() << " rule(s), "
-            << loaded.value->rules.version() << ")\n";
+            << loaded.value->rules.rules().size() << " rule(s), " << loaded.value->rules.version()
+            << ")\n";
   return 0;
 }
 

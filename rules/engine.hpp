@@ -16,16 +16,15 @@ namespace so {
 
 // What became of a message whose transaction can commit.
 enum class Disposition {
-  kApplied,     // its effect is written (possibly none: a fact already reflected)
-  kRefused,     // a business refusal: nothing changed but the audit trail and the inbox
-  kNotHandled,  // a contract type this version does not handle yet: nothing may be written
+  kApplied,  // its effect is written (possibly none: a fact already reflected)
+  kRefused,  // a business refusal: nothing changed but the audit trail and the inbox
 };
 
 std::string_view ToString(Disposition d);
 
 struct Outcome {
   Disposition disposition = Disposition::kApplied;
-  std::string detail;            // why, for a refusal or a message not handled
+  std::string detail;            // why, for a refusal
   std::vector<OutEvent> events;  // to publish once the transaction has committed
 };
 

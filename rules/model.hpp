@@ -140,6 +140,23 @@ struct Shipment {
   std::vector<ShipmentLine> lines;
 };
 
+struct StoreTransferLine {
+  Id id = 0;
+  Id transfer_id = 0;
+  Id product_id = 0;
+  Qty quantity = 0;
+  std::optional<Id> special_order_id;  // the special order it was requested for
+};
+
+struct StoreTransfer {
+  Id id = 0;
+  Id from_store_id = 0;
+  Id to_store_id = 0;
+  std::string status;  // requested / shipped / received / cancelled
+  Timestamp created_at;
+  std::vector<StoreTransferLine> lines;
+};
+
 // What one arrival (a vendor shipment or a received transfer) brought of one product, and how
 // much of it the daemon has allocated to special orders so far. Kept by the daemon so that no
 // arrival ever allocates more than it brought, however many times allocation is asked for.
@@ -153,6 +170,44 @@ struct ArrivalLine {
   Id store_id = 0;
   Qty quantity = 0;
   Qty allocated_qty = 0;
+};
+
+// Facts the POS committed that the daemon has not applied: what a message lost on the bus would
+// have told it. Found by the catch-up sweep (rules/reconciler.hpp).
+struct PendingFacts {
+  struct UnrequestedLine {
+    Id order_id = 0, line_id = 0, product_id = 0;
+    Timestamp ordered_at;  // the order's created_at: the best guess of when it was requested
+  };
+  struct ChangedLine {
+    Id order_id = 0, line_id = 0;
+    Qty special_order_qty = 0;
+    Timestamp special_order_updated_at;  // tells this change from an earlier one to the same qty
+  };
+  struct PoGoneWrong {
+    Id po_id = 0;
+    std::string status;
+  };
+  // Open orders' lines with special_order_qty > 0 and no special order.
+  std::vector<UnrequestedLine> unrequested_lines;
+  // Lines whose special_order_qty differs from their live special order's quantity.
+  std::vector<ChangedLine> changed_lines;
+  // Cancelled orders with a special order neither cancelled nor completed.
+  std::vector<Id> cancelled_orders;
+  // Completed orders (all handed over) with a special order neither completed nor cancelled.
+  std::vector<Id> completed_orders;
+  // Completed shipments on POs that special orders are attached to, not in the arrival ledger.
+  std::vector<Id> shipments;
+  // Received transfers that special orders are sourced by, not in the arrival ledger.
+  std::vector<Id> transfers;
+  // Cancelled, closed or received POs with special orders still waiting on them (not arrived).
+  std::vector<PoGoneWrong> pos_gone_wrong;
+
+  bool empty() const {
+    return unrequested_lines.empty() && changed_lines.empty() && cancelled_orders.empty() &&
+           completed_orders.empty() && shipments.empty() && transfers.empty() &&
+           pos_gone_wrong.empty();
+  }
 };
 
 // One decision, as the audit trail keeps it.

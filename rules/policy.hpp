@@ -28,6 +28,14 @@ enum class AllocationMode {
   kOnConfirmation,  // announce the arrival, allocate on backoffice.special_order.allocate
 };
 
+// Who is served first when supply is short. Whatever the order, special orders attached to the
+// arriving PO line or transfer come before other waiting ones, and ties go to the earlier request,
+// then the lower id.
+enum class ServiceOrder {
+  kOldestRequestFirst,  // first come, first served
+  kSmallestFirst,       // the fewest units still waiting first: more customers complete sooner
+};
+
 struct Settings {
   // What a new special order does. Default: order at once.
   OnRequest on_request = OnRequest::kOrder;
@@ -46,6 +54,29 @@ struct Settings {
   // Whether a product whose open stock is positive may be special-ordered. Default: no, as the
   // POS help page says (zero or negative open stock only).
   bool allow_positive_open_stock = false;
+
+  // Stores asked, in this order, for a store transfer before a vendor is ordered from, whenever
+  // the rules source a special order (not on a Back Office `order`, which names a vendor or lets
+  // the rules pick one): the first whose open stock covers what the special order still waits
+  // for plus `transfer_min_left` sends it. The special order's own store is skipped. Empty (the
+  // default): never source by transfer automatically.
+  std::vector<Id> transfer_from_stores;
+  // Open stock a sending store keeps after a transfer, in units. Default 0.
+  Qty transfer_min_left = 0;
+  // When a received transfer is allocated. Default: at once (a transfer needs no confirmation).
+  AllocationMode transfer_allocation = AllocationMode::kImmediate;
+  // Order of service when supply is short. Default: oldest request first.
+  ServiceOrder service_order = ServiceOrder::kOldestRequestFirst;
+  // Whether units an arrival brings beyond what its own special orders wait for go to other
+  // special orders of the same store and product that still wait, in the order of service.
+  // Default: no, the surplus stays open stock.
+  bool allocate_surplus = false;
+  // Whether stock freed by a cancellation or a lower quantity is offered at once to other special
+  // orders of the same store and product that still wait, in the order of service. Default: no.
+  bool reallocate_freed_stock = false;
+  // Whether a lower quantity or a cancellation also shrinks the special order's line on a PO that
+  // is still draft. Default: no (the POS's own store leaves the PO alone; the buyer decides).
+  bool shrink_draft_po = false;
 };
 
 // Empty lists match anything.
@@ -62,7 +93,8 @@ struct Rule {
 };
 
 // What a decision is about. The vendor is unknown before one is chosen; a rule that names vendors
-// then matches on the product's primary vendor, and not at all when there is none.
+// then matches on the product's primary vendor, and not at all when there is none. Decisions
+// about a transfer-sourced special order have no vendor: rules naming vendors do not match them.
 struct MatchKey {
   Id store_id = 0;
   Id product_id = 0;

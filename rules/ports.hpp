@@ -38,9 +38,13 @@ class HostStore {
 
   // --- Inbox: the ids of messages whose effect is committed ---
   virtual Result<bool> InboxHas(const std::string& message_id) = 0;
-  // outcome: "applied" or "refused"; detail: why it was refused, else empty.
-  virtual Status InboxAdd(const Envelope& envelope, std::string_view outcome,
-                          std::string_view detail) = 0;
+  // Writes the message's inbox row (outcome "applied") as the transaction's first write and
+  // returns true; returns false when the id is there already (a duplicate). While another
+  // transaction holds the same id uncommitted, it waits for that one to end: a second daemon on
+  // the same stream thus stops at the inbox before doing any work twice.
+  virtual Result<bool> InboxClaim(const Envelope& envelope) = 0;
+  // Records that the claimed message was refused, and why.
+  virtual Status InboxRefused(const std::string& message_id, std::string_view reason) = 0;
 
   // --- Reads of POS-owned rows; nullopt when the row does not exist ---
   virtual Result<std::optional<Product>> GetProduct(Id product_id) = 0;
@@ -52,6 +56,8 @@ class HostStore {
   // A product a store never stocked reads as zeros; the row is created on the first write.
   virtual Result<StockRow> LockStock(Id store_id, Id product_id) = 0;
   virtual Result<std::optional<Shipment>> GetShipment(Id shipment_id) = 0;
+  // The PO's completed shipments that are not in the arrival ledger yet, in id order.
+  virtual Result<std::vector<Id>> UnappliedShipmentsOfPo(Id po_id) = 0;
 
   // --- Special orders ---
   virtual Result<std::optional<SpecialOrder>> LockSpecialOrder(Id special_order_id) = 0;
@@ -62,6 +68,15 @@ class HostStore {
   // in id order.
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPoLines(
       const std::vector<Id>& po_line_ids) = 0;
+  // Special orders attached to the PO (any of its lines) that are neither completed nor
+  // cancelled, in id order.
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPo(Id po_id) = 0;
+  // Special orders sourced by the transfer that are neither completed nor cancelled, in id order.
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnTransfer(Id transfer_id) = 0;
+  // Special orders of the store and product that still wait for goods (quantity > allocated_qty)
+  // and are neither completed nor cancelled, in id order.
+  virtual Result<std::vector<SpecialOrder>> LockWaitingSpecialOrders(Id store_id,
+                                                                     Id product_id) = 0;
   // Returns the new id.
   virtual Result<Id> InsertSpecialOrder(const SpecialOrder& so) = 0;
   // Writes every mutable column of the row with so.id.
@@ -90,6 +105,23 @@ class HostStore {
   virtual Result<Id> InsertPoLine(const PoLine& line) = 0;
   virtual Status SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) = 0;
 
+  // --- Store transfers ---
+  // The product's stock row in every store that has one, in store id order (no lock: a transfer
+  // request reserves nothing at the sending store).
+  virtual Result<std::vector<StockRow>> GetStockOfProduct(Id product_id) = 0;
+  // The transfer with its lines (in line id order), or nullopt.
+  virtual Result<std::optional<StoreTransfer>> GetTransfer(Id transfer_id) = 0;
+  // Inserts a transfer (id and lines ignored) with status `requested`, created by `created_by`;
+  // returns the new id.
+  virtual Result<Id> InsertTransfer(const StoreTransfer& transfer, std::string_view created_by) = 0;
+  // Inserts a transfer line (id ignored); returns the new id.
+  virtual Result<Id> InsertTransferLine(const StoreTransferLine& line) = 0;
+
+  // --- Pickups: how much of a special order has been handed over (a daemon table) ---
+  // 0 for a special order nothing was picked up of yet.
+  virtual Result<Qty> LockPickedQty(Id special_order_id) = 0;
+  virtual Status SetPickedQty(Id special_order_id, Qty picked_qty) = 0;
+
   // --- The daemon's arrival ledger (see ArrivalLine) ---
   virtual Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) = 0;
   // Inserts the line, or overwrites quantity and allocated_qty of the existing one.
@@ -97,6 +129,11 @@ class HostStore {
 
   // --- Audit trail ---
   virtual Status InsertAudit(const AuditEntry& entry) = 0;
+
+  // --- Catch-up ---
+  // What the POS committed and the daemon has not applied, at most `limit` of each kind, oldest
+  // first. Read in its own short transaction; locks nothing.
+  virtual Result<PendingFacts> FindPendingFacts(int limit) = 0;
 };
 
 // Where messages that cannot be applied are parked with their reason, for an operator to see

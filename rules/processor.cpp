@@ -6,11 +6,16 @@ namespace so {
 
 std::string_view ToString(Fate f) {
   switch (f) {
-    case Fate::kApplied: return "applied";
-    case Fate::kRefused: return "refused";
-    case Fate::kDuplicate: return "duplicate";
-    case Fate::kDeadLettered: return "dead_lettered";
-    case Fate::kUnavailable: return "unavailable";
+    case Fate::kApplied:
+      return "applied";
+    case Fate::kRefused:
+      return "refused";
+    case Fate::kDuplicate:
+      return "duplicate";
+    case Fate::kDeadLettered:
+      return "dead_lettered";
+    case Fate::kUnavailable:
+      return "unavailable";
   }
   return "?";
 }
@@ -34,8 +39,8 @@ std::chrono::milliseconds Processor::Backoff(int attempt) {
   return std::chrono::milliseconds(spread(jitter_));
 }
 
-Processed Processor::Process(const Message& message, std::string_view topic,
-                             std::string_view raw) {
+Processed Processor::Process(const Message& message, std::string_view topic, std::string_view raw) {
+  Mark("after_receive");
   Processed result;
   Error last;
   bool reconnect_first = false;
@@ -53,11 +58,18 @@ Processed Processor::Process(const Message& message, std::string_view topic,
     }
     switch (Attempt(message, result, last)) {
       case Step::kDone:
+        if (!result.events.empty()) Mark("before_publish");
         Publish(result.events);
         switch (result.fate) {
-          case Fate::kApplied: ++stats_.applied; break;
-          case Fate::kRefused: ++stats_.refused; break;
-          default: ++stats_.duplicates; break;
+          case Fate::kApplied:
+            ++stats_.applied;
+            break;
+          case Fate::kRefused:
+            ++stats_.refused;
+            break;
+          default:
+            ++stats_.duplicates;
+            break;
         }
         return result;
       case Step::kFail:
@@ -76,10 +88,10 @@ Processed Processor::Process(const Message& message, std::string_view topic,
     result.events.clear();
     return result;
   }
-  return Park(message.envelope.id, topic, raw,
-              "gave up after " + std::to_string(policy_.max_attempts) +
-                  " attempts: " + last.ToString(),
-              policy_.max_attempts);
+  return Park(
+      message.envelope.id, topic, raw,
+      "gave up after " + std::to_string(policy_.max_attempts) + " attempts: " + last.ToString(),
+      policy_.max_attempts);
 }
 
 // One transaction. A commit whose outcome was lost with the connection leaves result.events set:
@@ -91,9 +103,12 @@ Processor::Step Processor::Attempt(const Message& message, Processed& result, Er
     return e.kind == ErrorKind::kPermanent ? Step::kFail : Step::kRetry;
   };
   if (Status s = store_.Begin(); !s.ok()) return fail(s.error());
-  Result<bool> seen = store_.InboxHas(message.envelope.id);
-  if (!seen.ok()) return fail(seen.error());
-  if (*seen) {
+  Mark("after_begin");
+  // The inbox row first: a duplicate costs one statement, and a second daemon on the same
+  // stream waits here rather than doing the work twice.
+  Result<bool> claimed = store_.InboxClaim(message.envelope);
+  if (!claimed.ok()) return fail(claimed.error());
+  if (!*claimed) {
     store_.Rollback();
     // The events of an uncertain commit that did happen are still owed to the POS.
     if (result.events.empty()) result.fate = Fate::kDuplicate;
@@ -103,34 +118,27 @@ Processor::Step Processor::Attempt(const Message& message, Processed& result, Er
 
   Result<Outcome> out = engine_->Apply(message, store_);
   if (!out.ok()) return fail(out.error());
-  if (out->disposition == Disposition::kNotHandled) {
-    store_.Rollback();
-    error = Error{ErrorKind::kPermanent, 0, out->detail};
-    return Step::kFail;
-  }
   const bool refused = out->disposition == Disposition::kRefused;
-  if (Status s = store_.InboxAdd(message.envelope, refused ? "refused" : "applied", out->detail);
-      !s.ok()) {
-    if (s.error().code == 1062) {  // another daemon applied it meanwhile
-      store_.Rollback();
-      result.fate = Fate::kDuplicate;
-      return Step::kDone;
+  if (refused) {
+    if (Status s = store_.InboxRefused(message.envelope.id, out->detail); !s.ok()) {
+      return fail(s.error());
     }
-    return fail(s.error());
   }
+  Mark("after_writes");
   result.fate = refused ? Fate::kRefused : Fate::kApplied;
   result.detail = out->detail;
+  Mark("before_commit");
   if (Status s = store_.Commit(); !s.ok()) {
     if (s.error().kind == ErrorKind::kConnection) result.events = std::move(out->events);
     return fail(s.error());
   }
+  Mark("after_commit");
   result.events = std::move(out->events);
   return Step::kDone;
 }
 
-Processed Processor::ParkUndecodable(std::optional<std::string> message_id,
-                                     std::string_view topic, std::string_view raw,
-                                     std::string reason) {
+Processed Processor::ParkUndecodable(std::optional<std::string> message_id, std::string_view topic,
+                                     std::string_view raw, std::string reason) {
   return Park(std::move(message_id), topic, raw, std::move(reason), 1);
 }
 
@@ -139,9 +147,9 @@ Processed Processor::Park(std::optional<std::string> message_id, std::string_vie
   Processed result;
   result.attempts = attempts;
   result.detail = reason;
-  Status s = dead_letters_.Park(DeadLetter{std::move(message_id), std::string(topic),
-                                           std::string(raw), std::move(reason),
-                                           engine_->rules().version()});
+  Status s =
+      dead_letters_.Park(DeadLetter{std::move(message_id), std::string(topic), std::string(raw),
+                                    std::move(reason), engine_->rules().version()});
   if (!s.ok()) {
     // Not even the dead letter could be written: the database is away. Nothing is lost as long
     // as the caller keeps the message and tries again.

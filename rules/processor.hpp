@@ -32,7 +32,7 @@ enum class Fate {
   kApplied,       // committed with its inbox row; events published
   kRefused,       // committed as a recorded refusal; events (special_order.rejected) published
   kDuplicate,     // its id was in the inbox already: nothing changed
-  kDeadLettered,  // cannot be applied (permanent error, retries exhausted, not handled)
+  kDeadLettered,  // cannot be applied (undecodable, permanent error, retries exhausted)
   kUnavailable,   // the database could not be reached: nothing changed, try it again later
 };
 
@@ -56,8 +56,8 @@ class Processor {
   // Re-establishes the store's connection; called after a kConnection error.
   using Reconnect = std::function<Status()>;
 
-  Processor(const Engine& engine, HostStore& store, DeadLetterSink& dead_letters,
-            EventSink& events, RetryPolicy policy, Sleep sleep, Reconnect reconnect);
+  Processor(const Engine& engine, HostStore& store, DeadLetterSink& dead_letters, EventSink& events,
+            RetryPolicy policy, Sleep sleep, Reconnect reconnect);
 
   // `topic` and `raw` are the frames as received, kept with a dead letter.
   Processed Process(const Message& message, std::string_view topic, std::string_view raw);
@@ -68,6 +68,12 @@ class Processor {
 
   const ProcessorStats& stats() const { return stats_; }
   void set_engine(const Engine& engine) { engine_ = &engine; }
+
+  // The labelled points of one message's way through, in order: "after_receive", "after_begin",
+  // "after_writes", "before_commit", "after_commit", "before_publish". Fault tests crash the
+  // daemon at each of them (see daemon/crash_points.hpp).
+  using Checkpoint = std::function<void(std::string_view label)>;
+  void set_checkpoint(Checkpoint checkpoint) { checkpoint_ = std::move(checkpoint); }
 
  private:
   enum class Step { kDone, kRetry, kFail };
@@ -84,6 +90,11 @@ class Processor {
   RetryPolicy policy_;
   Sleep sleep_;
   Reconnect reconnect_;
+  void Mark(std::string_view label) {
+    if (checkpoint_) checkpoint_(label);
+  }
+
+  Checkpoint checkpoint_;
   std::minstd_rand jitter_{12345};
   ProcessorStats stats_;
 };

@@ -1,5 +1,6 @@
 // Errors as values across the ports (after leveldb's Status): a Status says whether a port call
-// succeeded and, if not, what failed and whether retrying can help. Plain values, thread-compatible.
+// succeeded and, if not, what failed and whether retrying can help. Plain values,
+// thread-compatible.
 #pragma once
 
 #include <cassert>
@@ -90,10 +91,10 @@ inline std::string Error::ToString() const {
 #define SO_CONCAT_INNER(a, b) a##b
 #define SO_CONCAT(a, b) SO_CONCAT_INNER(a, b)
 
-#define SO_RETURN_IF_ERROR(expr)                      \
-  do {                                                \
-    ::so::Status so_status_ = (expr);                 \
-    if (!so_status_.ok()) return so_status_.error();  \
+#define SO_RETURN_IF_ERROR(expr)                     \
+  do {                                               \
+    ::so::Status so_status_ = (expr);                \
+    if (!so_status_.ok()) return so_status_.error(); \
   } while (false)
 
 #define SO_ASSIGN_OR_RETURN(lhs, expr) \

@@ -85,7 +85,8 @@ std::optional<Timestamp> ParseDateTime(std::string_view text, size_t& pos, bool 
     if (digits == 0 || digits > 9) return std::nullopt;
     for (size_t i = digits; i < 6; ++i) micros *= 10;
   }
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
   return Timestamp{secs * 1'000'000 + micros};
 }

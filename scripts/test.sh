@@ -11,10 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ${SO_SANITIZE:-0} == 1 ]]; then
   export BUILD_DIR=${BUILD_DIR:-build-asan} CMAKE_BUILD_TYPE=Debug
-  scripts/setup.sh -DSO_WERROR=ON -DSO_SANITIZE=ON
+  scripts/setup.sh -DSO_WERROR=ON -DSO_SANITIZE=ON -DSO_CRASH_POINTS=ON
 else
   export BUILD_DIR=${BUILD_DIR:-build}
-  scripts/setup.sh -DSO_WERROR=ON
+  scripts/setup.sh -DSO_WERROR=ON -DSO_CRASH_POINTS=ON
 fi
 cd "$BUILD_DIR"
 ctest --output-on-failure -j2 "$@"

@@ -69,3 +69,15 @@ CREATE TABLE IF NOT EXISTS sod_arrival_lines (
   CONSTRAINT ck_sod_arrival_lines_kind CHECK (kind IN ('shipment', 'transfer')),
   CONSTRAINT ck_sod_arrival_lines_allocated CHECK (allocated_qty >= 0 AND allocated_qty <= quantity)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- How much of each special order has been handed over to the customer. The POS tables have no
+-- place for it (a line turns fulfilled only once everything is picked up), and without it a
+-- pickup in parts could not tell which committed units are already released. No timestamps:
+-- two runs over the same messages must write identical rows (the inbox and the audit trail keep
+-- the times). No foreign key to special_orders, as for sod_audit.
+CREATE TABLE IF NOT EXISTS sod_pickups (
+  special_order_id BIGINT NOT NULL,
+  picked_qty BIGINT NOT NULL,
+  PRIMARY KEY (special_order_id),
+  CONSTRAINT ck_sod_pickups_picked CHECK (picked_qty >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -76,7 +76,8 @@ std::string Join(std::string_view a, std::string_view b) {
 
 enum StmtId : size_t {
   kInboxHas,
-  kInboxAdd,
+  kInboxClaim,
+  kInboxRefused,
   kGetProduct,
   kGetVendor,
   kGetProductVendors,
@@ -87,6 +88,9 @@ enum StmtId : size_t {
   kLockSpecialOrder,
   kLockSpecialOrderByLine,
   kLockSpecialOrdersOfOrder,
+  kLockSpecialOrdersOnPo,
+  kLockSpecialOrdersOnTransfer,
+  kLockWaitingSpecialOrders,
   kInsertSpecialOrder,
   kUpdateSpecialOrder,
   kUpdateOrderLine,
@@ -98,9 +102,25 @@ enum StmtId : size_t {
   kInsertPo,
   kInsertPoLine,
   kSetPoLineQuantity,
+  kGetStockOfProduct,
+  kGetTransfer,
+  kInsertTransfer,
+  kInsertTransferLine,
+  kLockPickedQty,
+  kSetPickedQty,
   kLockArrivalLines,
   kPutArrivalLine,
   kInsertAudit,
+  kUnappliedShipmentsOfPo,
+  kListDeadLetters,
+  kDeleteDeadLetter,
+  kRetryDeadLetter,
+  kPendingUnrequested,
+  kPendingChangedLines,
+  kPendingOrders,
+  kPendingShipments,
+  kPendingTransfers,
+  kPendingPos,
   kRecordDeadLetter,
   kLastInsertId,
   kStmtCount,
@@ -119,9 +139,11 @@ std::string SqlFor(size_t id, bool returning) {
   switch (id) {
     case kInboxHas:
       return "SELECT 1 FROM sod_inbox WHERE message_id = ?";
-    case kInboxAdd:
+    case kInboxClaim:
       return "INSERT INTO sod_inbox (message_id, source, seq, type, outcome, detail, occurred_at, "
-             "applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+             "applied_at) VALUES (?, ?, ?, ?, 'applied', '', ?, ?)";
+    case kInboxRefused:
+      return "UPDATE sod_inbox SET outcome = 'refused', detail = ? WHERE message_id = ?";
     case kGetProduct:
       return "SELECT id, sku, primary_vendor_id, special_order_allowed FROM products WHERE id = ?";
     case kGetVendor:
@@ -155,6 +177,21 @@ std::string SqlFor(size_t id, bool returning) {
     case kLockSpecialOrdersOfOrder:
       return std::string("SELECT ") + kSpecialOrderColumns +
              " FROM special_orders WHERE order_id = ? ORDER BY id FOR UPDATE";
+    case kLockSpecialOrdersOnPo:
+      return std::string("SELECT ") + kSpecialOrderColumns +
+             " FROM special_orders WHERE po_id = ? "
+             "AND status NOT IN ('completed', 'cancelled') ORDER BY id FOR UPDATE";
+    case kLockSpecialOrdersOnTransfer:
+      return std::string("SELECT ") + kSpecialOrderColumns +
+             " FROM special_orders WHERE transfer_id = ? "
+             "AND status NOT IN ('completed', 'cancelled') ORDER BY id FOR UPDATE";
+    case kLockWaitingSpecialOrders:
+      // A range of the (store_id, product_id, status) index; READ COMMITTED releases the locks
+      // on the rows it reads there that the rest of the WHERE clause rejects.
+      return std::string("SELECT ") + kSpecialOrderColumns +
+             " FROM special_orders WHERE store_id = ? AND product_id = ? "
+             "AND status NOT IN ('completed', 'cancelled') AND quantity > allocated_qty "
+             "ORDER BY id FOR UPDATE";
     case kInsertSpecialOrder:
       return "INSERT INTO special_orders (store_id, order_id, order_line_id, customer_id, "
              "product_id, quantity, allocated_qty, status, source, vendor_id, po_id, po_line_id, "
@@ -201,6 +238,32 @@ std::string SqlFor(size_t id, bool returning) {
              ret;
     case kSetPoLineQuantity:
       return "UPDATE purchase_order_lines SET quantity_ordered = ? WHERE id = ?";
+    case kGetStockOfProduct:
+      // The (product_id) index holds the primary key after it, so its entries come in store
+      // order already.
+      return "SELECT store_id, product_id, on_hand, committed, backordered FROM stock "
+             "WHERE product_id = ? ORDER BY store_id";
+    case kGetTransfer:
+      // As kGetShipment: one round trip; a transfer without lines gives one row with NULL line
+      // columns.
+      return "SELECT t.id, t.from_store_id, t.to_store_id, t.status, t.created_at, l.id, "
+             "l.transfer_id, l.product_id, l.quantity, l.special_order_id FROM store_transfers t "
+             "LEFT JOIN store_transfer_lines l ON l.transfer_id = t.id "
+             "WHERE t.id = ? ORDER BY l.id";
+    case kInsertTransfer:
+      // The daemon only ever requests a transfer; shipping and receiving are the POS's.
+      return "INSERT INTO store_transfers (from_store_id, to_store_id, status, created_by, "
+             "created_at) VALUES (?, ?, 'requested', ?, ?)" +
+             ret;
+    case kInsertTransferLine:
+      return "INSERT INTO store_transfer_lines (transfer_id, product_id, quantity, "
+             "special_order_id) VALUES (?, ?, ?, ?)" +
+             ret;
+    case kLockPickedQty:
+      return "SELECT picked_qty FROM sod_pickups WHERE special_order_id = ? FOR UPDATE";
+    case kSetPickedQty:
+      return "INSERT INTO sod_pickups (special_order_id, picked_qty) VALUES (?, ?) "
+             "ON DUPLICATE KEY UPDATE picked_qty = VALUES(picked_qty)";
     case kLockArrivalLines:
       return "SELECT kind, arrival_id, product_id, store_id, quantity, allocated_qty "
              "FROM sod_arrival_lines WHERE kind = ? AND arrival_id = ? "
@@ -212,6 +275,56 @@ std::string SqlFor(size_t id, bool returning) {
     case kInsertAudit:
       return "INSERT INTO sod_audit (message_id, special_order_id, rule, decision, detail, at) "
              "VALUES (?, ?, ?, ?, ?, ?)";
+    case kUnappliedShipmentsOfPo:
+      return "SELECT s.id FROM vendor_shipments s WHERE s.po_id = ? AND s.status = 'completed' "
+             "AND NOT EXISTS (SELECT 1 FROM sod_arrival_lines a "
+             "WHERE a.kind = 'shipment' AND a.arrival_id = s.id) ORDER BY s.id";
+    case kListDeadLetters:
+      return "SELECT id, message_id, topic, raw, attempts FROM sod_dead_letters "
+             "WHERE id > ? ORDER BY id LIMIT ?";
+    case kDeleteDeadLetter:
+      return "DELETE FROM sod_dead_letters WHERE id = ?";
+    case kRetryDeadLetter:
+      return "UPDATE sod_dead_letters SET attempts = attempts + 1, reason = ?, "
+             "rules_version = ?, last_seen_at = NOW(6) WHERE id = ?";
+    // The catch-up queries start from the special orders that are still live (a small set, by
+    // the status index) rather than scanning the POS's history.
+    case kPendingUnrequested:
+      return "SELECT o.id, l.id, l.product_id, o.created_at FROM customer_order_lines l "
+             "JOIN customer_orders o ON o.id = l.order_id "
+             "LEFT JOIN special_orders so ON so.order_line_id = l.id "
+             "WHERE l.special_order_qty > 0 AND o.status = 'open' AND so.id IS NULL "
+             "ORDER BY l.id LIMIT ?";
+    case kPendingChangedLines:
+      return "SELECT l.order_id, l.id, l.special_order_qty, so.updated_at FROM special_orders so "
+             "JOIN customer_order_lines l ON l.id = so.order_line_id "
+             "WHERE so.status NOT IN ('completed', 'cancelled') "
+             "AND so.quantity <> l.special_order_qty ORDER BY so.id LIMIT ?";
+    case kPendingOrders:
+      return "SELECT DISTINCT o.id, o.status FROM special_orders so "
+             "JOIN customer_orders o ON o.id = so.order_id "
+             "WHERE so.status NOT IN ('completed', 'cancelled') "
+             "AND o.status IN ('cancelled', 'completed') ORDER BY o.id LIMIT ?";
+    case kPendingShipments:
+      return "SELECT DISTINCT s.id FROM special_orders so "
+             "JOIN vendor_shipments s ON s.po_id = so.po_id "
+             "WHERE so.status NOT IN ('completed', 'cancelled') "
+             "AND so.quantity > so.allocated_qty AND s.status = 'completed' "
+             "AND NOT EXISTS (SELECT 1 FROM sod_arrival_lines a "
+             "WHERE a.kind = 'shipment' AND a.arrival_id = s.id) ORDER BY s.id LIMIT ?";
+    case kPendingTransfers:
+      return "SELECT DISTINCT t.id FROM special_orders so "
+             "JOIN store_transfers t ON t.id = so.transfer_id "
+             "WHERE so.status NOT IN ('completed', 'cancelled') "
+             "AND so.quantity > so.allocated_qty AND t.status = 'received' "
+             "AND NOT EXISTS (SELECT 1 FROM sod_arrival_lines a "
+             "WHERE a.kind = 'transfer' AND a.arrival_id = t.id) ORDER BY t.id LIMIT ?";
+    case kPendingPos:
+      return "SELECT DISTINCT p.id, p.status FROM special_orders so "
+             "JOIN purchase_orders p ON p.id = so.po_id "
+             "WHERE so.status NOT IN ('completed', 'cancelled', 'arrived') "
+             "AND so.quantity > so.allocated_qty "
+             "AND p.status IN ('cancelled', 'closed', 'received') ORDER BY p.id LIMIT ?";
     case kRecordDeadLetter:
       return "INSERT INTO sod_dead_letters (message_id, topic, raw, reason, attempts, "
              "rules_version, first_seen_at, last_seen_at) "
@@ -623,29 +736,33 @@ Result<bool> MysqlStore::InboxHas(const std::string& message_id) {
   });
 }
 
-Status MysqlStore::InboxAdd(const Envelope& envelope, std::string_view outcome,
-                            std::string_view detail) {
-  Status status = Run("InboxAdd", [&]() -> Status {
-    sql::PreparedStatement& ps = Prepared(kInboxAdd);
+Result<bool> MysqlStore::InboxClaim(const Envelope& envelope) {
+  Result<bool> claimed = Run("InboxClaim", [&]() -> Result<bool> {
+    sql::PreparedStatement& ps = Prepared(kInboxClaim);
     SetStr(ps, 1, envelope.id);
     SetStr(ps, 2, envelope.source);
     ps.setUInt64(3, envelope.seq);
     SetStr(ps, 4, envelope.type);
-    SetStr(ps, 5, outcome);
-    SetStr(ps, 6, detail);
-    SetTime(ps, 7, envelope.occurred_at);
-    SetTime(ps, 8, envelope.occurred_at);
+    SetTime(ps, 5, envelope.occurred_at);
+    SetTime(ps, 6, envelope.occurred_at);
     ps.executeUpdate();
-    return Status();
+    return true;
   });
-  // A duplicate id means another connection (a second daemon) applied the same message and
-  // committed first. Retrying the transaction is right: InboxHas() then sees it and skips.
-  if (!status.ok() && status.error().code == 1062) {
-    Error error = status.error();
-    error.kind = ErrorKind::kTransient;
-    return error;
-  }
-  return status;
+  // The id is there: applied before, or by another daemon that committed while we waited. Not
+  // INSERT IGNORE, which would also turn real errors into warnings.
+  if (!claimed.ok() && claimed.error().code == 1062) return false;
+  return claimed;
+}
+
+Status MysqlStore::InboxRefused(const std::string& message_id, std::string_view reason) {
+  return Run("InboxRefused", [&]() -> Status {
+    sql::PreparedStatement& ps = Prepared(kInboxRefused);
+    SetStr(ps, 1, reason);
+    SetStr(ps, 2, message_id);
+    return ps.executeUpdate() == 1
+               ? Status()
+               : Status(Error{ErrorKind::kPermanent, 0, "no inbox row for " + message_id});
+  });
 }
 
 // --- Reads of POS-owned rows ---
@@ -819,6 +936,31 @@ Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPoLines(
     for (size_t i = 0; i < count; ++i) {
       ps.setInt64(static_cast<unsigned>(i + 1), po_line_ids[std::min(i, po_line_ids.size() - 1)]);
     }
+    return ReadSpecialOrders(ps);
+  });
+}
+
+Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPo(Id po_id) {
+  return Run("LockSpecialOrdersOnPo", [&]() -> Result<std::vector<SpecialOrder>> {
+    sql::PreparedStatement& ps = Prepared(kLockSpecialOrdersOnPo);
+    ps.setInt64(1, po_id);
+    return ReadSpecialOrders(ps);
+  });
+}
+
+Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnTransfer(Id transfer_id) {
+  return Run("LockSpecialOrdersOnTransfer", [&]() -> Result<std::vector<SpecialOrder>> {
+    sql::PreparedStatement& ps = Prepared(kLockSpecialOrdersOnTransfer);
+    ps.setInt64(1, transfer_id);
+    return ReadSpecialOrders(ps);
+  });
+}
+
+Result<std::vector<SpecialOrder>> MysqlStore::LockWaitingSpecialOrders(Id store_id, Id product_id) {
+  return Run("LockWaitingSpecialOrders", [&]() -> Result<std::vector<SpecialOrder>> {
+    sql::PreparedStatement& ps = Prepared(kLockWaitingSpecialOrders);
+    ps.setInt64(1, store_id);
+    ps.setInt64(2, product_id);
     return ReadSpecialOrders(ps);
   });
 }
@@ -1028,6 +1170,102 @@ Status MysqlStore::SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) {
   });
 }
 
+// --- Store transfers ---
+
+Result<std::vector<StockRow>> MysqlStore::GetStockOfProduct(Id product_id) {
+  return Run("GetStockOfProduct", [&]() -> Result<std::vector<StockRow>> {
+    sql::PreparedStatement& ps = Prepared(kGetStockOfProduct);
+    ps.setInt64(1, product_id);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    std::vector<StockRow> out;
+    while (rs->next()) {
+      StockRow row;
+      row.store_id = rs->getInt64(1);
+      row.product_id = rs->getInt64(2);
+      row.on_hand = rs->getInt64(3);
+      row.committed = rs->getInt64(4);
+      row.backordered = rs->getInt64(5);
+      out.push_back(row);
+    }
+    return out;
+  });
+}
+
+Result<std::optional<StoreTransfer>> MysqlStore::GetTransfer(Id transfer_id) {
+  return Run("GetTransfer", [&]() -> Result<std::optional<StoreTransfer>> {
+    sql::PreparedStatement& ps = Prepared(kGetTransfer);
+    ps.setInt64(1, transfer_id);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    std::optional<StoreTransfer> transfer;
+    while (rs->next()) {
+      if (!transfer) {
+        transfer.emplace();
+        transfer->id = rs->getInt64(1);
+        transfer->from_store_id = rs->getInt64(2);
+        transfer->to_store_id = rs->getInt64(3);
+        transfer->status = GetStr(*rs, 4);
+        transfer->created_at = GetTime(*rs, 5, "store_transfers.created_at");
+      }
+      if (rs->isNull(6)) continue;  // a transfer without lines
+      StoreTransferLine line;
+      line.id = rs->getInt64(6);
+      line.transfer_id = rs->getInt64(7);
+      line.product_id = rs->getInt64(8);
+      line.quantity = rs->getInt64(9);
+      line.special_order_id = GetOptId(*rs, 10);
+      transfer->lines.push_back(line);
+    }
+    return transfer;
+  });
+}
+
+Result<Id> MysqlStore::InsertTransfer(const StoreTransfer& transfer, std::string_view created_by) {
+  return Run("InsertTransfer", [&]() -> Result<Id> {
+    sql::PreparedStatement& ps = Prepared(kInsertTransfer);
+    ps.setInt64(1, transfer.from_store_id);
+    ps.setInt64(2, transfer.to_store_id);
+    SetStr(ps, 3, created_by);
+    SetTime(ps, 4, transfer.created_at);
+    return ExecuteInsert(ps);
+  });
+}
+
+Result<Id> MysqlStore::InsertTransferLine(const StoreTransferLine& line) {
+  return Run("InsertTransferLine", [&]() -> Result<Id> {
+    sql::PreparedStatement& ps = Prepared(kInsertTransferLine);
+    ps.setInt64(1, line.transfer_id);
+    ps.setInt64(2, line.product_id);
+    ps.setInt64(3, line.quantity);
+    SetOptId(ps, 4, line.special_order_id);
+    return ExecuteInsert(ps);
+  });
+}
+
+// --- Pickups ---
+
+Result<Qty> MysqlStore::LockPickedQty(Id special_order_id) {
+  return Run("LockPickedQty", [&]() -> Result<Qty> {
+    sql::PreparedStatement& ps = Prepared(kLockPickedQty);
+    ps.setInt64(1, special_order_id);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    // No row locks nothing under READ COMMITTED. That is safe as long as the caller locked the
+    // special order first (LockSpecialOrder*), which serializes two pickups of it; and
+    // SetPickedQty() writes with an atomic upsert whatever happens.
+    if (!rs->next()) return Qty{0};
+    return Qty{rs->getInt64(1)};
+  });
+}
+
+Status MysqlStore::SetPickedQty(Id special_order_id, Qty picked_qty) {
+  return Run("SetPickedQty", [&]() -> Status {
+    sql::PreparedStatement& ps = Prepared(kSetPickedQty);
+    ps.setInt64(1, special_order_id);
+    ps.setInt64(2, picked_qty);
+    ps.executeUpdate();
+    return Status();
+  });
+}
+
 // --- Arrival ledger ---
 
 Result<std::vector<ArrivalLine>> MysqlStore::LockArrivalLines(ArrivalKind kind, Id arrival_id) {
@@ -1086,6 +1324,108 @@ Status MysqlStore::InsertAudit(const AuditEntry& entry) {
     ps.executeUpdate();
     return Status();
   });
+}
+
+Result<std::vector<Id>> MysqlStore::UnappliedShipmentsOfPo(Id po_id) {
+  return Run("UnappliedShipmentsOfPo", [&]() -> Result<std::vector<Id>> {
+    sql::PreparedStatement& ps = Prepared(kUnappliedShipmentsOfPo);
+    ps.setInt64(1, po_id);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    std::vector<Id> out;
+    while (rs->next()) out.push_back(rs->getInt64(1));
+    return out;
+  });
+}
+
+// Each of the three below is a short transaction of its own, like RecordDeadLetter().
+Result<std::vector<MysqlStore::StoredDeadLetter>> MysqlStore::ListDeadLetters(int64_t after_id,
+                                                                              int limit) {
+  if (Status s = Begin(); !s.ok()) return s.error();
+  Result<std::vector<StoredDeadLetter>> letters =
+      Run("ListDeadLetters", [&]() -> Result<std::vector<StoredDeadLetter>> {
+        sql::PreparedStatement& ps = Prepared(kListDeadLetters);
+        ps.setInt64(1, after_id);
+        ps.setInt(2, limit);
+        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        std::vector<StoredDeadLetter> out;
+        while (rs->next()) {
+          StoredDeadLetter l;
+          l.id = rs->getInt64(1);
+          if (!rs->isNull(2)) l.message_id = GetStr(*rs, 2);
+          l.topic = GetStr(*rs, 3);
+          l.raw = GetStr(*rs, 4);
+          l.attempts = rs->getInt(5);
+          out.push_back(std::move(l));
+        }
+        return out;
+      });
+  Rollback();
+  return letters;
+}
+
+Status MysqlStore::DeleteDeadLetter(int64_t id) {
+  if (Status s = Begin(); !s.ok()) return s;
+  Status status = Run("DeleteDeadLetter", [&]() -> Status {
+    sql::PreparedStatement& ps = Prepared(kDeleteDeadLetter);
+    ps.setInt64(1, id);
+    ps.executeUpdate();
+    return Status();
+  });
+  if (!status.ok()) {
+    Rollback();
+    return status;
+  }
+  return Commit();
+}
+
+Status MysqlStore::RecordDeadLetterRetry(int64_t id, std::string_view reason,
+                                         std::string_view rules_version) {
+  if (Status s = Begin(); !s.ok()) return s;
+  Status status = Run("RecordDeadLetterRetry", [&]() -> Status {
+    sql::PreparedStatement& ps = Prepared(kRetryDeadLetter);
+    SetStr(ps, 1, reason);
+    SetStr(ps, 2, rules_version);
+    ps.setInt64(3, id);
+    ps.executeUpdate();
+    return Status();
+  });
+  if (!status.ok()) {
+    Rollback();
+    return status;
+  }
+  return Commit();
+}
+
+Result<PendingFacts> MysqlStore::FindPendingFacts(int limit) {
+  if (Status s = Begin(); !s.ok()) return s.error();
+  Result<PendingFacts> facts = Run("FindPendingFacts", [&]() -> Result<PendingFacts> {
+    PendingFacts f;
+    auto query = [&](StmtId id) {
+      sql::PreparedStatement& ps = Prepared(id);
+      ps.setInt(1, limit);
+      return std::unique_ptr<sql::ResultSet>(ps.executeQuery());
+    };
+    for (auto rs = query(kPendingUnrequested); rs->next();) {
+      f.unrequested_lines.push_back({rs->getInt64(1), rs->getInt64(2), rs->getInt64(3),
+                                     GetTime(*rs, 4, "customer_orders.created_at")});
+    }
+    for (auto rs = query(kPendingChangedLines); rs->next();) {
+      f.changed_lines.push_back({rs->getInt64(1), rs->getInt64(2), rs->getInt64(3),
+                                 GetTime(*rs, 4, "special_orders.updated_at")});
+    }
+    for (auto rs = query(kPendingOrders); rs->next();) {
+      (GetStr(*rs, 2) == "cancelled" ? f.cancelled_orders : f.completed_orders)
+          .push_back(rs->getInt64(1));
+    }
+    for (auto rs = query(kPendingShipments); rs->next();) f.shipments.push_back(rs->getInt64(1));
+    for (auto rs = query(kPendingTransfers); rs->next();) f.transfers.push_back(rs->getInt64(1));
+    for (auto rs = query(kPendingPos); rs->next();) {
+      f.pos_gone_wrong.push_back({rs->getInt64(1), GetStr(*rs, 2)});
+    }
+    return f;
+  });
+  Rollback();
+  return facts;
 }
 
 }  // namespace so::mysql

@@ -82,6 +82,23 @@ class MysqlStore final : public so::HostStore {
                               std::string_view raw, std::string_view reason,
                               std::string_view rules_version);
 
+  // A parked message as sod_dead_letters keeps it.
+  struct StoredDeadLetter {
+    int64_t id = 0;
+    std::optional<std::string> message_id;
+    std::string topic;
+    std::string raw;
+    int attempts = 0;
+  };
+  // Dead letters with an id above `after_id`, oldest first, at most `limit`. Outside a
+  // transaction, like the two below; each ends its own.
+  so::Result<std::vector<StoredDeadLetter>> ListDeadLetters(int64_t after_id, int limit);
+  // Removes a dead letter whose message has since been applied.
+  so::Status DeleteDeadLetter(int64_t id);
+  // Counts one more failed attempt at a dead letter, with the new reason.
+  so::Status RecordDeadLetterRetry(int64_t id, std::string_view reason,
+                                   std::string_view rules_version);
+
   // True from a successful Connect() until a kConnection error or destruction. Does not ask the
   // server: a connection dropped by the server is noticed by the next call.
   bool connected() const;
@@ -91,8 +108,8 @@ class MysqlStore final : public so::HostStore {
   so::Status Commit() override;
   void Rollback() override;
   so::Result<bool> InboxHas(const std::string& message_id) override;
-  so::Status InboxAdd(const so::Envelope& envelope, std::string_view outcome,
-                      std::string_view detail) override;
+  so::Result<bool> InboxClaim(const so::Envelope& envelope) override;
+  so::Status InboxRefused(const std::string& message_id, std::string_view reason) override;
   so::Result<std::optional<so::Product>> GetProduct(so::Id product_id) override;
   so::Result<std::optional<so::Vendor>> GetVendor(so::Id vendor_id) override;
   so::Result<std::vector<so::ProductVendor>> GetProductVendors(so::Id product_id) override;
@@ -100,11 +117,17 @@ class MysqlStore final : public so::HostStore {
   so::Result<std::optional<so::OrderLine>> LockOrderLine(so::Id order_line_id) override;
   so::Result<so::StockRow> LockStock(so::Id store_id, so::Id product_id) override;
   so::Result<std::optional<so::Shipment>> GetShipment(so::Id shipment_id) override;
+  so::Result<std::vector<so::Id>> UnappliedShipmentsOfPo(so::Id po_id) override;
   so::Result<std::optional<so::SpecialOrder>> LockSpecialOrder(so::Id special_order_id) override;
   so::Result<std::optional<so::SpecialOrder>> LockSpecialOrderByLine(so::Id order_line_id) override;
   so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOfOrder(so::Id order_id) override;
   so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOnPoLines(
       const std::vector<so::Id>& po_line_ids) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOnPo(so::Id po_id) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOnTransfer(
+      so::Id transfer_id) override;
+  so::Result<std::vector<so::SpecialOrder>> LockWaitingSpecialOrders(so::Id store_id,
+                                                                     so::Id product_id) override;
   so::Result<so::Id> InsertSpecialOrder(const so::SpecialOrder& so) override;
   so::Status UpdateSpecialOrder(const so::SpecialOrder& so) override;
   so::Status UpdateOrderLine(const so::OrderLine& line) override;
@@ -118,10 +141,18 @@ class MysqlStore final : public so::HostStore {
   so::Result<so::Id> InsertPo(const so::PurchaseOrder& po, std::string_view created_by) override;
   so::Result<so::Id> InsertPoLine(const so::PoLine& line) override;
   so::Status SetPoLineQuantity(so::Id po_line_id, so::Qty quantity_ordered) override;
+  so::Result<std::vector<so::StockRow>> GetStockOfProduct(so::Id product_id) override;
+  so::Result<std::optional<so::StoreTransfer>> GetTransfer(so::Id transfer_id) override;
+  so::Result<so::Id> InsertTransfer(const so::StoreTransfer& transfer,
+                                    std::string_view created_by) override;
+  so::Result<so::Id> InsertTransferLine(const so::StoreTransferLine& line) override;
+  so::Result<so::Qty> LockPickedQty(so::Id special_order_id) override;
+  so::Status SetPickedQty(so::Id special_order_id, so::Qty picked_qty) override;
   so::Result<std::vector<so::ArrivalLine>> LockArrivalLines(so::ArrivalKind kind,
                                                             so::Id arrival_id) override;
   so::Status PutArrivalLine(const so::ArrivalLine& line) override;
   so::Status InsertAudit(const so::AuditEntry& entry) override;
+  so::Result<so::PendingFacts> FindPendingFacts(int limit) override;
 
  private:
   // Runs body() if connected, turning the library's exceptions into an Error of body's result

@@ -108,6 +108,8 @@ CREATE TABLE customer_order_lines (
   PRIMARY KEY (id),
   KEY ix_customer_order_lines_order (order_id),
   KEY ix_customer_order_lines_product (product_id),
+  -- the catch-up sweep looks for lines marked as special order
+  KEY ix_customer_order_lines_special (special_order_qty),
   CONSTRAINT fk_customer_order_lines_order FOREIGN KEY (order_id) REFERENCES customer_orders (id),
   CONSTRAINT fk_customer_order_lines_product FOREIGN KEY (product_id) REFERENCES products (id),
   CONSTRAINT ck_customer_order_lines_quantity CHECK (quantity >= 0),

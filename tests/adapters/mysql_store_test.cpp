@@ -35,6 +35,12 @@ auto Fields(const SpecialOrder& s) {
                          s.po_line_id, s.transfer_id, s.requested_at, s.ordered_at, s.arrived_at,
                          s.ready_at, s.completed_at, s.cancelled_at, s.updated_at);
 }
+auto Fields(const StoreTransferLine& l) {
+  return std::make_tuple(l.id, l.transfer_id, l.product_id, l.quantity, l.special_order_id);
+}
+auto Fields(const StockRow& r) {
+  return std::make_tuple(r.store_id, r.product_id, r.on_hand, r.committed, r.backordered);
+}
 
 // A small store: two stores, three vendors (one inactive), products, stock, one customer order
 // with three lines, purchase orders of several statuses and times, two shipments.
@@ -445,6 +451,118 @@ TEST_F(MysqlStoreTest, LocksSpecialOrdersOfOrderAndOnPoLines) {
   Commit(*store_);
 }
 
+TEST_F(MysqlStoreTest, LocksSpecialOrdersOnPoAndOnTransferLeavingOutClosedOnes) {
+  db_.Exec(
+      "INSERT INTO customer_order_lines (id, order_id, product_id, quantity, special_order_qty) "
+      "VALUES (6004, 5001, 100, 1, 1), (6005, 5001, 102, 1, 1);\n"
+      "INSERT INTO store_transfers (id, from_store_id, to_store_id, status, created_by, "
+      "created_at) VALUES (9200, 2, 1, 'shipped', 'pos', '2026-11-03 09:00:00'), "
+      "(9201, 2, 1, 'requested', 'pos', '2026-11-04 09:00:00')");
+  Begin(*store_);
+  // Two PO lines of 7000 (8000, 8001), another PO (7001), two transfers.
+  SpecialOrder on_8001 = NewSpecialOrder(6000);
+  on_8001.status = SoStatus::kOrdered;
+  on_8001.po_id = 7000;
+  on_8001.po_line_id = 8001;
+  SpecialOrder on_8000 = NewSpecialOrder(6003, 5001);
+  on_8000.status = SoStatus::kArrived;
+  on_8000.po_id = 7000;
+  on_8000.po_line_id = 8000;
+  SpecialOrder cancelled_on_7000 = NewSpecialOrder(6002, 5000, 101);
+  cancelled_on_7000.status = SoStatus::kCancelled;
+  cancelled_on_7000.po_id = 7000;
+  cancelled_on_7000.po_line_id = 8000;
+  SpecialOrder on_7001 = NewSpecialOrder(6001, 5000, 102);
+  on_7001.status = SoStatus::kOrdered;
+  on_7001.po_id = 7001;
+  on_7001.po_line_id = 8002;
+  SpecialOrder on_9200 = NewSpecialOrder(6004, 5001);
+  on_9200.status = SoStatus::kOrdered;
+  on_9200.source = SoSource::kTransfer;
+  on_9200.transfer_id = 9200;
+  SpecialOrder completed_on_9200 = NewSpecialOrder(6005, 5001, 102);
+  completed_on_9200.status = SoStatus::kCompleted;
+  completed_on_9200.source = SoSource::kTransfer;
+  completed_on_9200.transfer_id = 9200;
+  for (SpecialOrder* s :
+       {&on_8001, &on_8000, &cancelled_on_7000, &on_7001, &on_9200, &completed_on_9200}) {
+    s->id = OK(store_->InsertSpecialOrder(*s));
+  }
+
+  // Any line of the PO, in id order (not line order).
+  const auto on_po = OK(store_->LockSpecialOrdersOnPo(7000));
+  ASSERT_EQ(on_po.size(), 2u);
+  EXPECT_EQ(Fields(on_po[0]), Fields(on_8001));
+  EXPECT_EQ(Fields(on_po[1]), Fields(on_8000));
+  const auto on_other_po = OK(store_->LockSpecialOrdersOnPo(7001));
+  ASSERT_EQ(on_other_po.size(), 1u);
+  EXPECT_EQ(on_other_po[0].id, on_7001.id);
+  EXPECT_TRUE(OK(store_->LockSpecialOrdersOnPo(7002)).empty());
+
+  const auto on_transfer = OK(store_->LockSpecialOrdersOnTransfer(9200));
+  ASSERT_EQ(on_transfer.size(), 1u);
+  EXPECT_EQ(Fields(on_transfer[0]), Fields(on_9200));
+  EXPECT_TRUE(OK(store_->LockSpecialOrdersOnTransfer(9201)).empty());
+  EXPECT_TRUE(OK(store_->LockSpecialOrdersOnTransfer(1)).empty());
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, LockWaitingSpecialOrdersTakesThoseOfTheStoreAndProductStillShort) {
+  db_.Exec(
+      "INSERT INTO customer_order_lines (id, order_id, product_id, quantity, special_order_qty) "
+      "VALUES (6004, 5001, 100, 3, 3), (6005, 5001, 100, 3, 3), (6006, 5001, 100, 3, 3), "
+      "(6007, 5001, 102, 3, 3)");
+  Begin(*store_);
+  SpecialOrder nothing_yet = NewSpecialOrder(6000);  // 3 ordered, 0 allocated
+  nothing_yet.status = SoStatus::kOrdered;
+  SpecialOrder fully_allocated = NewSpecialOrder(6003, 5001);
+  fully_allocated.status = SoStatus::kReady;
+  fully_allocated.allocated_qty = 3;
+  SpecialOrder partly = NewSpecialOrder(6004, 5001);
+  partly.status = SoStatus::kArrived;
+  partly.allocated_qty = 1;
+  SpecialOrder cancelled = NewSpecialOrder(6005, 5001);
+  cancelled.status = SoStatus::kCancelled;
+  SpecialOrder other_store = NewSpecialOrder(6006, 5001);
+  other_store.store_id = 2;
+  SpecialOrder other_product = NewSpecialOrder(6007, 5001, 102);
+  SpecialOrder request = NewSpecialOrder(6002, 5000);  // still "request": waits too
+  for (SpecialOrder* s : {&nothing_yet, &fully_allocated, &partly, &cancelled, &other_store,
+                          &other_product, &request}) {
+    s->id = OK(store_->InsertSpecialOrder(*s));
+  }
+  // A completed special order that still shows a shortfall (picked up short) is not waiting.
+  SpecialOrder completed = NewSpecialOrder(6001, 5000);
+  completed.status = SoStatus::kCompleted;
+  completed.id = OK(store_->InsertSpecialOrder(completed));
+
+  const auto waiting = OK(store_->LockWaitingSpecialOrders(1, 100));
+  ASSERT_EQ(waiting.size(), 3u);
+  EXPECT_EQ(Fields(waiting[0]), Fields(nothing_yet));
+  EXPECT_EQ(Fields(waiting[1]), Fields(partly));
+  EXPECT_EQ(Fields(waiting[2]), Fields(request));
+  ASSERT_EQ(OK(store_->LockWaitingSpecialOrders(2, 100)).size(), 1u);
+  EXPECT_TRUE(OK(store_->LockWaitingSpecialOrders(2, 102)).empty());
+  Commit(*store_);
+
+  // The waiting ones stay locked until the transaction ends; the ones the query read and left
+  // out (same store and product) do not (READ COMMITTED releases them).
+  MysqlOptions quick = db_.options();
+  quick.read_timeout_s = 2;  // lock wait timeout: 1 s
+  auto other = NewStore(quick);
+  ASSERT_NE(other, nullptr);
+  Begin(*store_);
+  ASSERT_EQ(OK(store_->LockWaitingSpecialOrders(1, 100)).size(), 3u);
+  Begin(*other);
+  EXPECT_TRUE(OK(other->LockSpecialOrder(fully_allocated.id)).has_value());
+  EXPECT_TRUE(OK(other->LockSpecialOrder(cancelled.id)).has_value());
+  const auto blocked = other->LockSpecialOrder(partly.id);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, 1205) << blocked.error().ToString();
+  other->Rollback();
+  store_->Rollback();
+}
+
 TEST_F(MysqlStoreTest, LockNewestPoPicksLatestCreatedThenHighestIdAmongStatuses) {
   Begin(*store_);
   // 7001 (open) and 7002 (draft) share created_at: the higher id wins.
@@ -529,6 +647,147 @@ TEST_F(MysqlStoreTest, PurchaseOrdersAndLines) {
       (std::vector<std::optional<std::string>>{std::to_string(po_id), "100", "24", "0", "7.2500"}));
 }
 
+TEST_F(MysqlStoreTest, GetStockOfProductReadsEveryStoreInStoreOrderWithoutLocking) {
+  db_.Exec(
+      "INSERT INTO stores (id, code, name) VALUES (3, 'S3', 'Store 3');\n"
+      "INSERT INTO stock (store_id, product_id, on_hand, committed, backordered) VALUES "
+      "(3, 100, 9, 1, 0), (2, 100, -2, 0, 4)");
+  // A row another transaction holds locked is still read at once.
+  auto other = NewStore();
+  ASSERT_NE(other, nullptr);
+  Begin(*other);
+  ASSERT_TRUE(other->LockStock(2, 100).ok());
+
+  Begin(*store_);
+  const auto rows = OK(store_->GetStockOfProduct(100));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(Fields(rows[0]), std::make_tuple(Id{1}, Id{100}, Qty{5}, Qty{2}, Qty{3}));
+  EXPECT_EQ(Fields(rows[1]), std::make_tuple(Id{2}, Id{100}, Qty{-2}, Qty{0}, Qty{4}));
+  EXPECT_EQ(Fields(rows[2]), std::make_tuple(Id{3}, Id{100}, Qty{9}, Qty{1}, Qty{0}));
+  EXPECT_TRUE(OK(store_->GetStockOfProduct(101)).empty());
+  store_->Rollback();
+  other->Rollback();
+}
+
+TEST_F(MysqlStoreTest, TransferInsertAndReadBackWithLinesInIdOrder) {
+  Begin(*store_);
+  const Id so_id = OK(store_->InsertSpecialOrder(NewSpecialOrder(6000)));
+  StoreTransfer t;
+  t.id = 77;             // ignored
+  t.status = "shipped";  // ignored: the daemon only requests
+  t.from_store_id = 2;
+  t.to_store_id = 1;
+  t.created_at = Ts("2026-11-29 20:16:16.000007");
+  t.lines.push_back(StoreTransferLine{});  // ignored
+  const Id transfer_id = OK(store_->InsertTransfer(t, "special-ordersd"));
+  EXPECT_NE(transfer_id, 77);
+  StoreTransferLine with_so{0, transfer_id, 100, 3, so_id};
+  StoreTransferLine without_so{0, transfer_id, 102, 1, std::nullopt};
+  with_so.id = OK(store_->InsertTransferLine(with_so));
+  without_so.id = OK(store_->InsertTransferLine(without_so));
+  EXPECT_GT(without_so.id, with_so.id);
+
+  const auto read = OK(store_->GetTransfer(transfer_id));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(std::make_tuple(read->id, read->from_store_id, read->to_store_id, read->status,
+                            read->created_at),
+            std::make_tuple(transfer_id, Id{2}, Id{1}, std::string("requested"), t.created_at));
+  ASSERT_EQ(read->lines.size(), 2u);
+  EXPECT_EQ(Fields(read->lines[0]), Fields(with_so));
+  EXPECT_EQ(Fields(read->lines[1]), Fields(without_so));
+
+  const Id empty_id = OK(store_->InsertTransfer(t, "special-ordersd"));
+  const auto empty = OK(store_->GetTransfer(empty_id));
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->lines.empty());
+  EXPECT_FALSE(OK(store_->GetTransfer(transfer_id + 100)).has_value());
+  Commit(*store_);
+
+  EXPECT_EQ(db_.Query("SELECT from_store_id, to_store_id, status, created_by, created_at "
+                      "FROM store_transfers WHERE id = " +
+                      std::to_string(transfer_id))[0],
+            (std::vector<std::optional<std::string>>{"2", "1", "requested", "special-ordersd",
+                                                     "2026-11-29 20:16:16.000007"}));
+  EXPECT_EQ(db_.Query("SELECT special_order_id FROM store_transfer_lines WHERE id = " +
+                      std::to_string(without_so.id))[0][0],
+            std::nullopt);
+}
+
+TEST_F(MysqlStoreTest, GetTransferOrdersLinesByIdNotByInsertion) {
+  db_.Exec(
+      "INSERT INTO store_transfers (id, from_store_id, to_store_id, status, created_by, "
+      "created_at) VALUES (9200, 1, 2, 'received', 'pos', '2026-11-03 09:00:00.5');\n"
+      "INSERT INTO store_transfer_lines (id, transfer_id, product_id, quantity, special_order_id) "
+      "VALUES (9301, 9200, 102, 1, NULL), (9300, 9200, 100, 4, NULL)");
+  Begin(*store_);
+  const auto t = OK(store_->GetTransfer(9200));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->status, "received");
+  EXPECT_EQ(t->created_at, Ts("2026-11-03 09:00:00.5"));
+  ASSERT_EQ(t->lines.size(), 2u);
+  EXPECT_EQ(Fields(t->lines[0]),
+            std::make_tuple(Id{9300}, Id{9200}, Id{100}, Qty{4}, std::optional<Id>()));
+  EXPECT_EQ(t->lines[1].id, 9301);
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, TransferRowsTheSchemaRefusesArePermanentErrors) {
+  Begin(*store_);
+  StoreTransfer to_itself;
+  to_itself.from_store_id = 1;
+  to_itself.to_store_id = 1;
+  const auto same_store = store_->InsertTransfer(to_itself, "special-ordersd");
+  ASSERT_FALSE(same_store.ok());
+  EXPECT_EQ(same_store.error().kind, ErrorKind::kPermanent) << same_store.error().ToString();
+  EXPECT_EQ(same_store.error().code, 4025);  // ER_CONSTRAINT_FAILED: from and to differ
+
+  StoreTransfer t;
+  t.from_store_id = 2;
+  t.to_store_id = 1;
+  const Id transfer_id = OK(store_->InsertTransfer(t, "special-ordersd"));
+  const auto zero = store_->InsertTransferLine(StoreTransferLine{0, transfer_id, 100, 0, {}});
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().kind, ErrorKind::kPermanent) << zero.error().ToString();
+  EXPECT_EQ(zero.error().code, 4025);  // quantity > 0
+  const auto no_transfer =
+      store_->InsertTransferLine(StoreTransferLine{0, transfer_id + 100, 100, 1, {}});
+  ASSERT_FALSE(no_transfer.ok());
+  EXPECT_EQ(no_transfer.error().kind, ErrorKind::kPermanent);
+  EXPECT_EQ(no_transfer.error().code, 1452);  // ER_NO_REFERENCED_ROW_2
+  store_->Rollback();
+}
+
+TEST_F(MysqlStoreTest, PickedQtyReadsZeroUntilSetThenOverwrites) {
+  Begin(*store_);
+  EXPECT_EQ(OK(store_->LockPickedQty(42)), 0);
+  ASSERT_OK(store_->SetPickedQty(42, 2));
+  EXPECT_EQ(OK(store_->LockPickedQty(42)), 2);
+  ASSERT_OK(store_->SetPickedQty(42, 3));
+  ASSERT_OK(store_->SetPickedQty(43, 0));
+  EXPECT_EQ(OK(store_->LockPickedQty(42)), 3);
+  const Status negative = store_->SetPickedQty(42, -1);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.error().kind, ErrorKind::kPermanent) << negative.error().ToString();
+  Commit(*store_);
+  EXPECT_EQ(db_.Query("SELECT special_order_id, picked_qty FROM sod_pickups ORDER BY 1"),
+            (std::vector<std::vector<std::optional<std::string>>>{{"42", "3"}, {"43", "0"}}));
+
+  // The row stays locked until the transaction ends.
+  MysqlOptions quick = db_.options();
+  quick.read_timeout_s = 2;  // lock wait timeout: 1 s
+  auto other = NewStore(quick);
+  ASSERT_NE(other, nullptr);
+  Begin(*store_);
+  EXPECT_EQ(OK(store_->LockPickedQty(42)), 3);
+  Begin(*other);
+  const auto blocked = other->LockPickedQty(42);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().kind, ErrorKind::kTransient) << blocked.error().ToString();
+  EXPECT_EQ(blocked.error().code, 1205);
+  other->Rollback();
+  store_->Rollback();
+}
+
 TEST_F(MysqlStoreTest, ArrivalLinesInsertOverwriteAndLock) {
   Begin(*store_);
   ArrivalLine a{ArrivalKind::kShipment, 9000, 102, 1, 1, 0};
@@ -588,8 +847,10 @@ TEST_F(MysqlStoreTest, InboxRecordsMessagesWithTheirOccurredAt) {
 
   Begin(*store_);
   EXPECT_FALSE(OK(store_->InboxHas(e.id)));
-  ASSERT_OK(store_->InboxAdd(e, "refused", "order 5000 is not known"));
+  EXPECT_TRUE(OK(store_->InboxClaim(e)));
+  ASSERT_OK(store_->InboxRefused(e.id, "order 5000 is not known"));
   EXPECT_TRUE(OK(store_->InboxHas(e.id)));
+  EXPECT_FALSE(OK(store_->InboxClaim(e)));        // claimed already: a duplicate
   EXPECT_FALSE(OK(store_->InboxHas("POS-1:7")));  // ids compare byte for byte
   Commit(*store_);
 
@@ -600,16 +861,40 @@ TEST_F(MysqlStoreTest, InboxRecordsMessagesWithTheirOccurredAt) {
           "pos-1:7", "pos-1", "18446744073709551615", "order.cancelled", "refused",
           "order 5000 is not known", "2026-11-29 20:16:16.123456", "2026-11-29 20:16:16.123456"}));
 
-  // Another daemon that applied it too and commits second: transient, so its retry finds the
-  // message in the inbox and skips it.
+  // Another daemon claiming the same message after the commit is told it is a duplicate.
   auto other = NewStore();
   ASSERT_NE(other, nullptr);
   Begin(*other);
-  const Status dup = other->InboxAdd(e, "applied", "");
-  ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().kind, ErrorKind::kTransient);
-  EXPECT_EQ(dup.error().code, 1062);
+  EXPECT_FALSE(OK(other->InboxClaim(e)));
   other->Rollback();
+}
+
+// A second daemon claiming a message the first holds uncommitted waits for it, then sees a
+// duplicate; if the first rolls back, the second gets the claim.
+TEST_F(MysqlStoreTest, InboxClaimWaitsForTheTransactionHoldingTheSameId) {
+  Envelope e;
+  e.id = "m-contended";
+  e.occurred_at = Ts("2026-11-29 20:16:16");
+  auto other = NewStore();
+  ASSERT_NE(other, nullptr);
+
+  Begin(*store_);
+  ASSERT_TRUE(OK(store_->InboxClaim(e)));
+  Begin(*other);
+  std::optional<Result<bool>> waited;
+  std::thread t([&] { waited = other->InboxClaim(e); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(waited.has_value());  // still blocked on the row
+  store_->Rollback();
+  t.join();
+  ASSERT_TRUE(waited && waited->ok());
+  EXPECT_TRUE(**waited);  // the first one rolled back: ours now
+  Commit(*other);
+
+  // Committed: any later claim is a duplicate.
+  Begin(*store_);
+  EXPECT_FALSE(OK(store_->InboxClaim(e)));
+  store_->Rollback();
 }
 
 TEST_F(MysqlStoreTest, RollbackDiscardsEveryWrite) {
@@ -621,8 +906,14 @@ TEST_F(MysqlStoreTest, RollbackDiscardsEveryWrite) {
   ASSERT_OK(store_->SetHasSpecialOrder(5000, true, Ts("2026-11-29 08:00:00")));
   Envelope e;
   e.id = "m-rollback";
-  ASSERT_OK(store_->InboxAdd(e, "applied", ""));
+  ASSERT_TRUE(OK(store_->InboxClaim(e)));
   ASSERT_OK(store_->InsertAudit(AuditEntry{"m-rollback", std::nullopt, "r", "d", "", {}}));
+  StoreTransfer t;
+  t.from_store_id = 2;
+  t.to_store_id = 1;
+  const Id transfer_id = OK(store_->InsertTransfer(t, "special-ordersd"));
+  ASSERT_TRUE(store_->InsertTransferLine(StoreTransferLine{0, transfer_id, 100, 1, {}}).ok());
+  ASSERT_OK(store_->SetPickedQty(1, 1));
   store_->Rollback();
   EXPECT_EQ(db_.Dump(), before);
 
@@ -638,7 +929,7 @@ TEST_F(MysqlStoreTest, CommitMakesWritesVisibleToASecondConnection) {
   Envelope e;
   e.id = "m-visible";
   Begin(*store_);
-  ASSERT_OK(store_->InboxAdd(e, "applied", ""));
+  ASSERT_TRUE(OK(store_->InboxClaim(e)));
   ASSERT_OK(store_->AddToStock(1, 102, 1, 0));
 
   Begin(*reader);
@@ -698,11 +989,11 @@ TEST_F(MysqlStoreTest, DeadLetterDuplicateIncrementsAttempts) {
 
 TEST_F(MysqlStoreTest, EnsureDaemonSchemaCreatesMissingTablesAndIsIdempotent) {
   ASSERT_OK(store_->EnsureDaemonSchema());
-  db_.Exec("DROP TABLE sod_inbox;\nDROP TABLE sod_arrival_lines");
+  db_.Exec("DROP TABLE sod_inbox;\nDROP TABLE sod_arrival_lines;\nDROP TABLE sod_pickups");
   ASSERT_OK(store_->EnsureDaemonSchema());
   EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" +
                          db_.name() + "' AND TABLE_NAME LIKE 'sod\\_%'"),
-            4);
+            5);
   ASSERT_OK(store_->EnsureDaemonSchema());
 }
 
@@ -713,7 +1004,7 @@ TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces)
   EXPECT_EQ(SplitSqlStatements("SELECT 1; SELECT 2"),
             (std::vector<std::string>{"SELECT 1; SELECT 2"}));
   EXPECT_TRUE(SplitSqlStatements("").empty());
-  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 4u);
+  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 5u);
 }
 
 // Two connections that lock two stock rows in opposite orders: InnoDB kills one transaction,
@@ -815,8 +1106,15 @@ TEST_F(MysqlStoreTest, DumpIsIdenticalForIdenticalData) {
     Envelope e;
     e.id = "m-1";
     e.occurred_at = Ts("2026-11-29 20:16:16.5");
-    ASSERT_OK(s->InboxAdd(e, "applied", ""));
+    ASSERT_TRUE(OK(s->InboxClaim(e)));
     ASSERT_OK(s->InsertAudit(AuditEntry{"m-1", 1, "r", "created", "tab\there", e.occurred_at}));
+    StoreTransfer t;
+    t.from_store_id = 2;
+    t.to_store_id = 1;
+    t.created_at = e.occurred_at;
+    const Id transfer_id = OK(s->InsertTransfer(t, "special-ordersd"));
+    ASSERT_TRUE(s->InsertTransferLine(StoreTransferLine{0, transfer_id, 100, 3, 1}).ok());
+    ASSERT_OK(s->SetPickedQty(1, 2));
     Commit(*s);
   }
   twin_store.reset();
@@ -824,6 +1122,9 @@ TEST_F(MysqlStoreTest, DumpIsIdenticalForIdenticalData) {
   EXPECT_EQ(dump, twin.Dump());
   EXPECT_NE(dump.find("== sod_inbox (1 rows)"), std::string::npos) << dump;
   EXPECT_NE(dump.find("== special_orders (1 rows)"), std::string::npos);
+  EXPECT_NE(dump.find("== sod_pickups (1 rows)\nspecial_order_id\tpicked_qty\n1\t2\n"),
+            std::string::npos);
+  EXPECT_NE(dump.find("== store_transfer_lines (1 rows)"), std::string::npos);
   EXPECT_NE(dump.find("tab\\there"), std::string::npos);
 
   twin.Exec("UPDATE stock SET on_hand = on_hand + 1 WHERE store_id = 1 AND product_id = 102");

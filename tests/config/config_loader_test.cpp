@@ -95,6 +95,13 @@ TEST(ParseRulesTest, MinimalFileKeepsEveryBuiltInSetting) {
   EXPECT_EQ(s.allocation, AllocationMode::kImmediate);
   EXPECT_EQ(s.status_after_allocation, SoStatus::kReady);
   EXPECT_FALSE(s.allow_positive_open_stock);
+  EXPECT_THAT(s.transfer_from_stores, IsEmpty());
+  EXPECT_EQ(s.transfer_min_left, 0);
+  EXPECT_EQ(s.transfer_allocation, AllocationMode::kImmediate);
+  EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
+  EXPECT_FALSE(s.allocate_surplus);
+  EXPECT_FALSE(s.reallocate_freed_stock);
+  EXPECT_FALSE(s.shrink_draft_po);
   EXPECT_THAT(loaded.value->rules(), IsEmpty());
 }
 
@@ -120,6 +127,13 @@ TEST(ParseRulesTest, EverySettingIsParsed) {
   EXPECT_EQ(d.allocation, AllocationMode::kOnConfirmation);
   EXPECT_EQ(d.status_after_allocation, SoStatus::kInProgress);
   EXPECT_TRUE(d.allow_positive_open_stock);
+  EXPECT_THAT(d.transfer_from_stores, ElementsAre(5, 2, 9));  // in the file's order
+  EXPECT_EQ(d.transfer_min_left, 3);
+  EXPECT_EQ(d.transfer_allocation, AllocationMode::kOnConfirmation);
+  EXPECT_EQ(d.service_order, ServiceOrder::kSmallestFirst);
+  EXPECT_TRUE(d.allocate_surplus);
+  EXPECT_TRUE(d.reallocate_freed_stock);
+  EXPECT_TRUE(d.shrink_draft_po);
 
   ASSERT_THAT(loaded.value->rules(), SizeIs(1));
   const Rule& rule = loaded.value->rules()[0];
@@ -136,10 +150,17 @@ TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
   EXPECT_EQ(s.on_request, OnRequest::kOrder);
   EXPECT_THAT(s.vendor_choice, ElementsAre(VendorChoice::kPrimary));
   EXPECT_FALSE(s.allow_positive_open_stock);
+  EXPECT_THAT(s.transfer_from_stores, ElementsAre(7));
+  EXPECT_EQ(s.transfer_min_left, 0);
+  EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
+  EXPECT_FALSE(s.reallocate_freed_stock);
   // Inherited from the file's defaults, not from the built-in ones.
   EXPECT_THAT(s.attach_po_statuses, ElementsAre("open", "draft", "partially_received"));
   EXPECT_EQ(s.allocation, AllocationMode::kOnConfirmation);
   EXPECT_EQ(s.status_after_allocation, SoStatus::kInProgress);
+  EXPECT_EQ(s.transfer_allocation, AllocationMode::kOnConfirmation);
+  EXPECT_TRUE(s.allocate_surplus);
+  EXPECT_TRUE(s.shrink_draft_po);
 }
 
 TEST(ParseRulesTest, RuleOverridingNothingHasTheDefaults) {
@@ -153,6 +174,7 @@ TEST(ParseRulesTest, RuleOverridingNothingHasTheDefaults) {
   EXPECT_EQ(s.on_request, OnRequest::kOrder);
   EXPECT_THAT(s.vendor_choice, ElementsAre(VendorChoice::kPrimary, VendorChoice::kCheapest));
   EXPECT_THAT(s.attach_po_statuses, ElementsAre("draft"));
+  EXPECT_THAT(s.transfer_from_stores, IsEmpty());
 }
 
 TEST(ParseRulesTest, SingleScalarStandsForAListOfOne) {
@@ -161,6 +183,7 @@ TEST(ParseRulesTest, SingleScalarStandsForAListOfOne) {
       "defaults:\n"
       "  vendor_choice: cheapest\n"
       "  attach_po_statuses: open\n"
+      "  transfer_from_stores: 2\n"
       "rules:\n"
       "  - name: one-store\n"
       "    match:\n"
@@ -168,7 +191,56 @@ TEST(ParseRulesTest, SingleScalarStandsForAListOfOne) {
   ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
   EXPECT_THAT(loaded.value->defaults().vendor_choice, ElementsAre(VendorChoice::kCheapest));
   EXPECT_THAT(loaded.value->defaults().attach_po_statuses, ElementsAre("open"));
+  EXPECT_THAT(loaded.value->defaults().transfer_from_stores, ElementsAre(2));
   EXPECT_THAT(loaded.value->rules()[0].match.stores, ElementsAre(7));
+}
+
+TEST(ParseRulesTest, EmptyTransferListIsAllowedAndTurnsTransfersOff) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  transfer_from_stores: [3, 2]\n"
+      "rules:\n"
+      "  - name: store-4-never-transfers\n"
+      "    match: {stores: [4]}\n"
+      "    transfer_from_stores: []\n"
+      "  - name: store-5\n"
+      "    match: {stores: [5]}\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_THAT(loaded.value->defaults().transfer_from_stores, ElementsAre(3, 2));
+  EXPECT_THAT(loaded.value->rules()[0].settings.transfer_from_stores, IsEmpty());
+  EXPECT_THAT(loaded.value->rules()[1].settings.transfer_from_stores, ElementsAre(3, 2));
+}
+
+TEST(ParseRulesTest, NewSettingsAtTheirBuiltInValuesAreRead) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  transfer_from_stores: [4, 2]\n"
+      "  transfer_min_left: 2\n"
+      "  transfer_allocation: on_confirmation\n"
+      "  service_order: smallest_first\n"
+      "  allocate_surplus: true\n"
+      "  reallocate_freed_stock: true\n"
+      "  shrink_draft_po: true\n"
+      "rules:\n"
+      "  - name: back-to-built-in\n"
+      "    transfer_from_stores: []\n"
+      "    transfer_min_left: 0\n"
+      "    transfer_allocation: immediate\n"
+      "    service_order: oldest_request_first\n"
+      "    allocate_surplus: false\n"
+      "    reallocate_freed_stock: false\n"
+      "    shrink_draft_po: false\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const Settings& s = loaded.value->rules()[0].settings;
+  EXPECT_THAT(s.transfer_from_stores, IsEmpty());
+  EXPECT_EQ(s.transfer_min_left, 0);
+  EXPECT_EQ(s.transfer_allocation, AllocationMode::kImmediate);
+  EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
+  EXPECT_FALSE(s.allocate_surplus);
+  EXPECT_FALSE(s.reallocate_freed_stock);
+  EXPECT_FALSE(s.shrink_draft_po);
 }
 
 TEST(ParseRulesTest, FirstMatchingRuleWins) {
@@ -224,7 +296,9 @@ TEST(ParseRulesTest, UnknownKeyInRuleIsReportedWithLineAndColumn) {
                           ":7:5: rules[0]: unknown key 'on_requst' (did you mean 'on_request'?); "
                           "allowed keys: name, match, on_request, vendor_choice, "
                           "attach_po_statuses, allocation, status_after_allocation, "
-                          "allow_positive_open_stock"));
+                          "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
+                          "transfer_allocation, service_order, allocate_surplus, "
+                          "reallocate_freed_stock, shrink_draft_po"));
 }
 
 TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
@@ -245,7 +319,9 @@ TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
           "version, defaults, rules",
           "rules.yaml:4:3: defaults: unknown key 'colour'; allowed keys: on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
-          "allow_positive_open_stock",
+          "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
+          "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
+          "shrink_draft_po",
           "rules.yaml:8:7: rules[0].match: unknown key 'store' (did you mean 'stores'?); allowed "
           "keys: stores, vendors, products"));
 }
@@ -275,7 +351,9 @@ TEST(ParseRulesTest, SeveralProblemsAreReportedAtOnceWithTheirPositions) {
                  "of: ready, in_progress",
           file + ":18:5: rules[2]: unknown key 'colour'; allowed keys: name, match, on_request, "
                  "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
-                 "allow_positive_open_stock"));
+                 "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
+                 "transfer_allocation, service_order, allocate_surplus, "
+                 "reallocate_freed_stock, shrink_draft_po"));
 }
 
 TEST(ParseRulesTest, EnumValuesAreNotGuessedFromCase) {
@@ -354,13 +432,17 @@ TEST(ParseRulesTest, WrongTypesAreReported) {
           "rules.yaml:1:10: version: expected an integer, got the quoted string '1'",
           "rules.yaml:2:11: defaults: expected a mapping with keys among on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
-          "allow_positive_open_stock, got a list",
+          "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
+          "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
+          "shrink_draft_po, got a list",
           "rules.yaml:4:11: rules[0].name: expected a string, got a list",
           "rules.yaml:5:12: rules[0].match: expected a mapping with keys among stores, vendors, "
           "products, got a list",
           "rules.yaml:6:5: rules[1]: expected a mapping with keys among name, match, on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
-          "allow_positive_open_stock, got 'just-a-name'"));
+          "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
+          "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
+          "shrink_draft_po, got 'just-a-name'"));
 }
 
 TEST(ParseRulesTest, RulesMustBeAList) {
@@ -423,6 +505,110 @@ TEST(ParseRulesTest, OnlyTrueAndFalseAreBooleans) {
   EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  allow_positive_open_stock: \"true\"\n"),
             "rules.yaml:3:30: defaults.allow_positive_open_stock: expected true or false, got "
             "the quoted string 'true'");
+}
+
+TEST(ParseRulesTest, TransferStoresArePositiveIdsWithoutRepeats) {
+  Loaded<RuleSet> loaded =
+      Parse("version: 1\ndefaults:\n  transfer_from_stores: [2, 0, -1, 2, '3', 1.5]\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre("rules.yaml:3:29: defaults.transfer_from_stores[1]: 0 is out of range; "
+                  "expected a positive integer",
+                  "rules.yaml:3:32: defaults.transfer_from_stores[2]: -1 is out of range; "
+                  "expected a positive integer",
+                  "rules.yaml:3:36: defaults.transfer_from_stores[3]: '2' is listed twice (first "
+                  "at line 3)",
+                  "rules.yaml:3:39: defaults.transfer_from_stores[4]: expected an integer, got "
+                  "the quoted string '3'",
+                  "rules.yaml:3:44: defaults.transfer_from_stores[5]: expected an integer, got "
+                  "'1.5'"));
+}
+
+TEST(ParseRulesTest, TransferStoresMustBeAListNotAnEmptyValue) {
+  // `[]` means "no transfers"; an empty value is not a shorthand for it.
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_from_stores:\n  transfer_min_left: 1\n"),
+            "rules.yaml:3:3: defaults.transfer_from_stores: expected a list, got an empty value");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_from_stores: {store: 2}\n"),
+            "rules.yaml:3:25: defaults.transfer_from_stores: expected a list, got a mapping");
+}
+
+TEST(ParseRulesTest, TransferMinLeftIsZeroOrMore) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_min_left: -1\n"),
+            "rules.yaml:3:22: defaults.transfer_min_left: -1 is out of range; expected 0 or a "
+            "positive integer");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_min_left: 1.5\n"),
+            "rules.yaml:3:22: defaults.transfer_min_left: expected an integer, got '1.5'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_min_left: \"2\"\n"),
+            "rules.yaml:3:22: defaults.transfer_min_left: expected an integer, got the quoted "
+            "string '2'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_min_left: [1]\n"),
+            "rules.yaml:3:22: defaults.transfer_min_left: expected an integer, got a list");
+}
+
+TEST(ParseRulesTest, UnknownTransferAllocationListsTheAllowedOnes) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_allocation: later\n"),
+            "rules.yaml:3:24: defaults.transfer_allocation: 'later' is not allowed; expected one "
+            "of: immediate, on_confirmation");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_allocation: On_Confirmation\n"),
+            "rules.yaml:3:24: defaults.transfer_allocation: 'On_Confirmation' is not allowed (did "
+            "you mean 'on_confirmation'?); expected one of: immediate, on_confirmation");
+}
+
+TEST(ParseRulesTest, UnknownServiceOrderListsTheAllowedOnes) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  service_order: fifo\n"),
+            "rules.yaml:3:18: defaults.service_order: 'fifo' is not allowed; expected one of: "
+            "oldest_request_first, smallest_first");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  service_order: smallest-first\n"),
+            "rules.yaml:3:18: defaults.service_order: 'smallest-first' is not allowed (did you "
+            "mean 'smallest_first'?); expected one of: oldest_request_first, smallest_first");
+}
+
+TEST(ParseRulesTest, NewBooleanSettingsTakeOnlyTrueOrFalse) {
+  struct Case {
+    std::string key;
+    int column;  // of the value
+  };
+  for (const Case& c : {Case{"allocate_surplus", 21}, Case{"reallocate_freed_stock", 27},
+                        Case{"shrink_draft_po", 20}}) {
+    const std::string at = "rules.yaml:3:" + std::to_string(c.column) + ": defaults." + c.key;
+    EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  " + c.key + ": yes\n"),
+              at + ": 'yes' is not accepted as a boolean; write true or false");
+    EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  " + c.key + ": 1\n"),
+              at + ": expected true or false, got '1'");
+    EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  " + c.key + ": \"true\"\n"),
+              at + ": expected true or false, got the quoted string 'true'");
+  }
+}
+
+TEST(ParseRulesTest, ProblemsWithNewSettingsInARuleAreReportedAtOnce) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: a\n"
+      "    transfer_from_stores: [1, 1]\n"
+      "    transfer_min_left: lots\n"
+      "    transfer_allocation: on_arrival\n"
+      "    service_order: Smallest_First\n"
+      "    allocate_surplus: no\n"
+      "    reallocate_freed_stock: \"false\"\n"
+      "    shrink_draft_po: 0\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre(
+          "rules.yaml:4:31: rules[0].transfer_from_stores[1]: '1' is listed twice (first at "
+          "line 4)",
+          "rules.yaml:5:24: rules[0].transfer_min_left: expected an integer, got 'lots'",
+          "rules.yaml:6:26: rules[0].transfer_allocation: 'on_arrival' is not allowed; expected "
+          "one of: immediate, on_confirmation",
+          "rules.yaml:7:20: rules[0].service_order: 'Smallest_First' is not allowed (did you "
+          "mean 'smallest_first'?); expected one of: oldest_request_first, smallest_first",
+          "rules.yaml:8:23: rules[0].allocate_surplus: 'no' is not accepted as a boolean; write "
+          "true or false",
+          "rules.yaml:9:29: rules[0].reallocate_freed_stock: expected true or false, got the "
+          "quoted string 'false'",
+          "rules.yaml:10:22: rules[0].shrink_draft_po: expected true or false, got '0'"));
 }
 
 TEST(ParseRulesTest, EmptyValueIsReportedAtItsKey) {
@@ -531,14 +717,41 @@ TEST(ProblemTest, ToStringUsesOneBasedPositionsAndOmitsAnUnknownOne) {
 TEST(ExampleFilesTest, RulesExampleIsValid) {
   Loaded<RuleSet> loaded = LoadRulesFile(Example("rules.example.yaml"));
   ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
-  EXPECT_THAT(loaded.value->rules(), SizeIs(3));
+  ASSERT_THAT(loaded.value->rules(), SizeIs(4));
+  // The defaults block lists every key at its built-in default.
+  const Settings built_in;
+  const Settings& d = loaded.value->defaults();
+  EXPECT_EQ(d.on_request, built_in.on_request);
+  EXPECT_EQ(d.vendor_choice, built_in.vendor_choice);
+  EXPECT_EQ(d.attach_po_statuses, built_in.attach_po_statuses);
+  EXPECT_EQ(d.allocation, built_in.allocation);
+  EXPECT_EQ(d.status_after_allocation, built_in.status_after_allocation);
+  EXPECT_EQ(d.allow_positive_open_stock, built_in.allow_positive_open_stock);
+  EXPECT_EQ(d.transfer_from_stores, built_in.transfer_from_stores);
+  EXPECT_EQ(d.transfer_min_left, built_in.transfer_min_left);
+  EXPECT_EQ(d.transfer_allocation, built_in.transfer_allocation);
+  EXPECT_EQ(d.service_order, built_in.service_order);
+  EXPECT_EQ(d.allocate_surplus, built_in.allocate_surplus);
+  EXPECT_EQ(d.reallocate_freed_stock, built_in.reallocate_freed_stock);
+  EXPECT_EQ(d.shrink_draft_po, built_in.shrink_draft_po);
+
+  const Rule& first = loaded.value->rules()[0];
+  EXPECT_EQ(first.name, "downtown-asks-harbour-first");
+  EXPECT_THAT(first.match.stores, ElementsAre(1));
+  EXPECT_THAT(first.match.vendors, IsEmpty());
+  EXPECT_THAT(first.match.products, IsEmpty());
+  EXPECT_THAT(first.settings.transfer_from_stores, ElementsAre(2));
+  EXPECT_EQ(first.settings.transfer_min_left, 1);
+  EXPECT_EQ(loaded.value->rules()[1].name, "store-2-waits-for-back-office");
+  EXPECT_EQ(loaded.value->rules()[2].name, "garden-furniture-cheapest");
+  EXPECT_EQ(loaded.value->rules()[3].name, "store-5-bike-assembly");
 }
 
 TEST(ExampleFilesTest, DaemonExampleAndTheRulesItNamesAreValid) {
   Loaded<DaemonConfig> loaded = LoadDaemonConfig(Example("special-ordersd.example.yaml"));
   ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
   EXPECT_TRUE(std::filesystem::equivalent(loaded.value->rules_file, Example("rules.example.yaml")));
-  EXPECT_THAT(loaded.value->rules.rules(), SizeIs(3));
+  EXPECT_THAT(loaded.value->rules.rules(), SizeIs(4));
 }
 
 // --- Daemon config ---
@@ -561,6 +774,9 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_EQ(c.database.password, "");
   EXPECT_EQ(c.database.name, "pos");
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_TRUE(c.reconcile.on_start);
+  EXPECT_EQ(c.reconcile.interval_s, 300);
+  EXPECT_EQ(c.reconcile.batch, 500);
   EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
   EXPECT_EQ(c.rules.version(), LoadRulesFile(Fixture("rules_minimal.yaml")).value->version());
 }
@@ -581,6 +797,9 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_EQ(c.database.password, "s3cret-from-file");
   EXPECT_EQ(c.database.name, "pos_live");
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_FALSE(c.reconcile.on_start);
+  EXPECT_EQ(c.reconcile.interval_s, 0);
+  EXPECT_EQ(c.reconcile.batch, 50);
   EXPECT_EQ(c.rules_file, Fixture("rules_every_setting.yaml"));
   EXPECT_EQ(c.rules.defaults().on_request, OnRequest::kWait);
 }
@@ -622,6 +841,16 @@ TEST(LoadDaemonConfigTest, UnreadableOrEmptyPasswordFileIsReported) {
                           (dir.path() / "empty").string() + "' is empty"));
 }
 
+TEST(LoadDaemonConfigTest, BadReconcileKeysAreEachReported) {
+  const std::string file = Fixture("daemon_bad_reconcile.yaml");
+  const auto messages = Messages(LoadDaemonConfig(file));
+  ASSERT_EQ(messages.size(), 4u) << ::testing::PrintToString(messages);
+  EXPECT_THAT(messages[0], ::testing::StartsWith(file + ":10:13:"));
+  EXPECT_THAT(messages[1], ::testing::StartsWith(file + ":11:15:"));
+  EXPECT_THAT(messages[2], ::testing::StartsWith(file + ":12:10:"));
+  EXPECT_THAT(messages[3], ::testing::StartsWith(file + ":13:3:"));
+}
+
 TEST(LoadDaemonConfigTest, PasswordAndPasswordFileTogetherAreRefused) {
   const std::string file = Fixture("daemon_password_and_password_file.yaml");
   EXPECT_THAT(Messages(LoadDaemonConfig(file)),
@@ -661,7 +890,11 @@ TEST(LoadDaemonConfigTest, ProblemsOfBothFilesAreReportedEachWithItsFile) {
                                                       "allowed keys: name, match, on_request, "
                                                       "vendor_choice, attach_po_statuses, "
                                                       "allocation, status_after_allocation, "
-                                                      "allow_positive_open_stock"));
+                                                      "allow_positive_open_stock, "
+                                                      "transfer_from_stores, transfer_min_left, "
+                                                      "transfer_allocation, service_order, "
+                                                      "allocate_surplus, "
+                                                      "reallocate_freed_stock, shrink_draft_po"));
 }
 
 TEST(LoadDaemonConfigTest, BadValuesAreReported) {

@@ -1,5 +1,5 @@
-// In-memory fakes of the rules/ ports for unit tests: a HostStore whose transactions snapshot and
-// restore the whole state, with failures injected on purpose; an event sink and a dead-letter
+// In-memory fakes of the rules/ ports for unit tests: a HostStore whose transactions are undone
+// row by row on rollback, with failures injected on purpose; an event sink and a dead-letter
 // sink that remember what they got. Single-threaded, like the tests that use them.
 #pragma once
 
@@ -26,7 +26,9 @@ struct FakeDb {
   std::map<Id, PurchaseOrder> pos;
   std::map<Id, PoLine> po_lines;
   std::map<Id, Shipment> shipments;
+  std::map<Id, StoreTransfer> transfers;
   std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals;
+  std::map<Id, Qty> picked;                  // special order id -> units handed over
   std::map<std::string, std::string> inbox;  // message id -> outcome
   std::vector<AuditEntry> audit;
   Id next_id = 1000;
@@ -34,8 +36,7 @@ struct FakeDb {
   // Test set-up helpers: the POS's own writes.
   void AddProduct(Id id, std::optional<Id> primary_vendor, bool allowed = true);
   void AddVendor(Id id, bool active = true);
-  void AddOffer(Id product, Id vendor, std::string cost, int lead_days, Qty pack = 1,
-                Qty moq = 1);
+  void AddOffer(Id product, Id vendor, std::string cost, int lead_days, Qty pack = 1, Qty moq = 1);
   void SetOnHand(Id store, Id product, Qty on_hand);
   // An open order with one line for `special_qty` units marked as special order.
   void AddOrderWithLine(Id order, Id line, Id store, Id product, Qty special_qty);
@@ -43,6 +44,8 @@ struct FakeDb {
   Id AddPoLine(Id po, Id product, Qty qty);
   // A completed shipment; on_hand and quantity_received grow as the POS does.
   void CompleteShipment(Id shipment, Id po, std::vector<ShipmentLine> lines);
+  // The POS receives a transfer: on_hand moves from the sending to the receiving store.
+  void ReceiveTransfer(Id transfer, const std::vector<TransferLine>& received);
 
   const StockRow& Stock(Id store, Id product) { return stock[{store, product}]; }
 };
@@ -63,15 +66,17 @@ class FakeStore final : public HostStore {
   std::optional<Error> lose_commit_answer;
 
   int calls() const { return calls_; }
-  bool in_transaction() const { return snapshot_.has_value(); }
+  // Transactions committed so far: a message that changed nothing committed none.
+  int commits() const { return commits_; }
+  bool in_transaction() const { return undo_.has_value(); }
 
   // HostStore
   Status Begin() override;
   Status Commit() override;
   void Rollback() override;
   Result<bool> InboxHas(const std::string& message_id) override;
-  Status InboxAdd(const Envelope& envelope, std::string_view outcome,
-                  std::string_view detail) override;
+  Result<bool> InboxClaim(const Envelope& envelope) override;
+  Status InboxRefused(const std::string& message_id, std::string_view reason) override;
   Result<std::optional<Product>> GetProduct(Id product_id) override;
   Result<std::optional<Vendor>> GetVendor(Id vendor_id) override;
   Result<std::vector<ProductVendor>> GetProductVendors(Id product_id) override;
@@ -79,11 +84,15 @@ class FakeStore final : public HostStore {
   Result<std::optional<OrderLine>> LockOrderLine(Id order_line_id) override;
   Result<StockRow> LockStock(Id store_id, Id product_id) override;
   Result<std::optional<Shipment>> GetShipment(Id shipment_id) override;
+  Result<std::vector<Id>> UnappliedShipmentsOfPo(Id po_id) override;
   Result<std::optional<SpecialOrder>> LockSpecialOrder(Id special_order_id) override;
   Result<std::optional<SpecialOrder>> LockSpecialOrderByLine(Id order_line_id) override;
   Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrder(Id order_id) override;
   Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPoLines(
       const std::vector<Id>& po_line_ids) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPo(Id po_id) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOnTransfer(Id transfer_id) override;
+  Result<std::vector<SpecialOrder>> LockWaitingSpecialOrders(Id store_id, Id product_id) override;
   Result<Id> InsertSpecialOrder(const SpecialOrder& so) override;
   Status UpdateSpecialOrder(const SpecialOrder& so) override;
   Status UpdateOrderLine(const OrderLine& line) override;
@@ -97,16 +106,42 @@ class FakeStore final : public HostStore {
   Result<Id> InsertPo(const PurchaseOrder& po, std::string_view created_by) override;
   Result<Id> InsertPoLine(const PoLine& line) override;
   Status SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) override;
+  Result<std::vector<StockRow>> GetStockOfProduct(Id product_id) override;
+  Result<std::optional<StoreTransfer>> GetTransfer(Id transfer_id) override;
+  Result<Id> InsertTransfer(const StoreTransfer& transfer, std::string_view created_by) override;
+  Result<Id> InsertTransferLine(const StoreTransferLine& line) override;
+  Result<Qty> LockPickedQty(Id special_order_id) override;
+  Status SetPickedQty(Id special_order_id, Qty picked_qty) override;
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override;
   Status InsertAudit(const AuditEntry& entry) override;
+  Result<PendingFacts> FindPendingFacts(int limit) override;
 
  private:
   // Counts the call and returns the injected error when it is due.
   std::optional<Error> Tick();
 
-  std::optional<FakeDb> snapshot_;
+  // What the open transaction changed, for Rollback() to put back: each row's value before its
+  // first write (nullopt: it did not exist), the audit trail's length and next_id. A copy of the
+  // whole database per transaction would cost as much, for tests that apply thousands of
+  // messages, as everything else together.
+  struct Undo {
+    std::map<std::string, std::optional<std::string>> inbox;
+    std::map<Id, std::optional<CustomerOrder>> orders;
+    std::map<Id, std::optional<OrderLine>> lines;
+    std::map<Id, std::optional<SpecialOrder>> special_orders;
+    std::map<std::pair<Id, Id>, std::optional<StockRow>> stock;
+    std::map<Id, std::optional<PurchaseOrder>> pos;
+    std::map<Id, std::optional<PoLine>> po_lines;
+    std::map<Id, std::optional<StoreTransfer>> transfers;
+    std::map<std::tuple<ArrivalKind, Id, Id>, std::optional<ArrivalLine>> arrivals;
+    std::map<Id, std::optional<Qty>> picked;
+    size_t audit_size = 0;
+    Id next_id = 0;
+  };
+  std::optional<Undo> undo_;
   int calls_ = 0;
+  int commits_ = 0;
   int fail_at_ = 0;
   Error fail_error_;
 };

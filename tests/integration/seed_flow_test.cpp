@@ -10,15 +10,13 @@
 #include <fstream>
 #include <memory>
 
-#include "tests/pos_sim/daemon_process.hpp"
-#include "tests/pos_sim/pos_sim.hpp"
+#include "tests/integration/daemon_fixture.hpp"
 
 namespace so::testing {
 namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 constexpr const char* kOrderAtOnce = "version: 1\n";
 constexpr const char* kWaitForBackOffice =
@@ -33,42 +31,9 @@ constexpr const char* kConfirmAllocation =
     "    allocation: on_confirmation\n"
     "    status_after_allocation: in_progress\n";
 
-class SeedFlowTest : public ::testing::Test {
+class SeedFlowTest : public DaemonTest {
  protected:
-  void StartDaemon(const std::string& rules_yaml) {
-    work_dir_ = std::string(SO_BINARY_DIR) + "/test-work/" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(work_dir_);
-    std::filesystem::create_directories(work_dir_);
-    rules_file_ = work_dir_ + "/rules.yaml";
-    WriteRules(rules_yaml);
-    daemon_ = std::make_unique<DaemonProcess>(DaemonSetup{db_.options(), rules_file_, work_dir_});
-    daemon_->Start();
-    bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint());
-    bus_->WaitForDaemon();
-  }
-
-  void WriteRules(const std::string& yaml) { std::ofstream(rules_file_) << yaml; }
-
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
-    }
-  }
-
-  // Publishes, waits until the daemon recorded it, and checks every invariant.
-  std::string Send(const Payload& p) {
-    const std::string id = bus_->Publish(p);
-    WaitProcessed(db_, id);
-    EXPECT_THAT(CheckInvariants(db_), IsEmpty()) << "after " << id;
-    return id;
-  }
-
-  std::string Str(const std::string& sql) {
-    auto rows = db_.Query(sql);
-    return rows.empty() || rows[0].empty() ? "<none>" : rows[0][0].value_or("NULL");
-  }
-  int64_t Int(const std::string& sql) { return db_.QueryInt(sql); }
+  SeedFlowTest() : DaemonTest("seed") {}
 
   // The seed of the POS help page: a clerk special-orders 2 oak chairs for Ada; the daemon
   // orders them on a new draft PO; a second order attaches to it; the PO is sent; the shipment
@@ -85,11 +50,6 @@ class SeedFlowTest : public ::testing::Test {
     Send(ShipmentCompleted{9001, po_, 1, 10, lines});
   }
 
-  TestDatabase db_{"seed"};
-  PosWorld world_{db_};
-  std::string work_dir_, rules_file_;
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<PosBus> bus_;
   Id po_ = 0;
 };
 
@@ -105,7 +65,8 @@ TEST_F(SeedFlowTest, SeedScenarioEndsReadyWithLineCommittedAndPoHoldingTheLine) 
   EXPECT_EQ(Int("SELECT backordered FROM stock WHERE store_id = 1 AND product_id = 100"), 2);
   po_ = Int("SELECT po_id FROM special_orders WHERE order_line_id = 50011");
   EXPECT_EQ(Str("SELECT CONCAT(status, ' ', vendor_id, ' ', created_by) FROM purchase_orders "
-                "WHERE id = " + std::to_string(po_)),
+                "WHERE id = " +
+                std::to_string(po_)),
             "draft 10 special-ordersd");
   auto events = bus_->TakeEvents(std::chrono::seconds(5));
   std::vector<std::string> types;
@@ -120,9 +81,11 @@ TEST_F(SeedFlowTest, SeedScenarioEndsReadyWithLineCommittedAndPoHoldingTheLine) 
   world_.CreateOrderWithSpecialLine(5002, 50021, 1, 2, 100, 1);
   Send(SpecialOrderRequested{5002, 50021, 1, 2, 100, 1, bus_->clock()});
   EXPECT_EQ(Int("SELECT po_id FROM special_orders WHERE order_line_id = 50021"), po_);
-  EXPECT_EQ(Int("SELECT COUNT(*) FROM purchase_order_lines WHERE po_id = " + std::to_string(po_)), 1);
-  EXPECT_EQ(Int("SELECT quantity_ordered FROM purchase_order_lines WHERE po_id = " +
-                std::to_string(po_)), 3);
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM purchase_order_lines WHERE po_id = " + std::to_string(po_)),
+            1);
+  EXPECT_EQ(
+      Int("SELECT quantity_ordered FROM purchase_order_lines WHERE po_id = " + std::to_string(po_)),
+      3);
 
   world_.SetPoStatus(po_, "open");
   Send(PoStatusChanged{po_, "open", "draft"});
@@ -190,15 +153,6 @@ TEST_F(SeedFlowTest, BadInputLeavesAReadableRecordAndTheDaemonKeepsRunning) {
   EXPECT_EQ(Str("SELECT GROUP_CONCAT(status ORDER BY id) FROM special_orders"), "ready,ready");
 }
 
-TEST_F(SeedFlowTest, TypesNotHandledYetAreDeadLetteredWithTheirReason) {
-  world_.LoadDemoData();
-  StartDaemon(kOrderAtOnce);
-  const std::string id = Send(OrderCancelled{5001});
-  EXPECT_THAT(Str("SELECT reason FROM sod_dead_letters WHERE message_id = '" + id + "'"),
-              HasSubstr("order.cancelled is not handled by this version"));
-  EXPECT_EQ(Int("SELECT COUNT(*) FROM sod_inbox"), 0);
-}
-
 TEST_F(SeedFlowTest, BackOfficeOrdersWhatTheRulesLeftWaiting) {
   world_.LoadDemoData();
   StartDaemon(kWaitForBackOffice);
@@ -207,9 +161,10 @@ TEST_F(SeedFlowTest, BackOfficeOrdersWhatTheRulesLeftWaiting) {
   EXPECT_EQ(Str("SELECT status FROM special_orders"), "request");
   const Id so = Int("SELECT id FROM special_orders");
   // An open PO is refused under the default rules; choosing the vendor works.
-  db_.Exec("INSERT INTO purchase_orders (id, store_id, vendor_id, status, created_by, created_at, "
-           "updated_at) VALUES (300, 1, 12, 'open', 'buyer', '2026-11-30 10:00:00', "
-           "'2026-11-30 10:00:00')");
+  db_.Exec(
+      "INSERT INTO purchase_orders (id, store_id, vendor_id, status, created_by, created_at, "
+      "updated_at) VALUES (300, 1, 12, 'open', 'buyer', '2026-11-30 10:00:00', "
+      "'2026-11-30 10:00:00')");
   const std::string refused = Send(BackofficeOrder{so, std::nullopt, 300, "bo-user"});
   EXPECT_EQ(Str("SELECT outcome FROM sod_inbox WHERE message_id = '" + refused + "'"), "refused");
   EXPECT_THAT(Str("SELECT detail FROM sod_inbox WHERE message_id = '" + refused + "'"),
@@ -225,8 +180,7 @@ TEST_F(SeedFlowTest, AllocationWaitsForTheBackOfficeWhenTheRuleSaysSo) {
   world_.LoadDemoData();
   StartDaemon(kConfirmAllocation);
   PlaySeedScenario();
-  EXPECT_EQ(Str("SELECT GROUP_CONCAT(status ORDER BY id) FROM special_orders"),
-            "arrived,arrived");
+  EXPECT_EQ(Str("SELECT GROUP_CONCAT(status ORDER BY id) FROM special_orders"), "arrived,arrived");
   EXPECT_EQ(Int("SELECT committed FROM stock WHERE store_id = 1 AND product_id = 100"), 0);
   const Id first = Int("SELECT MIN(id) FROM special_orders");
   Send(BackofficeAllocate{9001, std::nullopt, std::vector<Id>{first}, "bo-user"});

@@ -52,7 +52,8 @@ DaemonProcess::~DaemonProcess() {
 
 void DaemonProcess::Start(std::chrono::milliseconds timeout) {
   const std::string bin = DaemonBinary();
-  const auto log_start = std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0;
+  const auto log_start =
+      std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0;
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

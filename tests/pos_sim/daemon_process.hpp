@@ -14,8 +14,8 @@ namespace so::testing {
 
 struct DaemonSetup {
   mysql::MysqlOptions database;
-  std::string rules_file;        // path of the rules YAML
-  std::string work_dir;          // where the config, the log and the ipc sockets go
+  std::string rules_file;  // path of the rules YAML
+  std::string work_dir;    // where the config, the log and the ipc sockets go
   std::string source = "special-ordersd-test";
 };
 

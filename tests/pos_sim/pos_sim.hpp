@@ -78,6 +78,22 @@ class PosWorld {
                                              const std::vector<std::pair<Id, Qty>>& line_qty);
   // The PO line the daemon put the product on.
   Id PoLineOf(Id po_id, Id product_id);
+  // Sets the stock row's on_hand, creating the row if the store never stocked the product (stock
+  // counted, sold or received some way the daemon does not hear of).
+  void SetOnHand(Id store_id, Id product_id, Qty qty);
+  // One more line on an existing order, marked as special order for `qty`.
+  void AddSpecialLine(Id order_id, Id line_id, Id product_id, Qty qty);
+  // The clerk changes the line's special_order_qty (0: the special order is removed); the line's
+  // quantity is raised to it when it was lower.
+  void ChangeSpecialOrderQty(Id line_id, Qty qty);
+  // Sets the order's status to cancelled.
+  void CancelOrder(Id order_id);
+  // Hands `qty` of the line over to the customer and takes it off stock.on_hand of the order's
+  // store; returns the message that announces it.
+  OrderPickedUp PickUp(Id line_id, Qty qty);
+  // Receives the transfer: moves on_hand of each line from the sending to the receiving store and
+  // sets the transfer received; returns the message that announces it.
+  TransferReceived ReceiveTransfer(Id transfer_id, const std::vector<TransferLine>& lines);
 
  private:
   TestDatabase& db_;
@@ -85,7 +101,10 @@ class PosWorld {
 
 // The invariants of CONTRACT section 5 over the real database: one readable line per broken
 // one, empty when all hold. Assumes the daemon is the only writer of committed and backordered,
-// and that nothing was sold meanwhile, as in the tests.
+// and that nothing was sold meanwhile, as in the tests. The same logic as
+// tests/fakes/invariants.cpp over the fake: committed counts what is allocated and not yet picked
+// up (sod_pickups), and a PO line must order what its vendor-sourced special orders still wait
+// for.
 std::vector<std::string> CheckInvariants(TestDatabase& db);
 
 }  // namespace so::testing

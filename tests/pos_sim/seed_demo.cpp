@@ -51,24 +51,29 @@ class Demo {
           "SELECT id, order_id, order_line_id, product_id, quantity, allocated_qty, status, "
           "source, vendor_id, po_id, po_line_id, requested_at, ordered_at, arrived_at, ready_at "
           "FROM special_orders ORDER BY id");
-    Table("customer_orders", "SELECT id, store_id, customer_id, status, has_special_order "
-                             "FROM customer_orders ORDER BY id");
+    Table("customer_orders",
+          "SELECT id, store_id, customer_id, status, has_special_order "
+          "FROM customer_orders ORDER BY id");
     Table("customer_order_lines",
           "SELECT id, order_id, product_id, quantity, special_order_qty, status, committed_qty, "
           "backordered_qty FROM customer_order_lines ORDER BY id");
-    Table("stock", "SELECT store_id, product_id, on_hand, committed, backordered, "
-                   "on_hand - committed AS open_stock FROM stock ORDER BY store_id, product_id");
-    Table("purchase_orders", "SELECT id, store_id, vendor_id, status, created_by FROM "
-                             "purchase_orders ORDER BY id");
-    Table("purchase_order_lines", "SELECT id, po_id, product_id, quantity_ordered, "
-                                  "quantity_received, unit_cost FROM purchase_order_lines "
-                                  "ORDER BY id");
+    Table("stock",
+          "SELECT store_id, product_id, on_hand, committed, backordered, "
+          "on_hand - committed AS open_stock FROM stock ORDER BY store_id, product_id");
+    Table("purchase_orders",
+          "SELECT id, store_id, vendor_id, status, created_by FROM "
+          "purchase_orders ORDER BY id");
+    Table("purchase_order_lines",
+          "SELECT id, po_id, product_id, quantity_ordered, "
+          "quantity_received, unit_cost FROM purchase_order_lines "
+          "ORDER BY id");
 
     const auto broken = CheckInvariants(db_);
     std::cout << "\n== Contract invariants: " << (broken.empty() ? "all hold" : "BROKEN") << "\n";
     for (const auto& b : broken) std::cout << "  " << b << "\n";
-    const bool ready = db_.QueryInt("SELECT COUNT(*) FROM special_orders WHERE status IN "
-                                    "('ready', 'in_progress') AND allocated_qty = quantity") == 2;
+    const bool ready = db_.QueryInt(
+                           "SELECT COUNT(*) FROM special_orders WHERE status IN "
+                           "('ready', 'in_progress') AND allocated_qty = quantity") == 2;
     return broken.empty() && same && ready ? 0 : 1;
   }
 
@@ -80,7 +85,8 @@ class Demo {
     std::cout << "  POS    -> " << json::MessageType(p) << "  id=" << id << "\n";
     WaitProcessed(db_, id);
     for (const auto& row : db_.Query("SELECT rule, decision, detail FROM sod_audit WHERE "
-                                     "message_id = '" + id + "' ORDER BY id")) {
+                                     "message_id = '" +
+                                     id + "' ORDER BY id")) {
       std::cout << "  daemon    decided [rule " << row[0].value_or("") << "] "
                 << row[1].value_or("") << ": " << row[2].value_or("") << "\n";
     }
@@ -134,9 +140,9 @@ int DemoMain() {
   TestDatabase db("demo");
   PosWorld(db).LoadDemoData();
   const std::string work = std::string(SO_DEMO_WORK_DIR);
-  DaemonProcess daemon(
-      DaemonSetup{db.options(), std::string(SO_SOURCE_DIR) + "/config/rules.example.yaml", work,
-                  "special-ordersd-demo"});
+  DaemonProcess daemon(DaemonSetup{db.options(),
+                                   std::string(SO_SOURCE_DIR) + "/config/rules.example.yaml", work,
+                                   "special-ordersd-demo"});
   std::cout << "== Starting special-ordersd with config/rules.example.yaml (log: "
             << daemon.log_path() << ")\n";
   daemon.Start();

@@ -2,12 +2,7 @@
 // is followed by a check of the contract's invariants.
 #include "rules/engine.hpp"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "rules/processor.hpp"
-#include "tests/fakes/fake_store.hpp"
-#include "tests/fakes/invariants.hpp"
+#include "tests/rules/engine_fixture.hpp"
 
 namespace so {
 namespace {
@@ -15,96 +10,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-constexpr Id kStore = 1, kOtherStore = 2;
-constexpr Id kProduct = 100, kProduct2 = 101;
-constexpr Id kPrimary = 10, kCheap = 11, kFast = 12;
-
-Timestamp At(int64_t minute) {
-  return Timestamp{int64_t{1'800'000'000} * 1'000'000 + minute * 60'000'000};
-}
-
-template <typename T>
-std::vector<T> EventsOf(const std::vector<OutEvent>& events) {
-  std::vector<T> out;
-  for (const auto& e : events) {
-    if (const T* t = std::get_if<T>(&e)) out.push_back(*t);
-  }
-  return out;
-}
-
-class EngineTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto& db = store_.db;
-    for (Id v : {kPrimary, kCheap, kFast}) db.AddVendor(v);
-    db.AddProduct(kProduct, kPrimary);
-    db.AddProduct(kProduct2, std::nullopt);
-    db.AddOffer(kProduct, kPrimary, "5.0000", 7);
-    db.AddOffer(kProduct, kCheap, "4.5000", 10);
-    db.AddOffer(kProduct, kFast, "6.0000", 2);
-    db.AddOffer(kProduct2, kCheap, "3.0000", 5);
-    db.AddOffer(kProduct2, kFast, "3.5000", 1);
-  }
-
-  // Rebuilds the engine from `defaults_` and `rules_`.
-  Engine& engine() {
-    engine_ = std::make_unique<Engine>(RuleSet(defaults_, rules_, "test"));
-    processor_ = std::make_unique<Processor>(
-        *engine_, store_, dead_, sink_, RetryPolicy{},
-        [this](std::chrono::milliseconds d) { slept_.push_back(d); },
-        [this] {
-          ++reconnects_;
-          return Status();
-        });
-    return *engine_;
-  }
-
-  Processed Send(Payload payload, std::string id = "") {
-    if (!engine_) engine();
-    ++seq_;
-    Message m{Envelope{1, id.empty() ? "msg-" + std::to_string(seq_) : id, "test", "pos", seq_,
-                       At(static_cast<int64_t>(seq_))},
-              std::move(payload)};
-    sink_.published.clear();
-    Processed r = processor_->Process(m, "test", "{}");
-    EXPECT_FALSE(store_.in_transaction());
-    EXPECT_THAT(fakes::CheckInvariants(store_.db), IsEmpty()) << "after " << m.envelope.id;
-    return r;
-  }
-
-  // The POS marks a line and publishes the request.
-  Processed Request(Id order, Id line, Qty qty, Id product = kProduct, Id store = kStore) {
-    store_.db.AddOrderWithLine(order, line, store, product, qty);
-    return Send(SpecialOrderRequested{order, line, store, 7, product, qty, At(order)});
-  }
-
-  const SpecialOrder& SoOfLine(Id line) {
-    for (const auto& [id, so] : store_.db.special_orders) {
-      if (so.order_line_id == line) return so;
-    }
-    throw std::runtime_error("no special order for line " + std::to_string(line));
-  }
-
-  // The POS completes a shipment of `qty` for the PO line the special order of `line` is on.
-  Processed Ship(Id shipment, Id line, Qty qty) {
-    const SpecialOrder& so = SoOfLine(line);
-    store_.db.CompleteShipment(shipment, *so.po_id, {{*so.po_line_id, so.product_id, qty}});
-    const auto& s = store_.db.shipments.at(shipment);
-    return Send(ShipmentCompleted{shipment, s.po_id, s.store_id, s.vendor_id, s.lines});
-  }
-
-  Settings defaults_;
-  std::vector<Rule> rules_;
-  fakes::FakeStore store_;
-  fakes::FakeEventSink sink_;
-  fakes::FakeDeadLetters dead_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Processor> processor_;
-  std::vector<std::chrono::milliseconds> slept_;
-  int reconnects_ = 0;
-  uint64_t seq_ = 0;
-};
 
 // --- Requests ---
 
@@ -236,8 +141,7 @@ TEST_F(EngineTest, ProductNotAllowedIsRejectedWithReason) {
 TEST_F(EngineTest, PositiveOpenStockIsRejectedUnlessTheRuleAllowsIt) {
   store_.db.SetOnHand(kStore, kProduct, 2);
   EXPECT_EQ(Request(1, 11, 1).fate, Fate::kRefused);
-  EXPECT_THAT(EventsOf<RejectedEvent>(sink_.published).at(0).reason,
-              HasSubstr("2 in open stock"));
+  EXPECT_THAT(EventsOf<RejectedEvent>(sink_.published).at(0).reason, HasSubstr("2 in open stock"));
   defaults_.allow_positive_open_stock = true;
   engine();
   EXPECT_EQ(Request(2, 21, 1).fate, Fate::kApplied);
@@ -357,7 +261,8 @@ TEST_F(EngineTest, ShipmentAllocatesAndMarksSpecialOrderReady) {
   EXPECT_EQ(arrived[0].arrival_id, 500);
   EXPECT_EQ(arrived[0].special_orders.at(0).quantity, 2);
   std::vector<std::pair<SoStatus, SoStatus>> moves;
-  for (const auto& e : EventsOf<StatusChangedEvent>(sink_.published)) moves.push_back({e.from, e.to});
+  for (const auto& e : EventsOf<StatusChangedEvent>(sink_.published))
+    moves.push_back({e.from, e.to});
   EXPECT_THAT(moves, ElementsAre(std::make_pair(SoStatus::kOrdered, SoStatus::kArrived),
                                  std::make_pair(SoStatus::kArrived, SoStatus::kReady)));
 }
@@ -468,7 +373,8 @@ TEST_F(EngineTest, RedeliveredMessageChangesNothing) {
   EXPECT_EQ(r.fate, Fate::kDuplicate);
   EXPECT_TRUE(sink_.published.empty());
   EXPECT_EQ(store_.db.audit.size(), audit_rows);
-  EXPECT_EQ(store_.db.stock.at({kStore, kProduct}).backordered, before.at({kStore, kProduct}).backordered);
+  EXPECT_EQ(store_.db.stock.at({kStore, kProduct}).backordered,
+            before.at({kStore, kProduct}).backordered);
 }
 
 TEST_F(EngineTest, DeadlockIsRetriedAndAppliedOnce) {
@@ -526,12 +432,16 @@ TEST_F(EngineTest, CommitWhoseAnswerWasLostIsResolvedByTheInbox) {
   EXPECT_EQ(EventsOf<SpecialOrderCreatedEvent>(sink_.published).size(), 1u);
 }
 
-TEST_F(EngineTest, TypesNotHandledYetAreDeadLetteredNotDropped) {
-  Processed r = Send(OrderCancelled{1});
-  EXPECT_EQ(r.fate, Fate::kDeadLettered);
-  ASSERT_EQ(dead_.parked.size(), 1u);
-  EXPECT_THAT(dead_.parked[0].reason, HasSubstr("order.cancelled is not handled"));
-  EXPECT_TRUE(store_.db.inbox.empty());
+TEST_F(EngineTest, CheckpointsMarkEachStepOfAMessageInOrder) {
+  engine();
+  std::vector<std::string> marks;
+  processor_->set_checkpoint([&](std::string_view at) { marks.emplace_back(at); });
+  Request(1, 11, 2);
+  EXPECT_THAT(marks, ElementsAre("after_receive", "after_begin", "after_writes", "before_commit",
+                                 "after_commit", "before_publish"));
+  marks.clear();
+  Send(SpecialOrderRequested{1, 11, kStore, 7, kProduct, 2, At(1)}, "msg-1");  // a duplicate
+  EXPECT_THAT(marks, ElementsAre("after_receive", "after_begin"));
 }
 
 }  // namespace

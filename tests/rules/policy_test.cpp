@@ -30,8 +30,7 @@ TEST(PolicyTest, VendorRuleNeedsAKnownVendor) {
 }
 
 TEST(PolicyTest, AllListsOfAMatchMustHold) {
-  RuleSet rules(Settings{}, {MakeRule("both", Match{{1}, {}, {100, 101}}, OnRequest::kWait)},
-                "v");
+  RuleSet rules(Settings{}, {MakeRule("both", Match{{1}, {}, {100, 101}}, OnRequest::kWait)}, "v");
   EXPECT_EQ(rules.Select({1, 101, std::nullopt}).rule, "both");
   EXPECT_EQ(rules.Select({2, 101, std::nullopt}).rule, "defaults");
   EXPECT_EQ(rules.Select({1, 102, std::nullopt}).rule, "defaults");

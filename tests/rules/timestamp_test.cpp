@@ -21,8 +21,7 @@ TEST(TimestampTest, KeepsFractionToTheMicrosecond) {
   EXPECT_EQ(FormatRfc3339(*t), "2024-02-29T23:59:59.123456Z");
   EXPECT_EQ(FormatSqlDatetime(*t), "2024-02-29 23:59:59.123456");
   EXPECT_EQ(ParseSqlDatetime("2024-02-29 23:59:59.123456"), t);
-  EXPECT_EQ(FormatSqlDatetime(*ParseRfc3339("1970-01-01T00:00:00Z")),
-            "1970-01-01 00:00:00.000000");
+  EXPECT_EQ(FormatSqlDatetime(*ParseRfc3339("1970-01-01T00:00:00Z")), "1970-01-01 00:00:00.000000");
 }
 
 TEST(TimestampTest, RejectsWhatIsNotRfc3339) {

@@ -1,0 +1,127 @@
+// Internal to the engine: the work of one message (its envelope, the store, the rules, and what
+// it decided so far). engine.cpp holds the shared mechanics; sourcing.cpp, arrivals.cpp and
+// changes.cpp the handlers. One Decision per message, on one thread.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "rules/engine.hpp"
+
+namespace so::internal {
+
+std::string Str(Id id);
+std::string Join(const std::vector<std::string>& v);
+bool Contains(const std::vector<std::string>& v, const std::string& s);
+// What a buyer would put on a PO line for `qty`: at least the vendor's minimum, in whole packs.
+Qty RoundForVendor(Qty qty, const std::optional<ProductVendor>& terms);
+// The status machine of CONTRACT section 5, with the moves issue-level behaviour needs: back to
+// request when a PO goes wrong, ready <-> in_progress as quantities change.
+bool CanMove(SoStatus from, SoStatus to);
+
+class Decision {
+ public:
+  Decision(const RuleSet& rules, const std::string& actor, const Envelope& env, HostStore& store)
+      : rules_(rules), actor_(actor), env_(env), store_(store) {}
+
+  Result<Outcome> Dispatch(const Payload& payload);
+
+ private:
+  // --- Outcomes (engine.cpp) ---
+  Status Audit(std::optional<Id> so_id, const std::string& rule, std::string decision,
+               std::string detail);
+  // A business refusal: nothing but the audit row is written.
+  Status Refuse(std::optional<Id> so_id, const std::string& rule, std::string reason);
+  // A refused request: also tells the clerk's screen (special_order.rejected).
+  Status RejectLine(Id line_id, const std::string& rule, std::string reason);
+  void Emit(OutEvent e) { outcome_.events.push_back(std::move(e)); }
+  // Moves the special order to `to`, stamps the matching time and announces it.
+  [[nodiscard]] Status Move(SpecialOrder& so, SoStatus to, const std::string& rule);
+  RuleSet::Selected Select(Id store_id, Id product_id, std::optional<Id> vendor_id) const;
+  RuleSet::Selected Select(const SpecialOrder& so) const;
+
+  // --- Shared mechanics (engine.cpp) ---
+  // Writes the daemon's columns of a special-ordered line from its special order (invariant 3).
+  Status SyncLine(const SpecialOrder& so);
+  // Gives `take` units to the special order: allocated, status, line, audit. The caller moves
+  // the stock counters (once for all the units it gives).
+  Status Give(SpecialOrder& so, Qty take, const std::string& rule, const std::string& from);
+  // Order of service: by the rule's service order, ties by request time then id.
+  static bool ServedBefore(const Settings& s, const SpecialOrder& a, const SpecialOrder& b);
+  static void SortForService(std::vector<SpecialOrder>& v, const Settings& s);
+  // Offers `units` of freed stock to special orders of the store and product that still wait,
+  // when the rule says so; never below zero open stock.
+  Status OfferFreedStock(Id store_id, Id product_id, Qty units, Id except_so);
+
+  // --- Requests and sourcing (sourcing.cpp) ---
+  Status Handle(const SpecialOrderRequested& p);
+  Status Handle(const BackofficeOrder& p);
+  Status Handle(const BackofficeTransfer& p);
+  Status Handle(const PoStatusChanged& p);
+  Status Request(CustomerOrder& order, OrderLine& line, Timestamp requested_at);
+  // Sources a special order in `request` as its rule says: a transfer, else a vendor, else it
+  // waits for the Back Office.
+  Status Source(SpecialOrder& so, const Product& product, RuleSet::Selected sel);
+  struct VendorPick {
+    Vendor vendor;
+    std::optional<ProductVendor> terms;  // nullopt: the primary vendor has no product_vendors row
+    std::string how;                     // which vendor_choice picked it
+  };
+  Result<std::optional<VendorPick>> ChooseVendor(const Product& product, const Settings& s);
+  Status SourceFromVendor(SpecialOrder& so, const Product& product, RuleSet::Selected sel,
+                          const VendorPick& pick, std::optional<PurchaseOrder> po);
+  Status SourceFromTransfer(SpecialOrder& so, Id from_store_id, const std::string& rule,
+                            const std::string& how);
+  // Takes the special order off its PO or transfer and back to `request` (the PO went wrong, or
+  // its quantity grew beyond what the PO may take).
+  Status Detach(SpecialOrder& so, const std::string& rule, const std::string& why);
+  // Marks a special order that was just put on a PO or transfer: `ordered`, or `in_progress`
+  // when part of it is allocated already (it was sourced again for the rest).
+  Status MarkSourced(SpecialOrder& so, const std::string& rule);
+
+  // --- Arrivals and allocation (arrivals.cpp) ---
+  Status Handle(const ShipmentCompleted& p);
+  // Applies a completed shipment as the database has it.
+  Status ApplyShipment(Id shipment_id);
+  Status Handle(const TransferReceived& p);
+  Status Handle(const BackofficeAllocate& p);
+  struct Arrival {
+    ArrivalKind kind = ArrivalKind::kShipment;
+    Id id = 0;
+    Id store_id = 0;
+    std::optional<Id> vendor_id;
+    std::vector<SpecialOrder> waiting;  // the special orders it was meant for, still waiting
+  };
+  // Records what came, announces it and allocates it, at once or not as the rule says.
+  Status Arrive(Arrival& a, const std::vector<std::pair<Id, Qty>>& brought);
+  // Allocates one product's unallocated units of the arrival: its own special orders first,
+  // then (when the rule says so) others of the store that still wait.
+  Status Allocate(Arrival& a, ArrivalLine& line, const std::set<Id>* only);
+  Status Confirm(Arrival& a, const std::optional<std::vector<Id>>& ids, const std::string& user);
+  // A received transfer is all that transfer brings: what its special orders still wait for
+  // after allocation is sourced again.
+  Status ResourceAfterTransfer(Arrival& a);
+
+  // --- Changes, cancellations, pickups (changes.cpp) ---
+  Status Handle(const OrderLineChanged& p);
+  Status Handle(const OrderCancelled& p);
+  Status Handle(const BackofficeCancel& p);
+  Status Handle(const OrderPickedUp& p);
+  Status Grow(SpecialOrder& so, Qty more);
+  Status Shrink(SpecialOrder& so, Qty less);
+  Status Cancel(SpecialOrder& so, const std::string& why);
+  // Shrinks the special order's line on a draft PO by up to `units`, never below what its
+  // special orders still wait for, when the rule says so.
+  Status ShrinkDraftPo(const SpecialOrder& so, Qty units);
+  Status UpdateRedStar(Id order_id);
+
+  const RuleSet& rules_;
+  const std::string& actor_;
+  const Envelope& env_;
+  HostStore& store_;
+  Outcome outcome_;
+};
+
+}  // namespace so::internal
