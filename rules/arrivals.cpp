@@ -24,7 +24,8 @@ Status Decision::ApplyShipment(Id shipment_id) {
                   "shipment " + Str(shipment->id) + " is " + shipment->status +
                       " in the database, not completed");
   }
-  Arrival a{ArrivalKind::kShipment, shipment->id, shipment->store_id, shipment->vendor_id, {}};
+  Arrival a{ArrivalKind::kShipment, shipment->id, shipment->store_id,
+            shipment->vendor_id,    {},           shipment->po_id};
   std::vector<Id> po_lines;
   std::vector<std::pair<Id, Qty>> brought;
   for (const auto& l : shipment->lines) {
@@ -48,7 +49,8 @@ Status Decision::Handle(const TransferReceived& p) {
                   "transfer " + Str(transfer->id) + " is " + transfer->status +
                       " in the database, not received");
   }
-  Arrival a{ArrivalKind::kTransfer, transfer->id, transfer->to_store_id, std::nullopt, {}};
+  Arrival a{ArrivalKind::kTransfer, transfer->id, transfer->to_store_id,
+            std::nullopt,           {},           std::nullopt};
   std::vector<std::pair<Id, Qty>> brought;
   for (const auto& l : p.lines) brought.emplace_back(l.product_id, l.quantity);
   SO_ASSIGN_OR_RETURN(a.waiting, store_.LockSpecialOrdersOnTransfer(transfer->id));
@@ -118,20 +120,26 @@ Status Decision::Arrive(Arrival& a, const std::vector<std::pair<Id, Qty>>& broug
     }
     SO_RETURN_IF_ERROR(store_.PutArrivalLine(line));
   }
-  return ResourceAfterTransfer(a);
+  return ResourceWhatNothingMoreBrings(a);
 }
 
-Status Decision::ResourceAfterTransfer(Arrival& a) {
-  if (a.kind != ArrivalKind::kTransfer) return Status();
+Status Decision::ResourceWhatNothingMoreBrings(Arrival& a) {
+  if (a.kind == ArrivalKind::kShipment) {
+    if (!a.po_id) return Status();
+    SO_ASSIGN_OR_RETURN(auto po, store_.LockPo(*a.po_id));
+    if (!po || !PoGoneWrong(po->status)) return Status();
+  }
+  const std::string what = a.kind == ArrivalKind::kTransfer
+                               ? "transfer " + Str(a.id) + " brought too little"
+                               : "PO " + Str(*a.po_id) + " brings nothing more";
   for (auto& so : a.waiting) {
-    // `arrived` ones wait for the Back Office to confirm what came; the rest got what came.
-    if (so.waiting() <= 0 || so.status == SoStatus::kArrived || so.transfer_id != a.id) continue;
+    const bool from_it =
+        a.kind == ArrivalKind::kTransfer ? so.transfer_id == a.id : so.po_id == a.po_id;
+    if (!from_it || so.waiting() <= 0 || so.status == SoStatus::kArrived) continue;
     SO_ASSIGN_OR_RETURN(auto product, store_.GetProduct(so.product_id));
     if (!product) continue;
-    const auto sel = Select(so);
-    SO_RETURN_IF_ERROR(Detach(
-        so, sel.rule,
-        "transfer " + Str(a.id) + " brought too little; " + Str(so.waiting()) + " still wanted"));
+    SO_RETURN_IF_ERROR(
+        Detach(so, Select(so).rule, what + "; " + Str(so.waiting()) + " still wanted"));
     SO_RETURN_IF_ERROR(
         Source(so, *product, Select(so.store_id, so.product_id, product->primary_vendor_id)));
   }
@@ -184,7 +192,8 @@ Status Decision::Handle(const BackofficeAllocate& p) {
       return Refuse(std::nullopt, kContractRule,
                     "shipment " + Str(*p.shipment_id) + " does not exist");
     }
-    a = Arrival{ArrivalKind::kShipment, shipment->id, shipment->store_id, shipment->vendor_id, {}};
+    a = Arrival{ArrivalKind::kShipment, shipment->id, shipment->store_id,
+                shipment->vendor_id,    {},           shipment->po_id};
     std::vector<Id> po_lines;
     for (const auto& l : shipment->lines) po_lines.push_back(l.po_line_id);
     SO_ASSIGN_OR_RETURN(a.waiting, store_.LockSpecialOrdersOnPoLines(po_lines));
@@ -194,7 +203,8 @@ Status Decision::Handle(const BackofficeAllocate& p) {
       return Refuse(std::nullopt, kContractRule,
                     "transfer " + Str(*p.transfer_id) + " does not exist");
     }
-    a = Arrival{ArrivalKind::kTransfer, transfer->id, transfer->to_store_id, std::nullopt, {}};
+    a = Arrival{ArrivalKind::kTransfer, transfer->id, transfer->to_store_id,
+                std::nullopt,           {},           std::nullopt};
     SO_ASSIGN_OR_RETURN(a.waiting, store_.LockSpecialOrdersOnTransfer(transfer->id));
   }
   return Confirm(a, p.special_order_ids, p.user);
@@ -227,7 +237,7 @@ Status Decision::Confirm(Arrival& a, const std::optional<std::vector<Id>>& ids,
   }
   SO_RETURN_IF_ERROR(
       Audit(std::nullopt, kContractRule, "allocation_confirmed", "by " + user + " for " + what));
-  return ResourceAfterTransfer(a);
+  return ResourceWhatNothingMoreBrings(a);
 }
 
 }  // namespace so::internal

@@ -112,9 +112,8 @@ Status Decision::Shrink(SpecialOrder& so, Qty less) {
   SO_RETURN_IF_ERROR(store_.AddToStock(so.store_id, so.product_id, -release, -unbackordered));
   if (picked >= so.quantity) {
     SO_RETURN_IF_ERROR(Move(so, SoStatus::kCompleted, sel.rule));
-  } else if (so.waiting() == 0 && so.allocated_qty > 0 &&
-             so.status != sel.settings.status_after_allocation) {
-    SO_RETURN_IF_ERROR(Move(so, sel.settings.status_after_allocation, sel.rule));
+  } else if (so.allocated_qty > 0 && AllocatedStatus(so, sel.settings) != so.status) {
+    SO_RETURN_IF_ERROR(Move(so, AllocatedStatus(so, sel.settings), sel.rule));
   }
   SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
   SO_RETURN_IF_ERROR(SyncLine(so));
@@ -238,8 +237,7 @@ Status Decision::Handle(const OrderPickedUp& p) {
     if (now_picked >= so->quantity) {
       SO_RETURN_IF_ERROR(Move(*so, SoStatus::kCompleted, sel.rule));
     } else if (from_open > 0) {
-      const SoStatus to =
-          so->waiting() == 0 ? sel.settings.status_after_allocation : SoStatus::kInProgress;
+      const SoStatus to = AllocatedStatus(*so, sel.settings);
       if (to != so->status) SO_RETURN_IF_ERROR(Move(*so, to, sel.rule));
     }
     SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(*so));

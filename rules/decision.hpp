@@ -15,6 +15,8 @@ namespace so::internal {
 std::string Str(Id id);
 std::string Join(const std::vector<std::string>& v);
 bool Contains(const std::vector<std::string>& v, const std::string& s);
+// POs in these statuses bring nothing more: what still waits on them is sourced again.
+bool PoGoneWrong(const std::string& status);
 // What a buyer would put on a PO line for `qty`: at least the vendor's minimum, in whole packs.
 Qty RoundForVendor(Qty qty, const std::optional<ProductVendor>& terms);
 // The status machine of CONTRACT section 5, with the moves issue-level behaviour needs: back to
@@ -45,6 +47,10 @@ class Decision {
   // --- Shared mechanics (engine.cpp) ---
   // Writes the daemon's columns of a special-ordered line from its special order (invariant 3).
   Status SyncLine(const SpecialOrder& so);
+  // The status a live special order has for what is allocated to it: the rule's status after
+  // allocation when nothing more waits; else `in_progress`, except that one never ordered stays
+  // in `request`, so that the rules or the Back Office can still order what it waits for.
+  static SoStatus AllocatedStatus(const SpecialOrder& so, const Settings& s);
   // Gives `take` units to the special order: allocated, status, line, audit. The caller moves
   // the stock counters (once for all the units it gives).
   Status Give(SpecialOrder& so, Qty take, const std::string& rule, const std::string& from);
@@ -93,6 +99,7 @@ class Decision {
     Id store_id = 0;
     std::optional<Id> vendor_id;
     std::vector<SpecialOrder> waiting;  // the special orders it was meant for, still waiting
+    std::optional<Id> po_id;            // the shipment's PO
   };
   // Records what came, announces it and allocates it, at once or not as the rule says.
   Status Arrive(Arrival& a, const std::vector<std::pair<Id, Qty>>& brought);
@@ -100,9 +107,10 @@ class Decision {
   // then (when the rule says so) others of the store that still wait.
   Status Allocate(Arrival& a, ArrivalLine& line, const std::set<Id>* only);
   Status Confirm(Arrival& a, const std::optional<std::vector<Id>>& ids, const std::string& user);
-  // A received transfer is all that transfer brings: what its special orders still wait for
-  // after allocation is sourced again.
-  Status ResourceAfterTransfer(Arrival& a);
+  // After an arrival is allocated, what its special orders still wait for from a source that
+  // brings nothing more (a received transfer; a PO that is closed, received or cancelled) is
+  // sourced again. Those still `arrived` wait for the Back Office's confirmation first.
+  Status ResourceWhatNothingMoreBrings(Arrival& a);
 
   // --- Changes, cancellations, pickups (changes.cpp) ---
   Status Handle(const OrderLineChanged& p);

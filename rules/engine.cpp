@@ -20,6 +20,10 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+bool PoGoneWrong(const std::string& status) {
+  return status == "cancelled" || status == "closed" || status == "received";
+}
+
 // The extra units are ordinary stock on order, promised to nobody.
 Qty RoundForVendor(Qty qty, const std::optional<ProductVendor>& terms) {
   if (!terms) return qty;
@@ -133,12 +137,16 @@ Status Decision::SyncLine(const SpecialOrder& so) {
   return store_.UpdateOrderLine(*line);
 }
 
+SoStatus Decision::AllocatedStatus(const SpecialOrder& so, const Settings& s) {
+  if (so.waiting() == 0) return s.status_after_allocation;
+  return so.status == SoStatus::kRequest ? SoStatus::kRequest : SoStatus::kInProgress;
+}
+
 Status Decision::Give(SpecialOrder& so, Qty take, const std::string& rule,
                       const std::string& from) {
   so.allocated_qty += take;
   so.updated_at = env_.occurred_at;
-  const SoStatus to =
-      so.waiting() == 0 ? Select(so).settings.status_after_allocation : SoStatus::kInProgress;
+  const SoStatus to = AllocatedStatus(so, Select(so).settings);
   if (to != so.status) SO_RETURN_IF_ERROR(Move(so, to, rule));
   SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
   SO_RETURN_IF_ERROR(SyncLine(so));

@@ -10,11 +10,6 @@ namespace {
 
 constexpr const char* kContractRule = kContractRuleName;
 
-// POs in these statuses are done with: what still waits on them is sourced again.
-bool PoGoneWrong(const std::string& status) {
-  return status == "cancelled" || status == "closed" || status == "received";
-}
-
 }  // namespace
 
 Status Decision::Handle(const SpecialOrderRequested& p) {

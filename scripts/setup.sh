@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the demo need from Debian 12's packages (only what is
-# missing), then configures and builds the project into BUILD_DIR (default: build/).
+# missing), then configures and builds the project into BUILD_DIR (default: build/): every
+# target, or only BUILD_TARGETS when set (a space-separated list).
 #
 #   scripts/setup.sh [cmake options...]     e.g. scripts/setup.sh -DSO_WERROR=ON
 #
@@ -21,6 +22,7 @@ readonly PACKAGES=(
   rapidjson-dev           # the message codec
   libgtest-dev libgmock-dev
   mariadb-server mariadb-client
+  clang libclang-rt-14-dev  # libFuzzer and clang's sanitizers (SO_FUZZ=1 scripts/test.sh)
 )
 
 missing=()
@@ -43,4 +45,6 @@ fi
 
 echo "setup: building in $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+targets=()
+for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"

@@ -6,17 +6,32 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "adapters/mysql/mysql_store.hpp"
 
 namespace so::testing {
 
+// The `reconcile:` section of the daemon config (docs/configuration.md).
+struct ReconcileSetup {
+  bool on_start = true;
+  int interval_s = 300;
+};
+
 struct DaemonSetup {
   mysql::MysqlOptions database;
   std::string rules_file;  // path of the rules YAML
   std::string work_dir;    // where the config, the log and the ipc sockets go
   std::string source = "special-ordersd-test";
+  // Written into the config when set; otherwise the daemon's defaults apply.
+  std::optional<ReconcileSetup> reconcile;
+  // The POS endpoint to subscribe to instead of a private one, so that several daemons can
+  // listen to one POS (each still binds its own events endpoint).
+  std::string subscribe;
+  // Extra environment variables of the child (e.g. SO_CRASH_AT in a SO_CRASH_POINTS build).
+  std::map<std::string, std::string> env;
 };
 
 class DaemonProcess {
@@ -39,6 +54,19 @@ class DaemonProcess {
   void SendSignal(int signo);
   bool running() const { return pid_ > 0; }
 
+  // For the next Start(): sets (or, with nullopt, removes) an extra environment variable.
+  void SetEnv(const std::string& name, std::optional<std::string> value);
+
+  // Has the daemon ended by itself (a crash, an exit)? Reaps it and returns its exit status
+  // (128+signal when a signal ended it, e.g. 137 for SIGKILL); nullopt while it runs. Never
+  // signals it.
+  std::optional<int> TryWait();
+  // Waits up to `timeout` for the daemon to end by itself, as TryWait(); nullopt on timeout,
+  // the daemon left running.
+  std::optional<int> WaitForExit(std::chrono::milliseconds timeout);
+  // The exit status of the last run that ended (Stop, Kill, TryWait, WaitForExit), or nullopt.
+  std::optional<int> last_exit_status() const { return last_exit_status_; }
+
   // The whole log so far.
   std::string Log() const;
   // Waits until the log contains `text`; throws with the log on timeout.
@@ -48,9 +76,12 @@ class DaemonProcess {
  private:
   int Wait(std::chrono::milliseconds timeout);
 
+  static int ExitStatus(int wait_status);
+
   DaemonSetup setup_;
   std::string pos_endpoint_, events_endpoint_, config_path_, log_path_;
   pid_t pid_ = -1;
+  std::optional<int> last_exit_status_;
 };
 
 // The daemon binary built next to the tests.

@@ -25,12 +25,13 @@ std::string N(int64_t v) { return std::to_string(v); }
 }  // namespace
 
 PosBus::PosBus(const std::string& pos_endpoint, const std::string& events_endpoint,
-               std::string source)
+               std::string source, std::optional<Position> from)
     : pub_(ctx_, zmq::socket_type::xpub),
       events_(ctx_, zmq::socket_type::sub),
       monitor_(ctx_, zmq::socket_type::pair),
       source_(std::move(source)),
-      clock_{kClockStart} {
+      seq_(from ? from->seq : 0),
+      clock_(from ? from->clock : Timestamp{kClockStart}) {
   pub_.set(zmq::sockopt::linger, 0);
   pub_.set(zmq::sockopt::xpub_verbose, 1);
   pub_.set(zmq::sockopt::sndhwm, 0);  // the simulator itself never drops

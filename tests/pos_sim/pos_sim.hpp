@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -17,10 +18,18 @@ namespace so::testing {
 
 class PosBus {
  public:
+  // Where a POS instance's numbering stands: the last seq it used and its simulated clock.
+  struct Position {
+    uint64_t seq = 0;
+    Timestamp clock;
+  };
+
   // Binds the POS's PUB side (an XPUB, so that it can see the daemon subscribe) and connects a
-  // SUB to the daemon's events.
+  // SUB to the daemon's events. With `from`, the bus goes on where another bus of the same
+  // source stopped (the same POS instance whose PUB socket went away and came back: next seq,
+  // clock going on); otherwise it starts at seq 1 and the clock's fixed start.
   PosBus(const std::string& pos_endpoint, const std::string& events_endpoint,
-         std::string source = "pos-sim");
+         std::string source = "pos-sim", std::optional<Position> from = std::nullopt);
 
   // Waits until the daemon has subscribed to every contract prefix and our event SUB is
   // connected to the daemon's PUB. Throws on timeout.
@@ -40,6 +49,7 @@ class PosBus {
 
   const std::vector<std::string>& sent_ids() const { return sent_ids_; }
   Timestamp clock() const { return clock_; }
+  Position position() const { return Position{seq_, clock_}; }
 
  private:
   zmq::context_t ctx_{1};

@@ -1,5 +1,6 @@
-// The demo: the seed scenario of the POS help page, played as the POS would play it over
-// ZeroMQ against the real daemon and a private MariaDB, printed as a timeline of POS messages,
+// The demo: the seed scenario of the POS help page (with a short shipment and a special order
+// filled by a store transfer), played as the POS would play it over ZeroMQ against the real
+// daemon and a private MariaDB, printed as a timeline of POS messages,
 // daemon decisions (with the rule that made each), status changes and published events, then
 // the final rows. Run by scripts/demo.sh, which starts and stops the private MariaDB.
 #include <cstdio>
@@ -28,14 +29,29 @@ class Demo {
     world_.CreateOrderWithSpecialLine(5002, 50021, 1, 2, 100, 1);
     Publish(SpecialOrderRequested{5002, 50021, 1, 2, 100, 1, bus_.clock()});
 
+    Step("Alan special-orders 2 walnut desks at S01; store S02 has 3 of them on its shelf");
+    world_.SetOnHand(2, 101, 3);
+    world_.CreateOrderWithSpecialLine(5003, 50031, 1, 3, 101, 2);
+    Publish(SpecialOrderRequested{5003, 50031, 1, 3, 101, 2, bus_.clock()});
+
     const Id po = db_.QueryInt("SELECT po_id FROM special_orders WHERE order_line_id = 50011");
+    const Id po_line = world_.PoLineOf(po, 100);
     Step("The buyer sends PO " + std::to_string(po) + " to Acme (draft -> open)");
     world_.SetPoStatus(po, "open");
     Publish(PoStatusChanged{po, "open", "draft"});
 
-    Step("The vendor shipment for PO " + std::to_string(po) + " is completed: 3 chairs arrive");
-    auto lines = world_.CompleteShipment(9001, po, {{world_.PoLineOf(po, 100), 3}});
+    Step("A short shipment for PO " + std::to_string(po) + ": 2 of the 3 chairs arrive");
+    auto lines = world_.CompleteShipment(9001, po, {{po_line, 2}});
     Publish(ShipmentCompleted{9001, po, 1, 10, lines});
+
+    const Id transfer =
+        db_.QueryInt("SELECT transfer_id FROM special_orders WHERE order_line_id = 50031");
+    Step("Store S01 receives transfer " + std::to_string(transfer) + " of 2 desks from S02");
+    Publish(world_.ReceiveTransfer(transfer, {{101, 2}}));
+
+    Step("The rest of PO " + std::to_string(po) + " arrives: 1 chair");
+    lines = world_.CompleteShipment(9002, po, {{po_line, 1}});
+    Publish(ShipmentCompleted{9002, po, 1, 10, lines});
 
     const std::string before = db_.Dump();
     Step("The POS restarts and replays every message it sent");
@@ -67,13 +83,17 @@ class Demo {
           "SELECT id, po_id, product_id, quantity_ordered, "
           "quantity_received, unit_cost FROM purchase_order_lines "
           "ORDER BY id");
+    Table("store_transfers (with their lines)",
+          "SELECT t.id, t.from_store_id, t.to_store_id, t.status, l.product_id, l.quantity, "
+          "l.special_order_id FROM store_transfers t "
+          "JOIN store_transfer_lines l ON l.transfer_id = t.id ORDER BY l.id");
 
     const auto broken = CheckInvariants(db_);
     std::cout << "\n== Contract invariants: " << (broken.empty() ? "all hold" : "BROKEN") << "\n";
     for (const auto& b : broken) std::cout << "  " << b << "\n";
     const bool ready = db_.QueryInt(
                            "SELECT COUNT(*) FROM special_orders WHERE status IN "
-                           "('ready', 'in_progress') AND allocated_qty = quantity") == 2;
+                           "('ready', 'in_progress') AND allocated_qty = quantity") == 3;
     return broken.empty() && same && ready ? 0 : 1;
   }
 
@@ -104,7 +124,7 @@ class Demo {
       s << "special order " << st->special_order_id << ": " << ToString(st->from) << " -> "
         << ToString(st->to) << " (rule " << st->rule << ")";
     } else if (auto* a = std::get_if<ArrivedEvent>(&e)) {
-      s << "pop-up: shipment " << a->arrival_id << " has arrived for";
+      s << "pop-up: " << ToString(a->kind) << " " << a->arrival_id << " has arrived for";
       for (const auto& o : a->special_orders) {
         s << " special order " << o.special_order_id << " (" << o.quantity << ")";
       }
@@ -113,6 +133,10 @@ class Demo {
       for (const auto& l : po->lines) {
         s << " line " << l.po_line_id << " = " << l.quantity << " x product " << l.product_id;
       }
+    } else if (auto* t = std::get_if<TransferRequestedEvent>(&e)) {
+      s << "transfer " << t->transfer_id << " from store " << t->from_store_id << " to store "
+        << t->to_store_id << ":";
+      for (const auto& l : t->lines) s << " " << l.quantity << " x product " << l.product_id;
     } else if (auto* r = std::get_if<RejectedEvent>(&e)) {
       s << "line " << r->order_line_id << ": " << r->reason;
     }

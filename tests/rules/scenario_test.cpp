@@ -1037,20 +1037,21 @@ class Scenario {
       const SpecialOrder* so = SoOfLine(line);
       const OrderLine& l = store_.db.lines.at(line);
       const Id product = l.product_id;
-      Qty shelf = std::max<Qty>(0, Open(store, product));  // what may come off the shelf
+      Qty on_shelf = std::max<Qty>(0, Open(store, product));  // what may come off the on_shelf
       Qty q = 0;
       if (so != nullptr && !Done(*so) && (so->id == chosen || rng_.Chance(50))) {
         const Qty held = so->allocated_qty - Picked(so->id);
         if (held > 0) q = rng_.Chance(70) ? held : rng_.In(1, held);
-        if (shelf > 0 && so->waiting() > 0 && (held == 0 || rng_.Chance(15))) {
-          const Qty more = rng_.In(1, std::min(shelf, so->waiting()));
+        if (on_shelf > 0 && so->waiting() > 0 && (held == 0 || rng_.Chance(15))) {
+          const Qty more = rng_.In(1, std::min(on_shelf, so->waiting()));
           q += more;
-          shelf -= more;
+          on_shelf -= more;
         }
-        // The units of the line that were never special-ordered, when the shelf has them.
+        // The units of the line that were never special-ordered, when the on_shelf has them.
         const Qty plain = l.quantity - l.special_order_qty;
-        if (shelf > 0 && plain > 0 && rng_.Chance(10)) q += rng_.In(1, std::min(shelf, plain));
-      } else if (so == nullptr && shelf > 0 && rng_.Chance(20)) {
+        if (on_shelf > 0 && plain > 0 && rng_.Chance(10))
+          q += rng_.In(1, std::min(on_shelf, plain));
+      } else if (so == nullptr && on_shelf > 0 && rng_.Chance(20)) {
         q = 1;  // an ordinary line, none of the daemon's business
       }
       if (q == 0) continue;

@@ -92,6 +92,10 @@ ServerInfo PrivateServer() {
   if (dir == nullptr || *dir == '\0') {
     throw std::runtime_error(std::string("SO_TEST_MARIADB_DIR is not set: ") + kHowToRun);
   }
+  return ServerAt(dir);
+}
+
+ServerInfo ServerAt(const std::string& dir) {
   ServerInfo info;
   info.dir = dir;
   std::string port_text;
@@ -111,7 +115,10 @@ ServerInfo PrivateServer() {
   return info;
 }
 
-TestDatabase::TestDatabase(const std::string& prefix) : server_(PrivateServer()) {
+TestDatabase::TestDatabase(const std::string& prefix) : TestDatabase(prefix, PrivateServer()) {}
+
+TestDatabase::TestDatabase(const std::string& prefix, ServerInfo server)
+    : server_(std::move(server)) {
   static std::atomic<int> counter{0};
   std::string clean;
   for (char c : prefix) {
@@ -123,6 +130,18 @@ TestDatabase::TestDatabase(const std::string& prefix) : server_(PrivateServer())
   clean = clean.substr(0, 40);  // database names stop at 64 characters
   name_ = clean + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
 
+  Connect();
+  Exec("DROP DATABASE IF EXISTS " + QuoteIdentifier(name_));
+  Exec("CREATE DATABASE " + QuoteIdentifier(name_) +
+       " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  Exec("USE " + QuoteIdentifier(name_));
+  Exec(ReadFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_reference_schema.sql"));
+  // The daemon's tables as the daemon creates them: the compiled-in copy.
+  Exec(so::mysql::kDaemonSchemaSql);
+}
+
+void TestDatabase::Connect() {
+  conn_.reset();
   try {
     sql::ConnectOptionsMap o;
     o["hostName"] = sql::SQLString("unix://" + server_.socket);
@@ -141,13 +160,11 @@ TestDatabase::TestDatabase(const std::string& prefix) : server_(PrivateServer())
   Exec(
       "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,"
       "NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
-  Exec("DROP DATABASE IF EXISTS " + QuoteIdentifier(name_));
-  Exec("CREATE DATABASE " + QuoteIdentifier(name_) +
-       " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+}
+
+void TestDatabase::Reconnect() {
+  Connect();
   Exec("USE " + QuoteIdentifier(name_));
-  Exec(ReadFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_reference_schema.sql"));
-  // The daemon's tables as the daemon creates them: the compiled-in copy.
-  Exec(so::mysql::kDaemonSchemaSql);
 }
 
 TestDatabase::~TestDatabase() {

@@ -26,6 +26,9 @@ struct ServerInfo {
   std::string user = "so", password = "so";
 };
 ServerInfo PrivateServer();
+// A server started by scripts/private-mariadb.sh in `dir` (not necessarily the ctest run's own),
+// read from its port and socket files; throws std::runtime_error when it is not running.
+ServerInfo ServerAt(const std::string& dir);
 
 // A fresh database in the private server, named <prefix>_<pid>_<n>, with the POS reference schema
 // and the daemon schema loaded; dropped on destruction unless env SO_KEEP_TEST_DB=1. Every method
@@ -34,9 +37,14 @@ ServerInfo PrivateServer();
 class TestDatabase {
  public:
   explicit TestDatabase(const std::string& prefix);
+  // The same in another private server (a test that restarts its own server).
+  TestDatabase(const std::string& prefix, ServerInfo server);
   ~TestDatabase();
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;
+
+  // Opens a new connection, e.g. after the server was restarted under the test.
+  void Reconnect();
 
   // To connect a MysqlStore or the daemon (over the unix socket).
   so::mysql::MysqlOptions options() const;
@@ -54,6 +62,8 @@ class TestDatabase {
   std::string Dump();
 
  private:
+  void Connect();
+
   ServerInfo server_;
   std::string name_;
   std::unique_ptr<sql::Connection> conn_;
