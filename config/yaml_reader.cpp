@@ -1,5 +1,7 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -7,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <system_error>
 
 namespace so::config::internal {
@@ -151,23 +154,57 @@ void Reader::Report(const Value& value, std::string_view message) {
   Report(value.mark, Prefixed(value.path, message));
 }
 
+namespace {
+
+// Notes where documents start and ignores everything else: enough to count them.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+
+  // YAML::EventHandler
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+// Not YAML::LoadAll: yaml-cpp 0.7.0 (Debian 12) loops on some inputs (a lone ",") adding empty
+// documents until memory runs out (jbeder/yaml-cpp#1040). Documents are counted with the event
+// parser, at most two, and only the first is loaded.
 std::optional<Value> Reader::Parse(std::string_view text) {
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    for (int i = 0; i < 2 && parser.HandleNextDocument(starts); ++i) {
+    }
+    if (starts.marks.empty()) {
+      ReportFile("the file is empty");
+      return std::nullopt;
+    }
+    if (starts.marks.size() > 1) {
+      Report(starts.marks[1], "a second YAML document; the file must hold exactly one");
+      return std::nullopt;
+    }
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     Report(e.mark, "YAML syntax error: " + e.msg);
     return std::nullopt;
-  }
-  if (documents.empty()) {
-    ReportFile("the file is empty");
+  } catch (const std::exception& e) {
+    ReportFile(std::string("cannot parse the file: ") + e.what());
     return std::nullopt;
   }
-  if (documents.size() > 1) {
-    Report(documents[1].Mark(), "a second YAML document; the file must hold exactly one");
-    return std::nullopt;
-  }
-  const YAML::Node& root = documents.front();
   return Value{.node = root, .mark = root.Mark(), .anchor = root.Mark(), .path = ""};
 }
 

@@ -118,6 +118,10 @@ std::string Format(Timestamp t, char sep, bool always_fraction, const char* suff
   return std::string(buf, static_cast<size_t>(n)) + suffix;
 }
 
+// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+constexpr int64_t kFirstInstant = -62'167'219'200LL * 1'000'000;
+constexpr int64_t kLastInstant = 253'402'300'800LL * 1'000'000 - 1;
+
 }  // namespace
 
 std::optional<Timestamp> ParseRfc3339(std::string_view text) {
@@ -134,6 +138,9 @@ std::optional<Timestamp> ParseRfc3339(std::string_view text) {
   }
   const int64_t offset = (static_cast<int64_t>(oh) * 3600 + om * 60) * 1'000'000;
   t->micros += zone == '+' ? -offset : offset;
+  // An offset can carry the instant out of the years 0000-9999 ("0000-01-01T00:00:00+00:01" is
+  // in year -1), where it could not be written back in this form.
+  if (t->micros < kFirstInstant || t->micros > kLastInstant) return std::nullopt;
   return t;
 }
 

@@ -688,7 +688,7 @@ TEST(ParseRulesTest, TopLevelMustBeAMapping) {
 
 TEST(ParseRulesTest, SecondDocumentIsRefused) {
   EXPECT_EQ(OnlyProblem("version: 1\n---\nversion: 1\n"),
-            "rules.yaml:3:1: a second YAML document; the file must hold exactly one");
+            "rules.yaml:2:1: a second YAML document; the file must hold exactly one");
 }
 
 TEST(LoadRulesFileTest, MissingFileIsReported) {
@@ -839,6 +839,15 @@ TEST(LoadDaemonConfigTest, UnreadableOrEmptyPasswordFileIsReported) {
                           ":7:18: database.password_file: the first line of the "
                           "password file '" +
                           (dir.path() / "empty").string() + "' is empty"));
+}
+
+// yaml-cpp 0.7.0's LoadAll loops on these until memory runs out; found by the rules fuzzer.
+TEST(ParseRulesTest, InputsThatMadeYamlCppLoopAreReportedNotFatal) {
+  for (const char* text : {",", "! a\n?\n"}) {
+    Loaded<RuleSet> loaded = ParseRules(text, "rules.yaml");
+    EXPECT_FALSE(loaded.ok()) << text;
+    EXPECT_FALSE(loaded.problems.empty()) << text;
+  }
 }
 
 TEST(LoadDaemonConfigTest, BadReconcileKeysAreEachReported) {

@@ -1,6 +1,7 @@
 #include "tests/fakes/fake_store.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace so::fakes {
 
@@ -235,11 +236,14 @@ Result<std::vector<Id>> FakeStore::UnappliedShipmentsOfPo(Id po_id) {
   FAKE_TICK();
   std::vector<Id> out;
   for (const auto& [id, s] : db.shipments) {
-    bool recorded = false;
-    for (const auto& [key, a] : db.arrivals) {
-      recorded = recorded || (std::get<0>(key) == ArrivalKind::kShipment && std::get<1>(key) == id);
-    }
-    if (s.po_id == po_id && s.status == "completed" && !recorded) out.push_back(id);
+    if (s.po_id != po_id || s.status != "completed") continue;
+    // The ledger is keyed (kind, arrival, product): one lookup finds any line of the shipment, so
+    // that tests applying thousands of messages do not scan it for every shipment.
+    auto it = db.arrivals.lower_bound({ArrivalKind::kShipment, id, std::numeric_limits<Id>::min()});
+    const bool recorded = it != db.arrivals.end() &&
+                          std::get<0>(it->first) == ArrivalKind::kShipment &&
+                          std::get<1>(it->first) == id;
+    if (!recorded) out.push_back(id);
   }
   return out;
 }

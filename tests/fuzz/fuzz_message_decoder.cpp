@@ -46,8 +46,8 @@ void CheckEnvelope(const so::Envelope& env, std::string_view topic) {
 }
 
 bool SameEnvelope(const so::Envelope& a, const so::Envelope& b) {
-  return a.v == b.v && a.id == b.id && a.type == b.type && a.source == b.source &&
-         a.seq == b.seq && a.occurred_at == b.occurred_at;
+  return a.v == b.v && a.id == b.id && a.type == b.type && a.source == b.source && a.seq == b.seq &&
+         a.occurred_at == b.occurred_at;
 }
 
 void CheckMessageRoundTrip(std::string_view topic, const so::Message& m) {

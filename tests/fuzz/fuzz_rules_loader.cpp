@@ -142,15 +142,17 @@ void CheckRuleSet(const so::RuleSet& rules) {
   // unless a rule matches everything.
   for (const so::Rule& rule : rules.rules()) {
     const so::Match& m = rule.match;
-    so::MatchKey key{.store_id = m.stores.empty() ? 1 : m.stores.front(),
-                     .product_id = m.products.empty() ? 1 : m.products.front(),
-                     .vendor_id = m.vendors.empty() ? std::nullopt
-                                                    : std::optional<so::Id>(m.vendors.front())};
+    so::MatchKey key{
+        .store_id = m.stores.empty() ? 1 : m.stores.front(),
+        .product_id = m.products.empty() ? 1 : m.products.front(),
+        .vendor_id = m.vendors.empty() ? std::nullopt : std::optional<so::Id>(m.vendors.front())};
     CheckSelect(rules, key);
     key.vendor_id.reset();
     CheckSelect(rules, key);
   }
-  CheckSelect(rules, so::MatchKey{.store_id = INT64_MAX, .product_id = INT64_MAX});
+  CheckSelect(
+      rules,
+      so::MatchKey{.store_id = INT64_MAX, .product_id = INT64_MAX, .vendor_id = std::nullopt});
 }
 
 void CheckProblems(const std::vector<so::config::Problem>& problems) {

@@ -20,8 +20,10 @@ work=$3
 shift 3
 
 mkdir -p "$work/corpus" "$work/artifacts"
-# -n: never overwrite what the fuzzer found (its files are named by content hash anyway).
-cp -n "$seeds"/* "$work/corpus/"
+# Seeds already there are left alone (not `cp -n`, whose exit status differs between versions).
+for seed in "$seeds"/*; do
+  [[ -e "$work/corpus/${seed##*/}" ]] || cp "$seed" "$work/corpus/"
+done
 
 status=0
 "$fuzzer" "$@" -artifact_prefix="$work/artifacts/" "$work/corpus" || status=$?

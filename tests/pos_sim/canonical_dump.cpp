@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <iterator>
 #include <stdexcept>
+#include <utility>
 
 namespace so::testing {
 namespace {
@@ -25,12 +27,9 @@ struct Surrogate {
 };
 
 constexpr Surrogate kSurrogates[] = {
-    {Family::kSpecialOrder, "special_orders"},
-    {Family::kPo, "purchase_orders"},
-    {Family::kPoLine, "purchase_order_lines"},
-    {Family::kTransfer, "store_transfers"},
-    {Family::kTransferLine, "store_transfer_lines"},
-    {Family::kAudit, "sod_audit"},
+    {Family::kSpecialOrder, "special_orders"},       {Family::kPo, "purchase_orders"},
+    {Family::kPoLine, "purchase_order_lines"},       {Family::kTransfer, "store_transfers"},
+    {Family::kTransferLine, "store_transfer_lines"}, {Family::kAudit, "sod_audit"},
 };
 
 struct Reference {
@@ -121,10 +120,9 @@ constexpr std::pair<const char*, const char*> kFreeText[] = {
 constexpr const char* kLeftOut = "sod_dead_letters";
 
 constexpr const char* kBusinessTables[] = {
-    "special_orders",   "customer_orders",      "customer_order_lines",
-    "stock",            "purchase_orders",      "purchase_order_lines",
-    "store_transfers",  "store_transfer_lines", "sod_arrival_lines",
-    "sod_pickups",
+    "special_orders",    "customer_orders",      "customer_order_lines", "stock",
+    "purchase_orders",   "purchase_order_lines", "store_transfers",      "store_transfer_lines",
+    "sod_arrival_lines", "sod_pickups",
 };
 
 std::string QuoteString(const std::string& value) {
@@ -207,7 +205,8 @@ std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options)
   std::map<Family, std::map<std::string, int64_t>> ranks;
   for (const auto& s : kSurrogates) {
     int64_t rank = 0;
-    for (const auto& row : db.Query("SELECT id FROM " + QuoteIdentifier(s.table) + " ORDER BY id")) {
+    for (const auto& row :
+         db.Query("SELECT id FROM " + QuoteIdentifier(s.table) + " ORDER BY id")) {
       ranks[s.family][*row[0]] = ++rank;
     }
   }
@@ -220,9 +219,9 @@ std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options)
 
   std::vector<std::string> tables = options.tables;
   if (tables.empty()) {
-    for (const auto& row :
-         db.Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-                  schema + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")) {
+    for (const auto& row : db.Query(
+             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + schema +
+             " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")) {
       if (*row[0] != kLeftOut) tables.push_back(*row[0]);
     }
   }

@@ -22,11 +22,10 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
   std::filesystem::create_directories(setup_.work_dir);
   // ipc paths must stay short (unix socket paths are limited to 107 bytes).
   static int counter = 0;
-  const std::string sock_dir =
-      "/tmp/sod-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-  std::filesystem::create_directories(sock_dir);
-  pos_endpoint_ = setup_.subscribe.empty() ? "ipc://" + sock_dir + "/pos.sock" : setup_.subscribe;
-  events_endpoint_ = "ipc://" + sock_dir + "/events.sock";
+  sock_dir_ = "/tmp/sod-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+  std::filesystem::create_directories(sock_dir_);
+  pos_endpoint_ = setup_.subscribe.empty() ? "ipc://" + sock_dir_ + "/pos.sock" : setup_.subscribe;
+  events_endpoint_ = "ipc://" + sock_dir_ + "/events.sock";
   config_path_ = setup_.work_dir + "/special-ordersd.yaml";
   log_path_ = setup_.work_dir + "/special-ordersd.log";
 
@@ -56,6 +55,8 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
 
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0) Kill();
+  std::error_code ignored;
+  std::filesystem::remove_all(sock_dir_, ignored);
 }
 
 void DaemonProcess::Start(std::chrono::milliseconds timeout) {

@@ -26,18 +26,18 @@ struct DaemonSetup {
   std::string work_dir;    // where the config, the log and the ipc sockets go
   std::string source = "special-ordersd-test";
   // Written into the config when set; otherwise the daemon's defaults apply.
-  std::optional<ReconcileSetup> reconcile;
+  std::optional<ReconcileSetup> reconcile = std::nullopt;
   // The POS endpoint to subscribe to instead of a private one, so that several daemons can
   // listen to one POS (each still binds its own events endpoint).
-  std::string subscribe;
+  std::string subscribe = "";
   // Extra environment variables of the child (e.g. SO_CRASH_AT in a SO_CRASH_POINTS build).
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env = {};
 };
 
 class DaemonProcess {
  public:
   explicit DaemonProcess(DaemonSetup setup);
-  ~DaemonProcess();  // kills the daemon if still running
+  ~DaemonProcess();  // kills the daemon if still running; removes its ipc socket directory
 
   // The endpoints: the POS binds pos_endpoint(), the daemon publishes on events_endpoint().
   const std::string& pos_endpoint() const { return pos_endpoint_; }
@@ -79,7 +79,7 @@ class DaemonProcess {
   static int ExitStatus(int wait_status);
 
   DaemonSetup setup_;
-  std::string pos_endpoint_, events_endpoint_, config_path_, log_path_;
+  std::string sock_dir_, pos_endpoint_, events_endpoint_, config_path_, log_path_;
   pid_t pid_ = -1;
   std::optional<int> last_exit_status_;
 };

@@ -78,7 +78,7 @@ class Rng {
   }
   bool Chance(int percent) { return In(0, 99) < percent; }
   template <typename T>
-  const T& Pick(const std::vector<T>& v) {
+  T Pick(const std::vector<T>& v) {
     return v[static_cast<size_t>(In(0, static_cast<int64_t>(v.size()) - 1))];
   }
   template <typename T>
@@ -112,9 +112,9 @@ class Rng {
 
 // --- The world: five stores, sixteen products, seven vendors ---
 
-const std::vector<Id> kStores = {1, 2, 3, 4, 5};
+std::vector<Id> Stores() { return {1, 2, 3, 4, 5}; }
 // 13 and 15 are inactive; 16 is active and carries nothing (the Back Office may still pick it).
-const std::vector<Id> kVendors = {10, 11, 12, 13, 14, 15, 16};
+std::vector<Id> Vendors() { return {10, 11, 12, 13, 14, 15, 16}; }
 constexpr Id kNotAllowed = 104;    // special_order_allowed = 0
 constexpr Id kOnlyInactive = 105;  // its only vendor is inactive
 
@@ -125,7 +125,7 @@ std::vector<Id> Products() {
 }
 
 void BuildCatalogue(fakes::FakeDb& db, Rng& rng) {
-  for (Id v : kVendors) db.AddVendor(v, v != 13 && v != 15);
+  for (Id v : Vendors()) db.AddVendor(v, v != 13 && v != 15);
   db.AddProduct(100, 10);
   db.AddOffer(100, 10, "5.0000", 7);
   db.AddOffer(100, 11, "4.5000", 10);
@@ -170,7 +170,7 @@ void BuildCatalogue(fakes::FakeDb& db, Rng& rng) {
   db.AddOffer(115, 10, "6.0000", 3, /*pack=*/3, /*moq=*/6);
   // Mostly nothing on the shelf, some stock to sell or transfer, some oversold, some never
   // stocked (no row).
-  for (Id s : kStores) {
+  for (Id s : Stores()) {
     for (Id p : Products()) {
       const int64_t draw = rng.In(0, 99);
       if (draw < 45) {
@@ -201,14 +201,15 @@ Settings DrawSettings(Rng& rng) {
                3);
   s.attach_po_statuses.clear();
   for (const char* status : {"draft", "open", "partially_received"}) {
-    if (rng.Chance(std::string(status) == "draft" ? 80 : 35))
+    if (rng.Chance(std::string(status) == "draft" ? 80 : 35)) {
       s.attach_po_statuses.push_back(status);
+    }
   }
   if (s.attach_po_statuses.empty()) s.attach_po_statuses.push_back("open");
   s.allocation = rng.Chance(65) ? AllocationMode::kImmediate : AllocationMode::kOnConfirmation;
   s.status_after_allocation = rng.Chance(50) ? SoStatus::kReady : SoStatus::kInProgress;
   s.allow_positive_open_stock = rng.Chance(25);
-  if (rng.Chance(50)) s.transfer_from_stores = rng.Some(kStores, 3);
+  if (rng.Chance(50)) s.transfer_from_stores = rng.Some(Stores(), 3);
   s.transfer_min_left = rng.In(0, 2);
   s.transfer_allocation =
       rng.Chance(65) ? AllocationMode::kImmediate : AllocationMode::kOnConfirmation;
@@ -217,7 +218,6 @@ Settings DrawSettings(Rng& rng) {
   s.allocate_surplus = rng.Chance(50);
   s.reallocate_freed_stock = rng.Chance(50);
   s.shrink_draft_po = rng.Chance(50);
-
   return s;
 }
 
@@ -256,7 +256,7 @@ RuleSet DrawRules(Rng& rng, std::string& description) {
   for (int64_t i = 1; i <= n; ++i) {
     Rule r;
     r.name = "rule-" + std::to_string(i);
-    if (rng.Chance(45)) r.match.stores = rng.Some(kStores, 2);
+    if (rng.Chance(45)) r.match.stores = rng.Some(Stores(), 2);
     if (rng.Chance(45)) r.match.products = rng.Some(Products(), 4);
     if (rng.Chance(30)) r.match.vendors = rng.Some(std::vector<Id>{10, 11, 12, 14}, 2);
     r.settings = DrawSettings(rng);
@@ -270,7 +270,8 @@ RuleSet DrawRules(Rng& rng, std::string& description) {
     return i < 0 ? defaults : rules[static_cast<size_t>(i)].settings;
   };
   some().on_request = OnRequest::kWait;
-  some().transfer_from_stores = rng.Some(kStores, 3);
+  Settings& transfers = some();
+  transfers.transfer_from_stores = rng.Some(Stores(), 3);
   some().allocation = AllocationMode::kOnConfirmation;
   some().transfer_allocation = AllocationMode::kOnConfirmation;
   std::ostringstream text;
@@ -364,72 +365,70 @@ bool Done(const SpecialOrder& so) {
 
 // A special order's status agrees with its quantities, and what it says it is sourced from
 // exists and fits: the PO line is on its PO, for its product; the PO or transfer is for its store.
-std::vector<std::string> CheckStatuses(const fakes::FakeDb& db) {
-  std::vector<std::string> broken;
-  for (const auto& [id, so] : db.special_orders) {
-    const auto fail = [&](const std::string& what) {
-      broken.push_back("special order " + std::to_string(id) + " (" +
-                       std::string(ToString(so.status)) + ", " + std::to_string(so.allocated_qty) +
-                       " of " + std::to_string(so.quantity) + " allocated) " + what);
-    };
-    const auto picked = db.picked.contains(id) ? db.picked.at(id) : Qty{0};
-    switch (so.status) {
-      case SoStatus::kRequest:
-        if (so.source || so.vendor_id || so.po_id || so.po_line_id || so.transfer_id) {
-          fail("is in request but still sourced");
-        }
-        [[fallthrough]];
-      case SoStatus::kOrdered:
-      case SoStatus::kArrived:
-        if (so.waiting() <= 0) fail("waits for nothing");
-        if (so.status != SoStatus::kRequest && !so.source) fail("has no source");
-        break;
-      case SoStatus::kInProgress:
-        if (so.allocated_qty <= 0) fail("has nothing allocated");
-        break;
-      case SoStatus::kReady:
-        if (so.allocated_qty <= 0 || so.waiting() != 0) fail("is not fully allocated");
-        break;
-      case SoStatus::kCompleted:
-        if (picked < so.quantity || !so.completed_at) fail("was not all picked up");
-        break;
-      case SoStatus::kCancelled:
-        if (!so.cancelled_at) fail("has no cancelled_at");
-        break;
-    }
-    if (Done(so)) continue;
-    if (so.source == SoSource::kVendor) {
-      if (!so.vendor_id || !so.po_id || !so.po_line_id || so.transfer_id) {
-        fail("is sourced from a vendor without vendor, PO and PO line");
-      } else if (!db.pos.contains(*so.po_id) || !db.po_lines.contains(*so.po_line_id)) {
-        fail("names a PO or PO line that does not exist");
-      } else {
-        const PurchaseOrder& po = db.pos.at(*so.po_id);
-        const PoLine& line = db.po_lines.at(*so.po_line_id);
-        if (po.vendor_id != *so.vendor_id || po.store_id != so.store_id || line.po_id != po.id ||
-            line.product_id != so.product_id) {
-          fail("is on PO " + std::to_string(po.id) + " line " + std::to_string(line.id) +
-               " of another vendor, store or product");
-        }
+// Appends what is wrong to `broken`.
+void CheckStatus(const fakes::FakeDb& db, const SpecialOrder& so,
+                 std::vector<std::string>& broken) {
+  const auto fail = [&](const std::string& what) {
+    broken.push_back("special order " + std::to_string(so.id) + " (" +
+                     std::string(ToString(so.status)) + ", " + std::to_string(so.allocated_qty) +
+                     " of " + std::to_string(so.quantity) + " allocated) " + what);
+  };
+  switch (so.status) {
+    case SoStatus::kRequest:
+      if (so.source || so.vendor_id || so.po_id || so.po_line_id || so.transfer_id) {
+        fail("is in request but still sourced");
       }
-    } else if (so.source == SoSource::kTransfer) {
-      if (!so.transfer_id || so.po_id || so.po_line_id || so.vendor_id) {
-        fail("is sourced from a transfer without only a transfer");
-      } else if (!db.transfers.contains(*so.transfer_id)) {
-        fail("names a transfer that does not exist");
-      } else {
-        const StoreTransfer& t = db.transfers.at(*so.transfer_id);
-        const bool carries =
-            std::any_of(t.lines.begin(), t.lines.end(),
-                        [&](const StoreTransferLine& l) { return l.product_id == so.product_id; });
-        if (t.to_store_id != so.store_id || !carries) {
-          fail("is on transfer " + std::to_string(t.id) +
-               " to another store or of another product");
-        }
+      [[fallthrough]];
+    case SoStatus::kOrdered:
+    case SoStatus::kArrived:
+      if (so.waiting() <= 0) fail("waits for nothing");
+      if (so.status != SoStatus::kRequest && !so.source) fail("has no source");
+      break;
+    case SoStatus::kInProgress:
+      if (so.allocated_qty <= 0) fail("has nothing allocated");
+      break;
+    case SoStatus::kReady:
+      if (so.allocated_qty <= 0 || so.waiting() != 0) fail("is not fully allocated");
+      break;
+    case SoStatus::kCompleted:
+      if (!db.picked.contains(so.id) || db.picked.at(so.id) < so.quantity || !so.completed_at) {
+        fail("was not all picked up");
+      }
+      break;
+    case SoStatus::kCancelled:
+      if (!so.cancelled_at) fail("has no cancelled_at");
+      break;
+  }
+  if (Done(so)) return;
+  if (so.source == SoSource::kVendor) {
+    if (!so.vendor_id || !so.po_id || !so.po_line_id || so.transfer_id) {
+      fail("is sourced from a vendor without vendor, PO and PO line");
+    } else if (!db.pos.contains(*so.po_id) || !db.po_lines.contains(*so.po_line_id)) {
+      fail("names a PO or PO line that does not exist");
+    } else {
+      const PurchaseOrder& po = db.pos.at(*so.po_id);
+      const PoLine& line = db.po_lines.at(*so.po_line_id);
+      if (po.vendor_id != *so.vendor_id || po.store_id != so.store_id || line.po_id != po.id ||
+          line.product_id != so.product_id) {
+        fail("is on PO " + std::to_string(po.id) + " line " + std::to_string(line.id) +
+             " of another vendor, store or product");
+      }
+    }
+  } else if (so.source == SoSource::kTransfer) {
+    if (!so.transfer_id || so.po_id || so.po_line_id || so.vendor_id) {
+      fail("is sourced from a transfer without only a transfer");
+    } else if (!db.transfers.contains(*so.transfer_id)) {
+      fail("names a transfer that does not exist");
+    } else {
+      const StoreTransfer& t = db.transfers.at(*so.transfer_id);
+      const bool carries =
+          std::any_of(t.lines.begin(), t.lines.end(),
+                      [&](const StoreTransferLine& l) { return l.product_id == so.product_id; });
+      if (t.to_store_id != so.store_id || !carries) {
+        fail("is on transfer " + std::to_string(t.id) + " to another store or of another product");
       }
     }
   }
-  return broken;
 }
 
 // --- The scenario ---
@@ -443,8 +442,8 @@ struct RunOptions {
 // Plays the POS: it writes its own rows first, then publishes the message that announces them,
 // and it reads the rows the daemon writes (special orders, POs, transfers) only to choose what to
 // send, ship, receive or cancel next. It is a careful POS: it sells and ships transfers only from
-// open stock, hands over at most what is there, and never lowers a line below what was handed
-// over.
+// open stock, hands over at most what is there, and never lowers a special-order quantity below
+// what was handed over (the contract's invariant 3 could not hold), though it may set it to 0.
 class Scenario {
  public:
   explicit Scenario(RunOptions options) : options_(options), rng_(options.seed) {
@@ -465,6 +464,11 @@ class Scenario {
   // (reported as a test failure).
   void Run() {
     while (sent_ < options_.messages && !failed_) Step();
+    if (failed_) return;
+    std::vector<std::string> broken;
+    for (const auto& [id, so] : store_.db.special_orders) CheckStatus(store_.db, so, broken);
+    for (const auto& b : broken) ADD_FAILURE() << "seed " << options_.seed << ", at the end: " << b;
+    failed_ = !broken.empty();
   }
 
   // Per message type: how many were sent and what became of them.
@@ -493,21 +497,28 @@ class Scenario {
     // Special orders that wait for goods nothing will bring: not a broken invariant, but a
     // customer who waits for ever unless stock is freed or the Back Office cancels.
     std::map<std::string, int64_t> stuck;
+    std::map<std::string, Id> example;
     for (const auto& [id, so] : store_.db.special_orders) {
       if (Done(so) || so.waiting() <= 0) continue;
+      std::string what;
       if (!so.source && so.status != SoStatus::kRequest) {
-        ++stuck[std::string(ToString(so.status)) + " without a source"];
+        what = " without a source";
       } else if (so.po_id && (store_.db.pos.at(*so.po_id).status == "cancelled" ||
                               store_.db.pos.at(*so.po_id).status == "closed" ||
                               store_.db.pos.at(*so.po_id).status == "received")) {
-        ++stuck[std::string(ToString(so.status)) + " on a " + store_.db.pos.at(*so.po_id).status +
-                " PO"];
+        what = " on a " + store_.db.pos.at(*so.po_id).status + " PO";
       } else if (so.transfer_id && store_.db.transfers.at(*so.transfer_id).status == "received") {
-        ++stuck[std::string(ToString(so.status)) + " on a received transfer"];
+        what = " on a received transfer";
+      } else {
+        continue;
       }
+      what = std::string(ToString(so.status)) + what;
+      if (++stuck[what] == 1) example[what] = id;
     }
     o << "\n  waiting for goods nothing will bring:";
-    for (const auto& [what, n] : stuck) o << " " << what << "=" << n << ";";
+    for (const auto& [what, n] : stuck) {
+      o << " " << what << "=" << n << " (special order " << example[what] << ", say);";
+    }
     o << "\n  live special orders: " << (steps_ ? live_sum_ / steps_ : 0) << " on average, "
       << live_max_ << " at most\n";
     o << "  in the end:";
@@ -529,118 +540,43 @@ class Scenario {
  private:
   fakes::FakeDb& db() { return store_.db; }
 
-  enum Action {
-    kNewOrder,
-    kLineChange,
-    kCancelOrder,
-    kBoOrder,
-    kBoTransfer,
-    kBoAllocate,
-    kBoCancel,
-    kPoSend,
-    kPoCancel,
-    kPoClose,
-    kShip,
-    kReceiveTransfer,
-    kPickUp,
-    kSale,
-    kRestock,
-    kBuyerPo,
-    kMissingRow,
-    kCatchUp,
-    kReplay,
-    kActionCount
-  };
-
+  // One step of the POS: an action drawn by weight. Actions that find nothing to do (no draft PO
+  // to send, say) do nothing; sales, stock counts and hand-written POs publish no message.
   void Step() {
-    size_t live = 0;
-    for (const auto& [id, so] : db().special_orders) live += Done(so) ? 0 : 1;
+    const size_t live = live_.size();
     live_sum_ += live;
     live_max_ = std::max(live_max_, live);
     ++steps_;
+    struct Action {
+      int weight;
+      void (Scenario::*act)();
+    };
     // Enough new orders to keep every path busy, few enough that the run stays quick: past a
-    // few hundred live special orders the POS mostly finishes what it started.
-    std::vector<int> weights(kActionCount);
-    weights[kNewOrder] = live > 300 ? 2 : 14;
-    weights[kLineChange] = 8;
-    weights[kCancelOrder] = 3;
-    weights[kBoOrder] = 7;
-    weights[kBoTransfer] = 3;
-    weights[kBoAllocate] = 6;
-    weights[kBoCancel] = 3;
-    weights[kPoSend] = 6;
-    weights[kPoCancel] = 2;
-    weights[kPoClose] = 2;
-    weights[kShip] = 9;
-    weights[kReceiveTransfer] = 4;
-    weights[kPickUp] = 10;
-    weights[kSale] = 12;
-    weights[kRestock] = 1;
-    weights[kBuyerPo] = 1;
-    weights[kMissingRow] = 3;
-    weights[kCatchUp] = 2;
-    weights[kReplay] = 1;
-    switch (static_cast<Action>(rng_.Weighted(weights))) {
-      case kNewOrder:
-        NewOrder();
-        break;
-      case kLineChange:
-        LineChange();
-        break;
-      case kCancelOrder:
-        CancelOrder();
-        break;
-      case kBoOrder:
-        BoOrder();
-        break;
-      case kBoTransfer:
-        BoTransfer();
-        break;
-      case kBoAllocate:
-        BoAllocate();
-        break;
-      case kBoCancel:
-        BoCancel();
-        break;
-      case kPoSend:
-        PoSend();
-        break;
-      case kPoCancel:
-        PoCancel();
-        break;
-      case kPoClose:
-        PoClose();
-        break;
-      case kShip:
-        Ship();
-        break;
-      case kReceiveTransfer:
-        ReceiveTransfer();
-        break;
-      case kPickUp:
-        PickUp();
-        break;
-      case kSale:
-        Sale();
-        break;
-      case kRestock:
-        Restock();
-        break;
-      case kBuyerPo:
-        BuyerPo();
-        break;
-      case kMissingRow:
-        MissingRow();
-        break;
-      case kCatchUp:
-        CatchUp();
-        break;
-      case kReplay:
-        Replay();
-        break;
-      case kActionCount:
-        break;
-    }
+    // few hundred live special orders the clerks mostly finish what they started.
+    const Action actions[] = {
+        {live > 300 ? 2 : 14, &Scenario::NewOrder},
+        {8, &Scenario::LineChange},
+        {3, &Scenario::CancelOrder},
+        {7, &Scenario::BoOrder},
+        {3, &Scenario::BoTransfer},
+        {6, &Scenario::BoAllocate},
+        {3, &Scenario::BoCancel},
+        {6, &Scenario::PoSend},
+        {1, &Scenario::PoCancel},
+        {1, &Scenario::PoClose},
+        {9, &Scenario::Ship},
+        {4, &Scenario::ReceiveTransfer},
+        {10, &Scenario::PickUp},
+        {12, &Scenario::Sale},
+        {1, &Scenario::Restock},
+        {1, &Scenario::BuyerPo},
+        {3, &Scenario::MissingRow},
+        {2, &Scenario::CatchUp},
+        {1, &Scenario::Replay},
+    };
+    std::vector<int> weights;
+    for (const Action& a : actions) weights.push_back(a.weight);
+    (this->*actions[rng_.Weighted(weights)].act)();
   }
 
   // --- Reading the database as the POS can ---
@@ -667,13 +603,19 @@ class Scenario {
     if (it == so_of_line_.end()) return nullptr;
     return &store_.db.special_orders.at(it->second);
   }
+  // Live special orders (neither completed nor cancelled) that pass `keep`, in id order.
   template <typename Pred>
-  std::vector<Id> SpecialOrdersWhere(Pred keep) const {
+  std::vector<Id> LiveWhere(Pred keep) const {
     std::vector<Id> out;
-    for (const auto& [id, so] : store_.db.special_orders) {
-      if (keep(so)) out.push_back(id);
+    for (Id id : live_) {
+      if (keep(store_.db.special_orders.at(id))) out.push_back(id);
     }
     return out;
+  }
+  // Any special order, live or done.
+  std::optional<Id> AnySpecialOrder() {
+    if (all_.empty()) return std::nullopt;
+    return rng_.Pick(all_);
   }
   template <typename Pred>
   std::vector<Id> PosWhere(Pred keep) const {
@@ -683,11 +625,11 @@ class Scenario {
     }
     return out;
   }
-  std::vector<Id> LinesOfPo(Id po) const {
-    std::vector<Id> out;
-    for (const auto& [id, line] : store_.db.po_lines) {
-      if (line.po_id == po) out.push_back(id);
-    }
+  // Every PO's lines, in id order: one pass, as a rule that never attaches to drafts leaves
+  // hundreds of them.
+  std::map<Id, std::vector<Id>> LinesByPo() const {
+    std::map<Id, std::vector<Id>> out;
+    for (const auto& [id, line] : store_.db.po_lines) out[line.po_id].push_back(id);
     return out;
   }
   Qty Quantity() {
@@ -705,9 +647,10 @@ class Scenario {
   // order and its lines, then publishes one request per special-ordered line.
   void NewOrder() {
     const Id order = ++last_order_;
-    const Id store = rng_.Pick(kStores);
+    const Id store = rng_.Pick(Stores());
     const Id customer = rng_.In(1, 40);
     db().orders[order] = CustomerOrder{order, store, customer, "open", false};
+    open_orders_.insert(order);
     std::vector<Id> products = Products();
     rng_.Shuffle(products);
     // The clerk special-orders what the shelf does not have, mostly; now and then something it
@@ -741,9 +684,8 @@ class Scenario {
   // that had none.
   void LineChange() {
     std::vector<Id> with_so, without_so, cancelled;
-    for (const auto& [order_id, line_ids] : lines_of_order_) {
-      if (store_.db.orders.at(order_id).status != "open") continue;
-      for (Id line : line_ids) {
+    for (Id order_id : open_orders_) {
+      for (Id line : lines_of_order_.at(order_id)) {
         const SpecialOrder* so = SoOfLine(line);
         if (so == nullptr) {
           if (store_.db.lines.at(line).special_order_qty == 0) without_so.push_back(line);
@@ -763,8 +705,7 @@ class Scenario {
     Qty now = line.special_order_qty;
     if (kind == 0) {
       const Qty floor = std::max<Qty>(1, Picked(SoOfLine(line.id)->id));
-      const size_t how =
-          rng_.Weighted({40, now > floor ? 30 : 0, Picked(SoOfLine(line.id)->id) == 0 ? 20 : 0, 5});
+      const size_t how = rng_.Weighted({40, now > floor ? 30 : 0, 20, 5});
       now = how == 0   ? now + rng_.In(1, 4)
             : how == 1 ? rng_.In(floor, now - 1)
             : how == 2 ? 0
@@ -779,28 +720,23 @@ class Scenario {
 
   void CancelOrder() {
     std::vector<Id> open;
-    for (const auto& [id, order] : store_.db.orders) {
-      if (order.status == "open" && (order.has_special_order || rng_.Chance(10))) {
-        open.push_back(id);
-      }
+    for (Id id : open_orders_) {
+      if (store_.db.orders.at(id).has_special_order || rng_.Chance(10)) open.push_back(id);
     }
     if (open.empty()) return;
     const Id order = rng_.Pick(open);
     db().orders.at(order).status = "cancelled";
+    open_orders_.erase(order);
     Send(OrderCancelled{order});
   }
 
   // A special order for the Back Office: mostly one in `request`, now and then any.
   std::optional<Id> BackOfficePick() {
     auto requested =
-        SpecialOrdersWhere([](const SpecialOrder& so) { return so.status == SoStatus::kRequest; });
+        LiveWhere([](const SpecialOrder& so) { return so.status == SoStatus::kRequest; });
     if (!requested.empty() && rng_.Chance(85)) return rng_.Pick(requested);
-    if (store_.db.special_orders.empty() || (requested.empty() && !rng_.Chance(20))) {
-      return std::nullopt;
-    }
-    return std::next(store_.db.special_orders.begin(),
-                     rng_.In(0, static_cast<int64_t>(store_.db.special_orders.size()) - 1))
-        ->first;
+    if (requested.empty() && !rng_.Chance(20)) return std::nullopt;
+    return AnySpecialOrder();
   }
 
   // "Select Vendor", "attach to existing PO" (usable or not), or neither: the rules choose.
@@ -813,7 +749,7 @@ class Scenario {
     if (draw < 30) {
       // neither
     } else if (draw < 60) {
-      m.vendor_id = rng_.Pick(kVendors);
+      m.vendor_id = rng_.Pick(Vendors());
     } else if (draw < 93) {
       auto usable = PosWhere([&](const PurchaseOrder& po) {
         return po.store_id == so.store_id &&
@@ -826,7 +762,7 @@ class Scenario {
         m.po_id = rng_.Pick(any);
       }
       if (m.po_id && rng_.Chance(25)) {
-        m.vendor_id = rng_.Chance(50) ? store_.db.pos.at(*m.po_id).vendor_id : rng_.Pick(kVendors);
+        m.vendor_id = rng_.Chance(50) ? store_.db.pos.at(*m.po_id).vendor_id : rng_.Pick(Vendors());
       }
     } else if (rng_.Chance(50)) {
       m.po_id = kMissing + 1;
@@ -841,7 +777,7 @@ class Scenario {
     if (!so_id) return;
     const SpecialOrder& so = store_.db.special_orders.at(*so_id);
     std::vector<Id> others, stocked;
-    for (Id s : kStores) {
+    for (Id s : Stores()) {
       if (s == so.store_id) continue;
       others.push_back(s);
       if (Open(s, so.product_id) > 0) stocked.push_back(s);
@@ -858,16 +794,22 @@ class Scenario {
     if (kind == ArrivalKind::kShipment) {
       for (const auto& l : store_.db.shipments.at(arrival).lines) po_lines.insert(l.po_line_id);
     }
-    return SpecialOrdersWhere([&](const SpecialOrder& so) {
-      if (Done(so) || so.waiting() <= 0 || so.status == SoStatus::kRequest) return false;
+    return LiveWhere([&](const SpecialOrder& so) {
+      if (so.waiting() <= 0 || so.status == SoStatus::kRequest) return false;
       return kind == ArrivalKind::kShipment ? so.po_line_id && po_lines.contains(*so.po_line_id)
                                             : so.transfer_id == arrival;
     });
   }
 
-  // The "Allocate stock" button of the arrival pop-up, for all or some of what waits; now and
-  // then for an arrival that has not come, or with a special order that does not wait for it.
+  // The "Allocate stock" button of an arrival pop-up the clerk left open (the daemon published
+  // special_order.arrived for it); else of any arrival with units left, of a transfer that has
+  // not come yet, or of one that does not exist.
   void BoAllocate() {
+    if (!popups_.empty() && rng_.Chance(85)) {
+      const auto target = popups_.front();
+      popups_.pop_front();
+      return Allocate(target);
+    }
     std::vector<std::pair<ArrivalKind, Id>> arrived, pending;
     std::set<std::pair<ArrivalKind, Id>> seen;
     for (const auto& [key, line] : store_.db.arrivals) {
@@ -878,16 +820,19 @@ class Scenario {
       if (t.status == "requested") pending.emplace_back(ArrivalKind::kTransfer, id);
     }
     const int64_t draw = rng_.In(0, 99);
-    std::pair<ArrivalKind, Id> target;
-    if (!arrived.empty() && draw < 85) {
-      target = rng_.Pick(arrived);
-    } else if (!pending.empty() && draw < 93) {
-      target = rng_.Pick(pending);
-    } else if (!store_.db.shipments.empty() && draw < 96) {
-      target = {ArrivalKind::kShipment, store_.db.shipments.rbegin()->first};
+    if (!arrived.empty() && draw < 80) {
+      Allocate(rng_.Pick(arrived));
+    } else if (!pending.empty() && draw < 92) {
+      Allocate(rng_.Pick(pending));
     } else {
-      target = {rng_.Chance(50) ? ArrivalKind::kShipment : ArrivalKind::kTransfer, kMissing + 3};
+      Allocate({rng_.Chance(50) ? ArrivalKind::kShipment : ArrivalKind::kTransfer, kMissing + 3});
     }
+  }
+
+  // Allocates an arrival's stock, to all that wait for it or to some (now and then naming a
+  // special order that does not wait for it, which refuses the whole command); the pop-up stays
+  // open until the clerk allocates to all.
+  void Allocate(std::pair<ArrivalKind, Id> target) {
     BackofficeAllocate m;
     m.user = "clerk";
     if (target.first == ArrivalKind::kShipment) {
@@ -899,22 +844,37 @@ class Scenario {
                             ? store_.db.shipments.contains(target.second)
                             : store_.db.transfers.contains(target.second);
     const int64_t which = rng_.In(0, 99);
-    if (exists && which < 35) {
+    if (exists && which < 25) {
       auto waiting = WaitingOn(target.first, target.second);
       if (!waiting.empty()) m.special_order_ids = rng_.Some(waiting, waiting.size());
-    } else if (which < 45 && !store_.db.special_orders.empty()) {
-      m.special_order_ids = std::vector<Id>{store_.db.special_orders.rbegin()->first};
+    } else if (which < 30 && !all_.empty()) {
+      m.special_order_ids = std::vector<Id>{all_.back()};
     }
+    if (exists && m.special_order_ids) popups_.push_back(target);
     Send(m);
   }
 
+  // The arrival pop-ups the daemon asked for since the last call: the clerk mostly presses
+  // "Allocate stock" at once, else leaves the pop-up for later.
+  void AnswerPopups() {
+    while (!new_popups_.empty()) {
+      const auto target = new_popups_.front();
+      new_popups_.pop_front();
+      if (rng_.Chance(60)) {
+        Allocate(target);
+      } else {
+        popups_.push_back(target);
+      }
+    }
+  }
+
   void BoCancel() {
-    auto live = SpecialOrdersWhere([](const SpecialOrder& so) { return !Done(so); });
-    auto done = SpecialOrdersWhere(Done);
-    if (!live.empty() && (done.empty() || rng_.Chance(85))) {
-      Send(BackofficeCancel{rng_.Pick(live), "buyer"});
-    } else if (!done.empty()) {
-      Send(BackofficeCancel{rng_.Pick(done), "buyer"});
+    const auto any = AnySpecialOrder();
+    if (!live_.empty() && rng_.Chance(85)) {
+      Send(BackofficeCancel{
+          *std::next(live_.begin(), rng_.In(0, static_cast<int64_t>(live_.size()) - 1)), "buyer"});
+    } else if (any) {
+      Send(BackofficeCancel{*any, "buyer"});  // most of them completed or cancelled already
     }
   }
 
@@ -926,16 +886,19 @@ class Scenario {
   }
 
   void PoSend() {
+    const auto lines = LinesByPo();
     auto drafts = PosWhere(
-        [&](const PurchaseOrder& po) { return po.status == "draft" && !LinesOfPo(po.id).empty(); });
+        [&](const PurchaseOrder& po) { return po.status == "draft" && lines.contains(po.id); });
     if (!drafts.empty()) SetPoStatus(rng_.Pick(drafts), "open");
   }
 
   // Only a PO nothing was received on can be cancelled; one that got some is closed instead.
   void PoCancel() {
+    const auto lines = LinesByPo();
     auto cancellable = PosWhere([&](const PurchaseOrder& po) {
       if (po.status != "draft" && po.status != "open") return false;
-      for (Id l : LinesOfPo(po.id)) {
+      if (!lines.contains(po.id)) return true;
+      for (Id l : lines.at(po.id)) {
         if (store_.db.po_lines.at(l).quantity_received > 0) return false;
       }
       return true;
@@ -943,9 +906,11 @@ class Scenario {
     if (!cancellable.empty()) SetPoStatus(rng_.Pick(cancellable), "cancelled");
   }
 
+  // Mostly a PO the vendor shipped part of and will ship no more of.
   void PoClose() {
-    auto closable = PosWhere([](const PurchaseOrder& po) {
-      return po.status == "open" || po.status == "partially_received";
+    const bool short_only = rng_.Chance(80);
+    auto closable = PosWhere([&](const PurchaseOrder& po) {
+      return po.status == "partially_received" || (!short_only && po.status == "open");
     });
     if (!closable.empty()) SetPoStatus(rng_.Pick(closable), "closed");
   }
@@ -954,14 +919,14 @@ class Scenario {
   // completes the shipment (on_hand and quantity_received grow), marks the PO partially received
   // or received, and publishes both.
   void Ship() {
+    const auto lines_of = LinesByPo();
     auto sent = PosWhere([&](const PurchaseOrder& po) {
-      return (po.status == "open" || po.status == "partially_received") &&
-             !LinesOfPo(po.id).empty();
+      return (po.status == "open" || po.status == "partially_received") && lines_of.contains(po.id);
     });
     if (sent.empty()) return;
     const Id po = rng_.Pick(sent);
     std::vector<ShipmentLine> lines;
-    for (Id id : LinesOfPo(po)) {
+    for (Id id : lines_of.at(po)) {
       const PoLine& l = store_.db.po_lines.at(id);
       const Qty due = l.quantity_ordered - l.quantity_received;
       if (due <= 0 ? !rng_.Chance(10) : !rng_.Chance(85)) continue;
@@ -981,7 +946,7 @@ class Scenario {
     const Id shipment = ++last_shipment_;
     db().CompleteShipment(shipment, po, lines);
     bool all_in = true;
-    for (Id id : LinesOfPo(po)) {
+    for (Id id : lines_of.at(po)) {
       const PoLine& l = store_.db.po_lines.at(id);
       all_in = all_in && l.quantity_received >= l.quantity_ordered;
     }
@@ -990,6 +955,7 @@ class Scenario {
     db().pos.at(po).status = status;
     Send(ShipmentCompleted{shipment, po, p.store_id, p.vendor_id, lines});
     if (status != p.status) Send(PoStatusChanged{po, status, p.status});
+    AnswerPopups();
   }
 
   // The sending store ships what the daemon asked for, or less when its open stock is short
@@ -1016,16 +982,18 @@ class Scenario {
       lines.push_back(TransferLine{l.product_id, q});
     }
     db().ReceiveTransfer(t.id, lines);
+    received_[t.id] = lines;
     Send(TransferReceived{t.id, t.from_store_id, t.to_store_id, lines});
+    AnswerPopups();
   }
 
   // The customer collects: allocated goods, sometimes more from open stock, sometimes with a
   // line that was never special-ordered. The POS takes it all off on_hand first.
   void PickUp() {
-    auto ready = SpecialOrdersWhere(
-        [&](const SpecialOrder& so) { return !Done(so) && so.allocated_qty > Picked(so.id); });
-    auto from_shelf = SpecialOrdersWhere([&](const SpecialOrder& so) {
-      return !Done(so) && so.waiting() > 0 && Open(so.store_id, so.product_id) > 0;
+    auto ready =
+        LiveWhere([&](const SpecialOrder& so) { return so.allocated_qty > Picked(so.id); });
+    auto from_shelf = LiveWhere([&](const SpecialOrder& so) {
+      return so.waiting() > 0 && Open(so.store_id, so.product_id) > 0;
     });
     if (ready.empty() && from_shelf.empty()) return;
     const bool shelf = !from_shelf.empty() && (ready.empty() || rng_.Chance(10));
@@ -1037,7 +1005,7 @@ class Scenario {
       const SpecialOrder* so = SoOfLine(line);
       const OrderLine& l = store_.db.lines.at(line);
       const Id product = l.product_id;
-      Qty on_shelf = std::max<Qty>(0, Open(store, product));  // what may come off the on_shelf
+      Qty on_shelf = std::max<Qty>(0, Open(store, product));  // what may come off the shelf
       Qty q = 0;
       if (so != nullptr && !Done(*so) && (so->id == chosen || rng_.Chance(50))) {
         const Qty held = so->allocated_qty - Picked(so->id);
@@ -1047,10 +1015,11 @@ class Scenario {
           q += more;
           on_shelf -= more;
         }
-        // The units of the line that were never special-ordered, when the on_shelf has them.
+        // The units of the line that were never special-ordered, when the shelf has them.
         const Qty plain = l.quantity - l.special_order_qty;
-        if (on_shelf > 0 && plain > 0 && rng_.Chance(10))
+        if (on_shelf > 0 && plain > 0 && rng_.Chance(10)) {
           q += rng_.In(1, std::min(on_shelf, plain));
+        }
       } else if (so == nullptr && on_shelf > 0 && rng_.Chance(20)) {
         q = 1;  // an ordinary line, none of the daemon's business
       }
@@ -1066,8 +1035,7 @@ class Scenario {
       const SpecialOrder* so = SoOfLine(line);
       finished = finished && (so == nullptr || Done(*so));
     }
-    if (finished && db().orders.at(order).status == "open")
-      db().orders.at(order).status = "completed";
+    if (finished && open_orders_.erase(order) > 0) db().orders.at(order).status = "completed";
   }
 
   // A sale over the counter: the daemon never hears of it. A careful POS sells only open stock.
@@ -1084,15 +1052,15 @@ class Scenario {
 
   // A stock count finds a few more units: no message either.
   void Restock() {
-    const Id store = rng_.Pick(kStores);
+    const Id store = rng_.Pick(Stores());
     const Id product = rng_.Pick(Products());
     AddOnHand(store, product, rng_.In(1, 4));
   }
 
   // The buyer writes a draft PO by hand in the POS; rules may attach special orders to it.
   void BuyerPo() {
-    const Id store = rng_.Pick(kStores);
-    const Id vendor = rng_.Pick(kVendors);
+    const Id store = rng_.Pick(Stores());
+    const Id vendor = rng_.Pick(Vendors());
     const Id po = db().AddPo(store, vendor, "draft", Now());
     std::vector<Id> carried;
     for (const auto& [key, pv] : store_.db.product_vendors) {
@@ -1175,12 +1143,11 @@ class Scenario {
                     rng_.In(0, static_cast<int64_t>(store_.db.shipments.size()) - 1))
               ->second;
       Send(ShipmentCompleted{s.id, s.po_id, s.store_id, s.vendor_id, s.lines});
-    } else {
-      for (const auto& [id, t] : store_.db.transfers) {
-        if (t.status != "received" || !received_.contains(id)) continue;
-        Send(TransferReceived{id, t.from_store_id, t.to_store_id, received_.at(id)});
-        return;
-      }
+    } else if (!received_.empty()) {
+      const auto& [id, lines] =
+          *std::next(received_.begin(), rng_.In(0, static_cast<int64_t>(received_.size()) - 1));
+      const StoreTransfer& t = store_.db.transfers.at(id);
+      Send(TransferReceived{id, t.from_store_id, t.to_store_id, lines});
     }
   }
 
@@ -1205,23 +1172,14 @@ class Scenario {
     Message m{Envelope{1, "pos-" + std::to_string(sent_), kTypes[payload.index()], "pos-scenario",
                        static_cast<uint64_t>(sent_), At(sent_)},
               std::move(payload)};
-    if (const auto* t = std::get_if<TransferReceived>(&m.payload)) {
-      received_.try_emplace(t->transfer_id, t->lines);
-    }
     Deliver(m, /*duplicate=*/false);
     if (options_.deliver_twice) Deliver(m, /*duplicate=*/true);
-    // The POS learns of new special orders from the daemon's rows (and events); it keeps which
-    // line has which, as its screens do.
-    for (auto it = store_.db.special_orders.upper_bound(last_so_seen_);
-         it != store_.db.special_orders.end(); ++it) {
-      so_of_line_[it->second.order_line_id] = it->first;
-      last_so_seen_ = it->first;
-    }
     recent_.push_back(std::move(m));
     if (recent_.size() > 6) recent_.pop_front();
   }
 
   void Deliver(const Message& m, bool duplicate) {
+    all_msgs_[m.envelope.id] = Describe(m);
     ++deliveries_;
     sink_.published.clear();
     const int commits = store_.commits();
@@ -1258,8 +1216,28 @@ class Scenario {
     if (r.fate == Fate::kDuplicate) {
       return Fail(m, duplicate, "a new message was taken for a duplicate");
     }
+    for (const auto& e : sink_.published) {
+      if (const auto* arrived = std::get_if<ArrivedEvent>(&e)) {
+        new_popups_.emplace_back(arrived->kind, arrived->arrival_id);
+      }
+    }
+    // The POS learns of new special orders from the daemon's rows (and events); it keeps which
+    // line has which, as its screens do.
+    for (auto it = store_.db.special_orders.upper_bound(last_so_seen_);
+         it != store_.db.special_orders.end(); ++it) {
+      so_of_line_[it->second.order_line_id] = it->first;
+      all_.push_back(it->first);
+      live_.insert(it->first);
+      last_so_seen_ = it->first;
+    }
     auto broken = fakes::CheckInvariants(store_.db);
-    for (auto& b : CheckStatuses(store_.db)) broken.push_back(std::move(b));
+    // Every special order is checked while it lives and once more as it ends (neither completed
+    // nor cancelled ever changes again; Run() checks them all once more at the end).
+    for (auto it = live_.begin(); it != live_.end();) {
+      const SpecialOrder& so = store_.db.special_orders.at(*it);
+      CheckStatus(store_.db, so, broken);
+      it = Done(so) ? live_.erase(it) : std::next(it);
+    }
     if (!broken.empty()) {
       std::string what = "invariants broken:";
       for (const auto& b : broken) what += "\n    " + b;
@@ -1302,8 +1280,27 @@ class Scenario {
   Id last_so_seen_ = 0;
   std::map<Id, std::vector<Id>> lines_of_order_;
   std::map<Id, Id> so_of_line_;
+  std::vector<Id> all_;                               // every special order, in id order
+  std::set<Id> live_;                                 // those neither completed nor cancelled
+  std::set<Id> open_orders_;                          // customer orders the POS still has open
   std::map<Id, std::vector<TransferLine>> received_;  // what each received transfer brought
   std::deque<Message> recent_;
+ public:
+  std::map<std::string, std::string> all_msgs_;
+  void Trace(Id so) const {
+    std::string last;
+    for (const auto& a : store_.db.audit) {
+      if (a.special_order_id != so && !(a.detail.find(std::to_string(so)) != std::string::npos)) continue;
+      if (a.message_id != last) std::cout << "  " << all_msgs_.at(a.message_id) << "\n";
+      last = a.message_id;
+      std::cout << "      [" << a.rule << "] " << a.decision << ": " << a.detail << "\n";
+    }
+    const auto& x = store_.db.special_orders.at(so);
+    std::cout << "  now " << ToString(x.status) << " " << x.allocated_qty << "/" << x.quantity << " po " << (x.po_id ? *x.po_id : 0) << "\n";
+  }
+ private:
+  // Arrival pop-ups (special_order.arrived) not answered yet: just shown, and left for later.
+  std::deque<std::pair<ArrivalKind, Id>> new_popups_, popups_;
   std::map<std::string, std::map<std::string, int64_t>> fates_;
   std::map<std::string, int64_t> refusals_;
   size_t live_sum_ = 0, live_max_ = 0,
@@ -1345,10 +1342,11 @@ uint64_t SeedFromTheClock() {
 // The fixed seed (or SO_SCENARIO_SEED) delivered once: played by the first test that needs it
 // and kept for the other, as it takes seconds.
 const Scenario& FixedSeedOnce() {
-  static const std::unique_ptr<Scenario> run = [] {
+  static const Scenario* const run = [] {
     const auto env = EnvSeed();
     return Play({env.value_or(kDefaultSeed), EnvMessages(), false},
-                env ? "from SO_SCENARIO_SEED" : "the fixed seed");
+                env ? "from SO_SCENARIO_SEED" : "the fixed seed")
+        .release();
   }();
   return *run;
 }
@@ -1361,8 +1359,12 @@ TEST(ScenarioTest, FixedSeedKeepsEveryInvariantAfterEveryMessage) {
 
 TEST(ScenarioTest, SeedFromTheClockKeepsEveryInvariantAfterEveryMessage) {
   const auto env = EnvSeed();
-  Play({env.value_or(SeedFromTheClock()), EnvMessages(), false},
+  auto r = Play({env.value_or(SeedFromTheClock()), EnvMessages(), false},
        env ? "from SO_SCENARIO_SEED" : "drawn from the clock");
+  if (const char* t = std::getenv("TRACE")) {
+    std::istringstream in(t);
+    for (Id id; in >> id;) { std::cout << "special order " << id << ":\n"; r->Trace(id); }
+  }
 }
 
 // Exactly once: the same seed with every message delivered twice in a row ends in the same

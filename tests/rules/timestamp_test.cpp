@@ -29,9 +29,19 @@ TEST(TimestampTest, RejectsWhatIsNotRfc3339) {
        {"", "2026-11-29", "2026-11-29T20:16:16", "2026-11-29 20:16:16Z", "2026-13-01T00:00:00Z",
         "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-29T24:00:00Z",
         "2026-11-29T20:16:16.Z", "2026-11-29T20:16:16Zjunk", "2026-11-29T20:16:16+0100",
-        "26-11-29T20:16:16Z", "2026-11-29T20:16:16.1234567890Z"}) {
+        "26-11-29T20:16:16Z", "2026-11-29T20:16:16.1234567890Z",
+        // an offset that carries the instant out of the years 0000-9999
+        "0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"}) {
     EXPECT_FALSE(ParseRfc3339(bad)) << bad;
   }
+}
+
+TEST(TimestampTest, TheWholeRangeOfYearsIsKept) {
+  auto first = ParseRfc3339("0000-01-01T00:01:00+00:01");
+  auto last = ParseRfc3339("9999-12-31T23:58:59.999999-00:01");
+  ASSERT_TRUE(first && last);
+  EXPECT_EQ(FormatRfc3339(*first), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(*last), "9999-12-31T23:59:59.999999Z");
 }
 
 TEST(TimestampTest, RoundTripsAcrossCenturies) {

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #ifndef SO_SOURCE_DIR
 #error "SO_SOURCE_DIR must name the source tree (tests/support/CMakeLists.txt sets it)"
