@@ -86,7 +86,11 @@ void Subscriber::Drain() {
     if (!got) break;
     Frames frames;
     for (auto& p : parts) frames.parts.push_back(p.to_string());
-    if (!handler_(std::move(frames)) || stopped_ || paused_) return;
+    if (!handler_(std::move(frames))) {
+      paused_ = true;  // until Resume()
+      return;
+    }
+    if (stopped_ || paused_) return;
   }
   if (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) {
     boost::asio::post(io_, [this] { Drain(); });

@@ -71,7 +71,7 @@ class Processor {
 
   // The labelled points of one message's way through, in order: "after_receive", "after_begin",
   // "after_writes", "before_commit", "after_commit", "before_publish". Fault tests crash the
-  // daemon at each of them (see daemon/crash_points.hpp).
+  // daemon at each of them (SO_CRASH_AT in daemon/daemon.cpp, in a test build).
   using Checkpoint = std::function<void(std::string_view label)>;
   void set_checkpoint(Checkpoint checkpoint) { checkpoint_ = std::move(checkpoint); }
 

@@ -15,17 +15,13 @@ Result<std::vector<Message>> Reconciler::MessagesFor(const PendingFacts& facts, 
   };
   const auto s = [](Id id) { return std::to_string(id); };
 
-  // Facts in the order the POS would have announced them: requests and changes, then what
-  // arrived, then what went wrong, then the ends of orders.
+  // Facts in the order the POS most likely made them: requests, then what arrived for them, then
+  // changes of quantity (which may need what arrived), then what went wrong, then the ends of
+  // orders.
   for (const auto& l : facts.unrequested_lines) {
     add("sweep:request:" + s(l.line_id),
         SpecialOrderRequested{l.order_id, l.line_id, 0, 0, l.product_id, 1, l.ordered_at},
         "order.special_order_requested");
-  }
-  for (const auto& l : facts.changed_lines) {
-    add("sweep:line:" + s(l.line_id) + ":" + std::to_string(l.special_order_qty) + ":" +
-            std::to_string(l.special_order_updated_at.micros),
-        OrderLineChanged{l.order_id, l.line_id, l.special_order_qty}, "order.line_changed");
   }
   for (Id shipment : facts.shipments) {
     // The engine reads the shipment from the database; the payload only names it.
@@ -43,6 +39,11 @@ Result<std::vector<Message>> Reconciler::MessagesFor(const PendingFacts& facts, 
     TransferReceived p{transfer_id, (*t)->from_store_id, (*t)->to_store_id, {}};
     for (const auto& l : (*t)->lines) p.lines.push_back(TransferLine{l.product_id, l.quantity});
     add("sweep:transfer:" + s(transfer_id), std::move(p), "transfer.received");
+  }
+  for (const auto& l : facts.changed_lines) {
+    add("sweep:line:" + s(l.line_id) + ":" + std::to_string(l.special_order_qty) + ":" +
+            std::to_string(l.special_order_updated_at.micros),
+        OrderLineChanged{l.order_id, l.line_id, l.special_order_qty}, "order.line_changed");
   }
   for (const auto& po : facts.pos_gone_wrong) {
     add("sweep:po:" + s(po.po_id) + ":" + po.status, PoStatusChanged{po.po_id, po.status, ""},

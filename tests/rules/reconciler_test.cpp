@@ -76,6 +76,22 @@ TEST_F(ReconcilerTest, LostChangesCancellationsAndPickupsAreApplied) {
   EXPECT_EQ(Sweep().repairs, 0);
 }
 
+// A transfer arrived, then the clerk raised the quantity; both messages were lost. The arrival is
+// applied first: the raise must not take the special order off the transfer that brought goods.
+TEST_F(ReconcilerTest, ArrivalsAreCaughtUpBeforeQuantityChanges) {
+  defaults_.transfer_from_stores = {kOtherStore};
+  store_.db.SetOnHand(kOtherStore, kProduct, 5);
+  Request(1, 11, 2);
+  const Id transfer = *SoOfLine(11).transfer_id;
+  store_.db.ReceiveTransfer(transfer, {{kProduct, 2}});
+  store_.db.lines.at(11).special_order_qty = 3;
+  Sweep();
+  const SpecialOrder& so = SoOfLine(11);
+  EXPECT_EQ(so.quantity, 3);
+  EXPECT_EQ(so.allocated_qty, 2);
+  EXPECT_EQ(store_.db.Stock(kStore, kProduct).committed, 2);
+}
+
 TEST_F(ReconcilerTest, PoThatWentWrongUnnoticedIsSourcedAgain) {
   Request(1, 11, 2);
   const Id po = *SoOfLine(11).po_id;
