@@ -123,7 +123,8 @@ Status Decision::Arrive(Arrival& a, const std::vector<std::pair<Id, Qty>>& broug
   return ResourceWhatNothingMoreBrings(a);
 }
 
-Status Decision::ResourceWhatNothingMoreBrings(Arrival& a) {
+Status Decision::ResourceWhatNothingMoreBrings(Arrival& a,
+                                               const std::optional<std::set<Id>>& confirmed) {
   if (a.kind == ArrivalKind::kShipment) {
     if (!a.po_id) return Status();
     SO_ASSIGN_OR_RETURN(auto po, store_.LockPo(*a.po_id));
@@ -135,7 +136,10 @@ Status Decision::ResourceWhatNothingMoreBrings(Arrival& a) {
   for (auto& so : a.waiting) {
     const bool from_it =
         a.kind == ArrivalKind::kTransfer ? so.transfer_id == a.id : so.po_id == a.po_id;
-    if (!from_it || so.waiting() <= 0 || so.status == SoStatus::kArrived) continue;
+    const bool awaits_confirmation =
+        so.status == SoStatus::kArrived &&
+        !(confirmed && (confirmed->empty() || confirmed->contains(so.id)));
+    if (!from_it || so.waiting() <= 0 || awaits_confirmation) continue;
     SO_ASSIGN_OR_RETURN(auto product, store_.GetProduct(so.product_id));
     if (!product) continue;
     SO_RETURN_IF_ERROR(
@@ -237,7 +241,7 @@ Status Decision::Confirm(Arrival& a, const std::optional<std::vector<Id>>& ids,
   }
   SO_RETURN_IF_ERROR(
       Audit(std::nullopt, kContractRule, "allocation_confirmed", "by " + user + " for " + what));
-  return ResourceWhatNothingMoreBrings(a);
+  return ResourceWhatNothingMoreBrings(a, only);
 }
 
 }  // namespace so::internal

@@ -45,6 +45,12 @@ Status Decision::Handle(const OrderLineChanged& p) {
                  "line " + Str(line->id) + " still wants " + Str(now));
   }
   if (now == 0) return Cancel(*so, "the line's special-order quantity was set to 0");
+  SO_ASSIGN_OR_RETURN(const Qty picked, store_.LockPickedQty(so->id));
+  if (now < picked) {
+    return Refuse(so->id, kContractRule,
+                  "special order " + Str(so->id) + " has " + Str(picked) +
+                      " picked up already; its quantity cannot go below that");
+  }
   return now > so->quantity ? Grow(*so, now - so->quantity) : Shrink(*so, so->quantity - now);
 }
 

@@ -109,8 +109,10 @@ class Decision {
   Status Confirm(Arrival& a, const std::optional<std::vector<Id>>& ids, const std::string& user);
   // After an arrival is allocated, what its special orders still wait for from a source that
   // brings nothing more (a received transfer; a PO that is closed, received or cancelled) is
-  // sourced again. Those still `arrived` wait for the Back Office's confirmation first.
-  Status ResourceWhatNothingMoreBrings(Arrival& a);
+  // sourced again. Those still `arrived` wait for the Back Office's confirmation first, unless
+  // `confirmed` says the Back Office just confirmed them (all of them when it is empty).
+  Status ResourceWhatNothingMoreBrings(Arrival& a,
+                                       const std::optional<std::set<Id>>& confirmed = {});
 
   // --- Changes, cancellations, pickups (changes.cpp) ---
   Status Handle(const OrderLineChanged& p);

@@ -2,9 +2,9 @@
 
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <optional>
-#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -124,43 +124,6 @@ constexpr const char* kBusinessTables[] = {
     "purchase_orders",   "purchase_order_lines", "store_transfers",      "store_transfer_lines",
     "sod_arrival_lines", "sod_pickups",
 };
-
-std::string QuoteString(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-std::string QuoteIdentifier(const std::string& name) {
-  std::string out = "`";
-  for (char c : name) {
-    out += c;
-    if (c == '`') out += '`';
-  }
-  return out + "`";
-}
-
-// The cell escaping of TestDatabase::Dump(): one line per row, binary-safe.
-void AppendEscaped(std::string& out, const std::string& value) {
-  for (unsigned char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-}
 
 std::string MaskDigits(const std::string& text) {
   std::string out;

@@ -11,15 +11,6 @@ namespace {
 // 2026-12-01T09:00:00Z, the simulated POS clock's start.
 constexpr int64_t kClockStart = 1'796'115'600LL * 1'000'000;
 
-std::string Q(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 std::string N(int64_t v) { return std::to_string(v); }
 
 }  // namespace
@@ -128,8 +119,9 @@ void WaitProcessed(TestDatabase& db, const std::string& message_id,
                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string sql =
-      "SELECT (SELECT COUNT(*) FROM sod_inbox WHERE message_id = " + Q(message_id) +
-      ") + (SELECT COUNT(*) FROM sod_dead_letters WHERE message_id = " + Q(message_id) + ")";
+      "SELECT (SELECT COUNT(*) FROM sod_inbox WHERE message_id = " + QuoteString(message_id) +
+      ") + (SELECT COUNT(*) FROM sod_dead_letters WHERE message_id = " + QuoteString(message_id) +
+      ")";
   while (db.QueryInt(sql) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error("message " + message_id + " was not processed in time");
@@ -169,7 +161,8 @@ void PosWorld::CreateOrderWithSpecialLine(Id order_id, Id line_id, Id store_id, 
 }
 
 void PosWorld::SetPoStatus(Id po_id, const std::string& status) {
-  db_.Exec("UPDATE purchase_orders SET status = " + Q(status) + " WHERE id = " + N(po_id));
+  db_.Exec("UPDATE purchase_orders SET status = " + QuoteString(status) +
+           " WHERE id = " + N(po_id));
 }
 
 std::vector<ShipmentLine> PosWorld::CompleteShipment(

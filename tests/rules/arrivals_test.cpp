@@ -110,6 +110,23 @@ TEST_F(EngineTest, ShortTransferSourcesTheRestAgain) {
   EXPECT_EQ(store_.db.po_lines.at(*so.po_line_id).quantity_ordered, 1);
 }
 
+// Found by the randomized scenario test: the arrived goods were sold before the Back Office
+// confirmed, on a PO that brings nothing more; the special order stayed `arrived` for ever.
+TEST_F(EngineTest, ConfirmedArrivalThatGaveNothingOnAFinishedPoSourcesAgain) {
+  defaults_.allocation = AllocationMode::kOnConfirmation;
+  Request(1, 11, 2);
+  const Id po = *SoOfLine(11).po_id;
+  Ship(500, 11, 2);
+  store_.db.pos.at(po).status = "received";
+  Send(PoStatusChanged{po, "received", "open"});
+  EXPECT_EQ(SoOfLine(11).status, SoStatus::kArrived);  // its goods wait for the confirmation
+  store_.db.SetOnHand(kStore, kProduct, 0);            // and are sold meanwhile
+  Send(BackofficeAllocate{500, std::nullopt, std::nullopt, "bo"});
+  EXPECT_EQ(SoOfLine(11).allocated_qty, 0);
+  EXPECT_EQ(SoOfLine(11).status, SoStatus::kOrdered);
+  EXPECT_NE(SoOfLine(11).po_id, po);
+}
+
 TEST_F(EngineTest, ReceivedTransferWaitsForConfirmationWhenTheRuleSaysSo) {
   defaults_.transfer_from_stores = {kOtherStore};
   defaults_.transfer_allocation = AllocationMode::kOnConfirmation;

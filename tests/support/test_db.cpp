@@ -49,6 +49,8 @@ std::runtime_error SqlError(const sql::SQLException& e, const std::string& sql) 
                             "\n  in: " + sql.substr(0, 500));
 }
 
+}  // namespace
+
 std::string QuoteIdentifier(const std::string& name) {
   std::string out = "`";
   for (char c : name) {
@@ -67,7 +69,6 @@ std::string QuoteString(const std::string& value) {
   return out + "'";
 }
 
-// Dump cells: unambiguous, one line per row, binary-safe.
 void AppendEscaped(std::string& out, const std::string& value) {
   for (unsigned char c : value) {
     if (c == '\\') {
@@ -85,8 +86,6 @@ void AppendEscaped(std::string& out, const std::string& value) {
     }
   }
 }
-
-}  // namespace
 
 ServerInfo PrivateServer() {
   const char* dir = std::getenv("SO_TEST_MARIADB_DIR");

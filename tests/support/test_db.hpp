@@ -69,4 +69,10 @@ class TestDatabase {
   std::unique_ptr<sql::Connection> conn_;
 };
 
+// SQL text helpers for tests that build their own statements.
+std::string QuoteIdentifier(const std::string& name);  // `name`
+std::string QuoteString(const std::string& value);     // 'value', quotes and backslashes escaped
+// Appends a cell as Dump() writes it: unambiguous, one line per row, binary-safe.
+void AppendEscaped(std::string& out, const std::string& value);
+
 }  // namespace so::testing
