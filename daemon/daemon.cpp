@@ -109,9 +109,8 @@ class MysqlDeadLetters final : public DeadLetterSink {
 
 class Daemon {
  public:
-  Daemon(config::DaemonConfig config, std::string config_path)
+  explicit Daemon(config::DaemonConfig config)
       : config_(std::move(config)),
-        config_path_(std::move(config_path)),
         log_(config_.log_level),
         store_(ToMysqlOptions(config_.database)),
         dead_letters_(store_),
@@ -190,13 +189,14 @@ class Daemon {
     for (;;) {
       Status s = store_.Connect();
       if (s.ok()) return true;
-      log_.Warning("database not reachable, retrying in " + std::to_string(backoff.count()) +
-                   " ms: " + s.error().ToString());
-      if (s.error().kind == ErrorKind::kPermanent && s.error().code != 0 &&
-          s.error().code != 2002 && s.error().code != 2003) {
-        log_.Error("giving up: the error will not go away by itself");
+      // A server that answers and refuses (bad password, unknown database) will not change its
+      // mind; one that does not answer may yet start.
+      if (s.error().kind == ErrorKind::kPermanent) {
+        log_.Error("cannot use the database: " + s.error().ToString());
         return false;
       }
+      log_.Warning("database not reachable, retrying in " + std::to_string(backoff.count()) +
+                   " ms: " + s.error().ToString());
       // Waiting inside the loop lets SIGTERM end the wait.
       io_.run_for(backoff);
       if (stop_requested_) return false;
@@ -403,7 +403,6 @@ class Daemon {
   }
 
   config::DaemonConfig config_;
-  std::string config_path_;
   Log log_;
   boost::asio::io_context io_;
   zmq::context_t zmq_{1};
@@ -458,7 +457,7 @@ int Main(int argc, char** argv) {
     std::cerr << "special-ordersd: invalid config, not starting\n";
     return 2;
   }
-  return Daemon(std::move(*loaded.value), path).Run();
+  return Daemon(std::move(*loaded.value)).Run();
 }
 
 }  // namespace so::daemon

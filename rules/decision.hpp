@@ -67,6 +67,9 @@ class Decision {
   Status Handle(const BackofficeTransfer& p);
   Status Handle(const PoStatusChanged& p);
   Status Request(CustomerOrder& order, OrderLine& line, Timestamp requested_at);
+  // The special order a Back Office command names, locked, when it is in `request`; otherwise
+  // the refusal ("… can be <verb>") is recorded and nullopt comes back.
+  Result<std::optional<SpecialOrder>> LockInRequest(Id special_order_id, const std::string& verb);
   // Sources a special order in `request` as its rule says: a transfer, else a vendor, else it
   // waits for the Back Office.
   Status Source(SpecialOrder& so, const Product& product, RuleSet::Selected sel);

@@ -282,17 +282,25 @@ Status Decision::MarkSourced(SpecialOrder& so, const std::string& rule) {
   return Move(so, so.allocated_qty > 0 ? SoStatus::kInProgress : SoStatus::kOrdered, rule);
 }
 
-Status Decision::Handle(const BackofficeOrder& p) {
-  SO_ASSIGN_OR_RETURN(auto so, store_.LockSpecialOrder(p.special_order_id));
+Result<std::optional<SpecialOrder>> Decision::LockInRequest(Id special_order_id,
+                                                            const std::string& verb) {
+  SO_ASSIGN_OR_RETURN(auto so, store_.LockSpecialOrder(special_order_id));
   if (!so) {
-    return Refuse(std::nullopt, kContractRule,
-                  "special order " + Str(p.special_order_id) + " does not exist");
+    SO_RETURN_IF_ERROR(Refuse(std::nullopt, kContractRule,
+                              "special order " + Str(special_order_id) + " does not exist"));
+  } else if (so->status != SoStatus::kRequest) {
+    SO_RETURN_IF_ERROR(Refuse(so->id, kContractRule,
+                              "special order " + Str(so->id) + " is " +
+                                  std::string(ToString(so->status)) +
+                                  "; only a special order in request can be " + verb));
+    so.reset();
   }
-  if (so->status != SoStatus::kRequest) {
-    return Refuse(so->id, kContractRule,
-                  "special order " + Str(so->id) + " is " + std::string(ToString(so->status)) +
-                      "; only a special order in request can be ordered");
-  }
+  return so;
+}
+
+Status Decision::Handle(const BackofficeOrder& p) {
+  SO_ASSIGN_OR_RETURN(auto so, LockInRequest(p.special_order_id, "ordered"));
+  if (!so) return Status();
   SO_ASSIGN_OR_RETURN(auto product, store_.GetProduct(so->product_id));
   if (!product) {
     return Refuse(so->id, kContractRule, "product " + Str(so->product_id) + " does not exist");
@@ -343,16 +351,8 @@ Status Decision::Handle(const BackofficeOrder& p) {
 }
 
 Status Decision::Handle(const BackofficeTransfer& p) {
-  SO_ASSIGN_OR_RETURN(auto so, store_.LockSpecialOrder(p.special_order_id));
-  if (!so) {
-    return Refuse(std::nullopt, kContractRule,
-                  "special order " + Str(p.special_order_id) + " does not exist");
-  }
-  if (so->status != SoStatus::kRequest) {
-    return Refuse(so->id, kContractRule,
-                  "special order " + Str(so->id) + " is " + std::string(ToString(so->status)) +
-                      "; only a special order in request can be transferred");
-  }
+  SO_ASSIGN_OR_RETURN(auto so, LockInRequest(p.special_order_id, "transferred"));
+  if (!so) return Status();
   if (p.from_store_id == so->store_id) {
     return Refuse(
         so->id, kContractRule,
