@@ -118,7 +118,8 @@ class Daemon {
         reload_(io_, SIGHUP),
         replay_(io_, SIGUSR1),
         retry_timer_(io_),
-        sweep_timer_(io_) {}
+        sweep_timer_(io_),
+        watchdog_timer_(io_) {}
 
   int Run() {
     // Start-up in a fixed order: database, engine, event socket, subscription, ready.
@@ -157,6 +158,7 @@ class Daemon {
     reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
     reconciler_->set_observer([this](const Message& m, const Processed& p) {
       Report(m.envelope.type, m.envelope.id, p);
+      KeepAlive();  // a long catch-up is work, not a hang
     });
     // After subscribing, so that what the POS publishes meanwhile queues rather than slips
     // between the sweep and the subscription.
@@ -165,6 +167,7 @@ class Daemon {
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
               config_.bus.publish + " as " + publisher_->source());
     sd_notify(0, "READY=1\nSTATUS=processing POS messages");
+    StartWatchdog();
 
     io_.run();
 
@@ -212,6 +215,7 @@ class Daemon {
       stop_requested_ = true;
       retry_timer_.cancel();
       sweep_timer_.cancel();
+      watchdog_timer_.cancel();
       if (subscriber_) subscriber_->Stop();
       io_.stop();
     });
@@ -309,6 +313,31 @@ class Daemon {
     } else {
       log_.Debug("sweep (" + why + "): nothing to repair");
     }
+  }
+
+  // With WatchdogSec= in the unit, systemd restarts a daemon that stops answering: the loop
+  // pings at half the interval, so a ping missing means the loop itself is stuck.
+  void StartWatchdog() {
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    watchdog_interval_ = std::chrono::microseconds(usec / 2);
+    PingWatchdog();
+  }
+
+  void PingWatchdog() {
+    KeepAlive();
+    watchdog_timer_.expires_after(watchdog_interval_);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) PingWatchdog();
+    });
+  }
+
+  void KeepAlive() {
+    if (watchdog_interval_.count() == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ping_ < watchdog_interval_ / 2) return;
+    last_ping_ = now;
+    sd_notify(0, "WATCHDOG=1");
   }
 
   void ScheduleSweep() {
@@ -418,6 +447,9 @@ class Daemon {
   boost::asio::signal_set replay_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  std::chrono::microseconds watchdog_interval_{0};
+  std::chrono::steady_clock::time_point last_ping_;
   std::optional<zmqbus::Frames> held_;
   std::map<std::string, uint64_t> last_seq_;
   uint64_t gaps_ = 0;
