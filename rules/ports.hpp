@@ -3,9 +3,11 @@
 // An implementation serves one thread at a time unless it says otherwise.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rules/messages.hpp"
@@ -13,6 +15,59 @@
 #include "rules/result.hpp"
 
 namespace so {
+
+// What a batch of messages writes, net: the last value of every row it changed, the sum of its
+// stock changes, its audit rows in the order they were decided. Built by rules/batch_view.hpp,
+// written by HostStore::ApplyWrites() in one go. Plain values.
+struct WriteSet {
+  // customer_orders.has_special_order that changed at least once: the last value, and the latest
+  // time it changed (updated_at moves forward to it, never back).
+  struct RedStar {
+    Id order_id = 0;
+    bool has_special_order = false;
+    Timestamp changed_at;
+  };
+  // Added to stock.committed and stock.backordered; a missing row is created when neither is
+  // negative, as AddToStock() does.
+  struct StockDelta {
+    Id store_id = 0, product_id = 0;
+    Qty committed = 0, backordered = 0;
+  };
+  struct PoLineQuantity {
+    Id po_line_id = 0;
+    Qty quantity_ordered = 0;
+  };
+  struct Pickup {
+    Id special_order_id = 0;
+    Qty picked_qty = 0;
+  };
+  struct Refusal {
+    std::string message_id, reason;
+  };
+
+  // In the lock order of HostStore (customer orders, lines, special orders, arrival lines,
+  // stock, PO lines), then the daemon's own tables; each list in key order.
+  std::vector<RedStar> red_stars;
+  std::vector<OrderLine> order_lines;        // status, committed_qty, backordered_qty
+  std::vector<SpecialOrder> special_orders;  // every mutable column of existing rows
+  std::vector<ArrivalLine> arrival_lines;    // inserted or overwritten
+  std::vector<StockDelta> stock;
+  std::vector<PoLineQuantity> po_lines;
+  std::vector<Pickup> pickups;
+  std::vector<AuditEntry> audit;  // in the order decided
+  std::vector<Refusal> refusals;  // inbox rows to mark refused
+
+  bool empty() const {
+    return red_stars.empty() && order_lines.empty() && special_orders.empty() &&
+           arrival_lines.empty() && stock.empty() && po_lines.empty() && pickups.empty() &&
+           audit.empty() && refusals.empty();
+  }
+};
+
+// The key of a stock row: (store, product).
+using StockKey = std::pair<Id, Id>;
+// The key of an arrival: (kind, shipment or transfer id).
+using ArrivalKey = std::pair<ArrivalKind, Id>;
 
 // The host POS database, seen through one connection. Every call below except Begin() is made
 // inside a transaction opened by Begin() and ended by Commit() or Rollback(); nothing is visible
@@ -134,6 +189,43 @@ class HostStore {
   // What the POS committed and the daemon has not applied, at most `limit` of each kind, oldest
   // first. Read in its own short transaction; locks nothing.
   virtual Result<PendingFacts> FindPendingFacts(int limit) = 0;
+
+  // --- Batches: many messages in one transaction (rules/batch_view.hpp) ---
+  // Claims the inbox rows of several messages at once, as InboxClaim() does for one: true for
+  // each one claimed now, false for each one already there (a duplicate). The envelopes have
+  // distinct ids.
+  virtual Result<std::vector<bool>> InboxClaimAll(const std::vector<Envelope>& envelopes);
+  // Writes what a batch decided (see WriteSet), with the same failures as the single-row writes
+  // (a row that is not there or a stock counter below zero: kPermanent).
+  virtual Status ApplyWrites(const WriteSet& writes) = 0;
+
+  // Set-wise reads of what a batch will need: the rows with these keys that exist, in key order,
+  // each read (and locked) as its single-row Lock*/Get* method does. Where a single-row method
+  // exists, a store that has nothing better may leave these to the defaults (rules/ports.cpp),
+  // one call per key.
+  virtual Result<std::vector<CustomerOrder>> LockOrders(const std::vector<Id>& order_ids);
+  virtual Result<std::vector<OrderLine>> LockOrderLines(const std::vector<Id>& order_line_ids);
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrders(const std::vector<Id>& ids);
+  // The special orders of these order lines (at most one each).
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersByLines(
+      const std::vector<Id>& order_line_ids);
+  // Every special order of these orders, whatever its status.
+  virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrders(
+      const std::vector<Id>& order_ids);
+  virtual Result<std::vector<ArrivalLine>> LockArrivalLinesOf(const std::vector<ArrivalKey>& keys);
+  // Stock rows that exist (a missing one is simply not returned, unlike LockStock()).
+  virtual Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) = 0;
+  virtual Result<std::vector<PurchaseOrder>> LockPos(const std::vector<Id>& po_ids);
+  // Every line of these POs, in id order.
+  virtual Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) = 0;
+  // The picked quantity of each special order, 0 when none is recorded, in id order.
+  virtual Result<std::vector<std::pair<Id, Qty>>> LockPickedQtys(const std::vector<Id>& ids);
+  virtual Result<std::vector<Product>> GetProducts(const std::vector<Id>& product_ids);
+  virtual Result<std::vector<Vendor>> GetVendors(const std::vector<Id>& vendor_ids);
+  // Each product's vendors as GetProductVendors() gives them.
+  virtual Result<std::map<Id, std::vector<ProductVendor>>> GetProductVendorsOf(
+      const std::vector<Id>& product_ids);
+  virtual Result<std::vector<Shipment>> GetShipments(const std::vector<Id>& shipment_ids);
 };
 
 // Where messages that cannot be applied are parked with their reason, for an operator to see

@@ -60,17 +60,7 @@ Processed Processor::Process(const Message& message, std::string_view topic, std
       case Step::kDone:
         if (!result.events.empty()) Mark("before_publish");
         Publish(result.events);
-        switch (result.fate) {
-          case Fate::kApplied:
-            ++stats_.applied;
-            break;
-          case Fate::kRefused:
-            ++stats_.refused;
-            break;
-          default:
-            ++stats_.duplicates;
-            break;
-        }
+        Count(result);
         return result;
       case Step::kFail:
         return Park(message.envelope.id, topic, raw, last.ToString(), attempt);

@@ -1,12 +1,14 @@
-// Applies one decoded message exactly once: a transaction holding the inbox row and the engine's
-// writes, retried on transient and connection errors, parked as a dead letter when it cannot be
-// applied, and its events published only after the commit. One Processor per thread (it drives
+// Applies decoded messages exactly once: a transaction holding their inbox rows and the engine's
+// writes, retried on transient and connection errors, parked as a dead letter when a message
+// cannot be applied, and events published only after the commit. One message at a time
+// (Process) or a batch in one transaction (ProcessBatch). One Processor per thread (it drives
 // one HostStore connection).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -48,6 +50,15 @@ struct Processed {
 struct ProcessorStats {
   uint64_t applied = 0, refused = 0, duplicates = 0, dead_lettered = 0, unavailable = 0;
   uint64_t retries = 0, reconnects = 0, publish_errors = 0;
+  // Transactions of ProcessBatch that committed, and batches cut in two after repeated failures.
+  uint64_t batches = 0, splits = 0;
+};
+
+// One message as it came: decoded, with its frames (kept with a dead letter).
+struct Delivery {
+  Message message;
+  std::string topic;
+  std::string raw;
 };
 
 class Processor {
@@ -61,6 +72,17 @@ class Processor {
 
   // `topic` and `raw` are the frames as received, kept with a dead letter.
   Processed Process(const Message& message, std::string_view topic, std::string_view raw);
+
+  // Applies the messages in one transaction, in order, each message seeing what the ones before
+  // it wrote (rules/batch_view.hpp): one claim of their inbox rows, set-wise reads, the engine
+  // on each, the writes in one go, one COMMIT, then every event. What does not change from
+  // Process(): each message is applied once and in order; a refusal touches only its own
+  // message; a message that fails permanently is taken out and dead-lettered while the others
+  // commit; a deadlock or a lost connection runs the batch again, and a batch that keeps failing
+  // is cut in two, so that one bad message cannot hold the others back. A message id that comes
+  // twice in the batch starts a new transaction, so that the copy finds the first's inbox row.
+  // Returns one Processed per delivery, in order.
+  std::vector<Processed> ProcessBatch(const std::vector<Delivery>& batch);
 
   // Parks a message that could not even be decoded.
   Processed ParkUndecodable(std::optional<std::string> message_id, std::string_view topic,
@@ -78,6 +100,23 @@ class Processor {
  private:
   enum class Step { kDone, kRetry, kFail };
   Step Attempt(const Message& message, Processed& result, Error& error);
+  // One transaction over batch[todo...]; fills `results` for them. kFail with `failed` set: that
+  // message fails permanently (the others may still commit without it); kFail without: the
+  // batch's writes or commit failed permanently, no message to blame.
+  struct BatchStep {
+    Step step = Step::kDone;
+    std::optional<size_t> failed;
+    // The COMMIT's answer was lost with the connection: whether this message's inbox row is
+    // there tells whether the batch committed.
+    std::optional<std::string> uncertain;
+  };
+  BatchStep AttemptBatch(const std::vector<Delivery>& batch, const std::vector<size_t>& todo,
+                         std::vector<Processed>& results, Error& error);
+  void RunBatch(const std::vector<Delivery>& batch, std::vector<size_t> todo,
+                std::vector<Processed>& results);
+  // After a COMMIT whose answer was lost: whether the message's inbox row is there.
+  Result<bool> Committed(const std::string& message_id);
+  void Count(const Processed& p);
   Processed Park(std::optional<std::string> message_id, std::string_view topic,
                  std::string_view raw, std::string reason, int attempts);
   void Publish(const std::vector<OutEvent>& events);

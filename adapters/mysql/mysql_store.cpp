@@ -1428,4 +1428,64 @@ Result<PendingFacts> MysqlStore::FindPendingFacts(int limit) {
   return facts;
 }
 
+// --- Batches (first cut: one statement per row) ---
+
+Status MysqlStore::ApplyWrites(const WriteSet& w) {
+  for (const auto& star : w.red_stars) {
+    SO_RETURN_IF_ERROR(SetHasSpecialOrder(star.order_id, star.has_special_order, star.changed_at));
+  }
+  for (const auto& line : w.order_lines) SO_RETURN_IF_ERROR(UpdateOrderLine(line));
+  for (const auto& so : w.special_orders) SO_RETURN_IF_ERROR(UpdateSpecialOrder(so));
+  for (const auto& line : w.arrival_lines) SO_RETURN_IF_ERROR(PutArrivalLine(line));
+  for (const auto& d : w.stock) {
+    SO_RETURN_IF_ERROR(AddToStock(d.store_id, d.product_id, d.committed, d.backordered));
+  }
+  for (const auto& l : w.po_lines) {
+    SO_RETURN_IF_ERROR(SetPoLineQuantity(l.po_line_id, l.quantity_ordered));
+  }
+  for (const auto& p : w.pickups) SO_RETURN_IF_ERROR(SetPickedQty(p.special_order_id, p.picked_qty));
+  for (const auto& a : w.audit) SO_RETURN_IF_ERROR(InsertAudit(a));
+  for (const auto& r : w.refusals) SO_RETURN_IF_ERROR(InboxRefused(r.message_id, r.reason));
+  return Status();
+}
+
+Result<std::vector<StockRow>> MysqlStore::LockStocks(const std::vector<StockKey>& keys) {
+  std::vector<StockKey> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  return Run("LockStocks", [&]() -> Result<std::vector<StockRow>> {
+    std::vector<StockRow> out;
+    sql::PreparedStatement& ps = Prepared(kLockStock);
+    for (const StockKey& k : sorted) {
+      ps.setInt64(1, k.first);
+      ps.setInt64(2, k.second);
+      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+      if (!rs->next()) continue;
+      out.push_back(StockRow{k.first, k.second, rs->getInt64(1), rs->getInt64(2), rs->getInt64(3)});
+    }
+    return out;
+  });
+}
+
+Result<std::vector<PoLine>> MysqlStore::LockPoLinesOfPos(const std::vector<Id>& po_ids) {
+  if (po_ids.empty()) return std::vector<PoLine>();
+  return Run("LockPoLinesOfPos", [&]() -> Result<std::vector<PoLine>> {
+    sql::PreparedStatement& ps = PreparedIn(
+        "SELECT id, po_id, product_id, quantity_ordered, quantity_received, unit_cost "
+        "FROM purchase_order_lines WHERE po_id IN ",
+        po_ids.size(), " ORDER BY id FOR UPDATE");
+    const size_t count = PaddedCount(po_ids.size());
+    for (size_t i = 0; i < count; ++i) {
+      ps.setInt64(static_cast<unsigned>(i + 1), po_ids[std::min(i, po_ids.size() - 1)]);
+    }
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    std::vector<PoLine> out;
+    while (rs->next()) {
+      out.push_back(PoLine{rs->getInt64(1), rs->getInt64(2), rs->getInt64(3), rs->getInt64(4),
+                           rs->getInt64(5), GetStr(*rs, 6)});
+    }
+    return out;
+  });
+}
+
 }  // namespace so::mysql

@@ -153,6 +153,9 @@ class MysqlStore final : public so::HostStore {
   so::Status PutArrivalLine(const so::ArrivalLine& line) override;
   so::Status InsertAudit(const so::AuditEntry& entry) override;
   so::Result<so::PendingFacts> FindPendingFacts(int limit) override;
+  so::Status ApplyWrites(const so::WriteSet& writes) override;
+  so::Result<std::vector<so::StockRow>> LockStocks(const std::vector<so::StockKey>& keys) override;
+  so::Result<std::vector<so::PoLine>> LockPoLinesOfPos(const std::vector<so::Id>& po_ids) override;
 
  private:
   // Runs body() if connected, turning the library's exceptions into an Error of body's result

@@ -65,6 +65,12 @@ class FakeStore final : public HostStore {
   // answer was lost with the connection).
   std::optional<Error> lose_commit_answer;
 
+  // Fails the next `times` calls of ApplyWrites() with `error`, before writing anything.
+  struct {
+    int times = 0;
+    Error error;
+  } fail_apply_writes;
+
   int calls() const { return calls_; }
   // Transactions committed so far: a message that changed nothing committed none.
   int commits() const { return commits_; }
@@ -116,6 +122,11 @@ class FakeStore final : public HostStore {
   Status PutArrivalLine(const ArrivalLine& line) override;
   Status InsertAudit(const AuditEntry& entry) override;
   Result<PendingFacts> FindPendingFacts(int limit) override;
+  // Batches (fake_store_batch.cpp): the writes go through the single-row methods above, one
+  // call each, so that failures injected by FailCall() can hit them.
+  Status ApplyWrites(const WriteSet& writes) override;
+  Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;
+  Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) override;
 
  private:
   // Counts the call and returns the injected error when it is due.

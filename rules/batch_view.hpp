@@ -1,0 +1,177 @@
+// A transaction-local view of the host store for a batch of messages: the engine decides message
+// after message over it, each message seeing what the earlier ones wrote, while the view reads
+// rows from the store set-wise and once, keeps every write in memory and hands them over at the
+// end as one WriteSet. One view per batch transaction, on one thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "rules/messages.hpp"
+#include "rules/ports.hpp"
+
+namespace so {
+
+// How the view answers. Every row it read or wrote is kept as it is now in the batch; a query
+// whose whole answer was read from the store once (a key "loaded") is answered from those rows
+// from then on. That is exact because the store's rows that the batch did not read are as the
+// batch found them, and the rows it locked cannot be changed by others until it commits:
+//  - a row read twice keeps the view's version (the store's may be older than a write);
+//  - the answer to a query on a loaded key is every kept row that matches it now
+//  (rules/queries.hpp),
+//    so a row moved onto (or off) a PO line by an earlier message is found (or not) as it
+//    would be in the store after that message.
+// Inserts that need a new id (special orders, POs and their lines, transfers and their lines)
+// go to the store at once; everything else waits for TakeWrites().
+class BatchView final : public HostStore {
+ public:
+  explicit BatchView(HostStore& store) : store_(store) {}
+
+  // Reads, set-wise and in the lock order of HostStore, the rows these messages are likely to
+  // need: what their payloads name, then what those rows point at. Anything it misses is read
+  // when asked for.
+  Status Prefetch(const std::vector<const Message*>& messages);
+
+  // The net writes of everything decided through the view, ready for HostStore::ApplyWrites().
+  WriteSet TakeWrites() const;
+
+  // Reads sent to the store (set-wise reads count once), for tests and the benchmark.
+  int store_reads() const { return store_reads_; }
+
+  // HostStore. Transactions belong to the caller of the view: Begin() and Commit() are refused.
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override {}
+  Result<bool> InboxHas(const std::string& message_id) override;
+  Result<bool> InboxClaim(const Envelope& envelope) override;
+  Status InboxRefused(const std::string& message_id, std::string_view reason) override;
+  Result<std::optional<Product>> GetProduct(Id product_id) override;
+  Result<std::optional<Vendor>> GetVendor(Id vendor_id) override;
+  Result<std::vector<ProductVendor>> GetProductVendors(Id product_id) override;
+  Result<std::optional<CustomerOrder>> LockOrder(Id order_id) override;
+  Result<std::optional<OrderLine>> LockOrderLine(Id order_line_id) override;
+  Result<StockRow> LockStock(Id store_id, Id product_id) override;
+  Result<std::optional<Shipment>> GetShipment(Id shipment_id) override;
+  Result<std::vector<Id>> UnappliedShipmentsOfPo(Id po_id) override;
+  Result<std::optional<SpecialOrder>> LockSpecialOrder(Id special_order_id) override;
+  Result<std::optional<SpecialOrder>> LockSpecialOrderByLine(Id order_line_id) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrder(Id order_id) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPoLines(
+      const std::vector<Id>& po_line_ids) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPo(Id po_id) override;
+  Result<std::vector<SpecialOrder>> LockSpecialOrdersOnTransfer(Id transfer_id) override;
+  Result<std::vector<SpecialOrder>> LockWaitingSpecialOrders(Id store_id, Id product_id) override;
+  Result<Id> InsertSpecialOrder(const SpecialOrder& so) override;
+  Status UpdateSpecialOrder(const SpecialOrder& so) override;
+  Status UpdateOrderLine(const OrderLine& line) override;
+  Status SetHasSpecialOrder(Id order_id, bool value, Timestamp at) override;
+  Status AddToStock(Id store_id, Id product_id, Qty committed_delta,
+                    Qty backordered_delta) override;
+  Result<std::optional<PurchaseOrder>> LockPo(Id po_id) override;
+  Result<std::optional<PurchaseOrder>> LockNewestPo(
+      Id store_id, Id vendor_id, const std::vector<std::string>& statuses) override;
+  Result<std::optional<PoLine>> LockPoLine(Id po_id, Id product_id) override;
+  Result<Id> InsertPo(const PurchaseOrder& po, std::string_view created_by) override;
+  Result<Id> InsertPoLine(const PoLine& line) override;
+  Status SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) override;
+  Result<std::vector<StockRow>> GetStockOfProduct(Id product_id) override;
+  Result<std::optional<StoreTransfer>> GetTransfer(Id transfer_id) override;
+  Result<Id> InsertTransfer(const StoreTransfer& transfer, std::string_view created_by) override;
+  Result<Id> InsertTransferLine(const StoreTransferLine& line) override;
+  Result<Qty> LockPickedQty(Id special_order_id) override;
+  Status SetPickedQty(Id special_order_id, Qty picked_qty) override;
+  Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
+  Status PutArrivalLine(const ArrivalLine& line) override;
+  Status InsertAudit(const AuditEntry& entry) override;
+  Result<PendingFacts> FindPendingFacts(int limit) override;
+  // A view is not nested: the batch's own writes are TakeWrites().
+  Status ApplyWrites(const WriteSet& writes) override;
+  Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;
+  Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) override;
+
+ private:
+  // --- Loading from the store; each takes what is not known yet and keeps it ---
+  Status LoadOrders(std::vector<Id> ids);
+  Status LoadLines(std::vector<Id> ids);
+  Status LoadSpecialOrders(std::vector<Id> ids);
+  Status LoadSpecialOrdersOfLines(std::vector<Id> line_ids);
+  Status LoadSpecialOrdersOfOrders(std::vector<Id> order_ids);
+  Status LoadSpecialOrdersOnPoLines(std::vector<Id> po_line_ids);
+  Status LoadArrivals(std::vector<ArrivalKey> keys);
+  // `lock`: the rows are needed locked (a row read without a lock is read again).
+  Status LoadStock(std::vector<StockKey> keys, bool lock);
+  Status LoadPos(std::vector<Id> ids);
+  Status LoadPoLinesOfPos(std::vector<Id> po_ids);
+  Status LoadPicked(std::vector<Id> ids);
+  Status LoadProducts(std::vector<Id> ids);
+  Status LoadVendors(std::vector<Id> ids);
+  Status LoadProductVendors(std::vector<Id> product_ids);
+  Status LoadShipments(std::vector<Id> ids);
+  Status LoadTransfer(Id id);
+  // Keeps a special order read from the store unless the view has it already.
+  void Keep(const SpecialOrder& so);
+  // Every kept special order that `matches`, in id order.
+  template <typename Pred>
+  std::vector<SpecialOrder> Kept(Pred matches) const {
+    std::vector<SpecialOrder> out;
+    for (const auto& [id, so] : special_orders_) {
+      if (matches(so)) out.push_back(so);
+    }
+    return out;
+  }
+
+  HostStore& store_;
+  int store_reads_ = 0;
+
+  // --- What the batch has read or written; nullopt: known not to exist ---
+  std::map<Id, std::optional<CustomerOrder>> orders_;
+  std::map<Id, std::optional<OrderLine>> lines_;
+  std::map<Id, SpecialOrder> special_orders_;
+  std::set<Id> missing_special_orders_;
+  std::map<Id, Id> special_order_of_line_;
+  // Keys whose whole answer the view has: order lines (their special order), orders (all their
+  // special orders), PO lines (their live special orders), POs, transfers, (store, product).
+  std::set<Id> loaded_lines_, loaded_orders_, loaded_po_lines_, loaded_pos_, loaded_transfers_;
+  std::set<StockKey> loaded_waiting_;
+
+  struct Stock {
+    StockRow base;         // as read from the store (zeros when missing or not read)
+    bool read = false;     // base is the store's
+    bool locked = false;   // and was read with a lock
+    bool exists = false;   // in the store, or created by this batch
+    bool written = false;  // AddToStock() was called on it
+    Qty committed_delta = 0, backordered_delta = 0;
+  };
+  std::map<StockKey, Stock> stock_;
+  std::set<Id> loaded_stock_of_product_;
+
+  std::map<Id, std::optional<PurchaseOrder>> pos_;
+  std::vector<Id> inserted_pos_;
+  // LockNewestPo's answer from the store, per (store, vendor, statuses).
+  std::map<std::tuple<Id, Id, std::vector<std::string>>, std::optional<Id>> newest_po_;
+  std::map<Id, PoLine> po_lines_;
+  std::set<Id> loaded_po_lines_of_po_;
+  std::map<Id, std::optional<StoreTransfer>> transfers_;
+  std::map<Id, Qty> picked_;
+  std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals_;
+  std::set<ArrivalKey> loaded_arrivals_;
+
+  std::map<Id, std::optional<Product>> products_;
+  std::map<Id, std::optional<Vendor>> vendors_;
+  std::map<Id, std::vector<ProductVendor>> product_vendors_;
+  std::map<Id, std::optional<Shipment>> shipments_;
+  std::map<Id, std::vector<Id>> unapplied_shipments_;
+
+  // --- What TakeWrites() hands over ---
+  std::map<Id, WriteSet::RedStar> red_stars_;
+  std::set<Id> written_lines_, written_special_orders_, written_po_lines_, written_picked_;
+  std::set<std::tuple<ArrivalKind, Id, Id>> written_arrivals_;
+  std::vector<AuditEntry> audit_;
+  std::vector<WriteSet::Refusal> refusals_;
+};
+
+}  // namespace so
