@@ -4,24 +4,17 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "rules/ports.hpp"
 
-namespace sql {
-class Connection;
-class PreparedStatement;
-class SQLException;
-class Statement;
-}  // namespace sql
-
 namespace so::mysql {
+
+class Session;
 
 // The daemon's own tables (adapters/mysql/daemon_schema.sql), compiled in. Statements end with
 // ";" at the end of a line.
@@ -155,39 +148,9 @@ class MysqlStore final : public so::HostStore {
   so::Result<so::PendingFacts> FindPendingFacts(int limit) override;
 
  private:
-  // Runs body() if connected, turning the library's exceptions into an Error of body's result
-  // type. Defined and used in the .cpp only.
-  template <typename F>
-  auto Run(std::string_view what, F&& body) -> std::invoke_result_t<F>;
-  // Fixed statement number `id` (see the .cpp), prepared on this connection if it was not yet.
-  sql::PreparedStatement& Prepared(size_t id);
-  // The statement prefix + "(?, ..., ?)" + suffix with at least n placeholders in the list:
-  // lists are padded to a power of two so that a handful of prepared statements serve every
-  // length. The caller binds the padding too.
-  sql::PreparedStatement& PreparedIn(const std::string& prefix, size_t n,
-                                     const std::string& suffix);
-  // Runs the insert and returns the new id: by RETURNING where the server has it, else by
-  // LAST_INSERT_ID().
-  so::Id ExecuteInsert(sql::PreparedStatement& ps);
-  // Runs a statement that is not worth preparing (transaction control, session setup).
-  void ExecuteDirect(const std::string& sql);
-  // Turns a library error into a value; drops the connection when it is gone.
-  so::Error Fail(const sql::SQLException& e, std::string_view what);
-  so::Error NotConnected(std::string_view what) const;
-  void Disconnect();
-
   MysqlOptions options_;
-  bool connected_ = false;
-  // Between Begin() and Commit()/Rollback(); RecordDeadLetter() refuses to run inside.
-  bool in_transaction_ = false;
-  // MariaDB >= 10.5 returns the new id from INSERT ... RETURNING in the same round trip; MySQL
-  // needs a second statement (SELECT LAST_INSERT_ID()).
-  bool has_returning_ = false;
-  std::unique_ptr<sql::Connection> conn_;
-  std::unique_ptr<sql::Statement> direct_;
-  std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
-  // Key: the SQL text of a padded IN-list statement.
-  std::map<std::string, std::unique_ptr<sql::PreparedStatement>> prepared_in_;
+  // The connection and its prepared statements (mysql_session.hpp).
+  std::unique_ptr<Session> session_;
 };
 
 }  // namespace so::mysql
