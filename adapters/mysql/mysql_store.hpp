@@ -9,19 +9,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "rules/ports.hpp"
 
-namespace sql {
-class Connection;
-class PreparedStatement;
-class SQLException;
-class Statement;
-}  // namespace sql
-
 namespace so::mysql {
+
+class Session;
 
 // The daemon's own tables (adapters/mysql/daemon_schema.sql), compiled in. Statements end with
 // ";" at the end of a line.
@@ -153,44 +148,35 @@ class MysqlStore final : public so::HostStore {
   so::Status PutArrivalLine(const so::ArrivalLine& line) override;
   so::Status InsertAudit(const so::AuditEntry& entry) override;
   so::Result<so::PendingFacts> FindPendingFacts(int limit) override;
+  // Batches: the writes as multi-row statements (mysql_writes.cpp); the set-wise reads as IN
+  // lists, next to their single-row twins (mysql_store.cpp).
+  so::Result<std::vector<bool>> InboxClaimAll(const std::vector<so::Envelope>& envelopes) override;
   so::Status ApplyWrites(const so::WriteSet& writes) override;
+  so::Result<std::vector<so::CustomerOrder>> LockOrders(const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::OrderLine>> LockOrderLines(const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrders(
+      const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersByLines(
+      const std::vector<so::Id>& order_line_ids) override;
+  so::Result<std::vector<so::SpecialOrder>> LockSpecialOrdersOfOrders(
+      const std::vector<so::Id>& order_ids) override;
+  so::Result<std::vector<so::ArrivalLine>> LockArrivalLinesOf(
+      const std::vector<so::ArrivalKey>& keys) override;
   so::Result<std::vector<so::StockRow>> LockStocks(const std::vector<so::StockKey>& keys) override;
+  so::Result<std::vector<so::PurchaseOrder>> LockPos(const std::vector<so::Id>& ids) override;
   so::Result<std::vector<so::PoLine>> LockPoLinesOfPos(const std::vector<so::Id>& po_ids) override;
+  so::Result<std::vector<std::pair<so::Id, so::Qty>>> LockPickedQtys(
+      const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::Product>> GetProducts(const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::Vendor>> GetVendors(const std::vector<so::Id>& ids) override;
+  so::Result<std::map<so::Id, std::vector<so::ProductVendor>>> GetProductVendorsOf(
+      const std::vector<so::Id>& product_ids) override;
+  so::Result<std::vector<so::Shipment>> GetShipments(const std::vector<so::Id>& ids) override;
 
  private:
-  // Runs body() if connected, turning the library's exceptions into an Error of body's result
-  // type. Defined and used in the .cpp only.
-  template <typename F>
-  auto Run(std::string_view what, F&& body) -> std::invoke_result_t<F>;
-  // Fixed statement number `id` (see the .cpp), prepared on this connection if it was not yet.
-  sql::PreparedStatement& Prepared(size_t id);
-  // The statement prefix + "(?, ..., ?)" + suffix with at least n placeholders in the list:
-  // lists are padded to a power of two so that a handful of prepared statements serve every
-  // length. The caller binds the padding too.
-  sql::PreparedStatement& PreparedIn(const std::string& prefix, size_t n,
-                                     const std::string& suffix);
-  // Runs the insert and returns the new id: by RETURNING where the server has it, else by
-  // LAST_INSERT_ID().
-  so::Id ExecuteInsert(sql::PreparedStatement& ps);
-  // Runs a statement that is not worth preparing (transaction control, session setup).
-  void ExecuteDirect(const std::string& sql);
-  // Turns a library error into a value; drops the connection when it is gone.
-  so::Error Fail(const sql::SQLException& e, std::string_view what);
-  so::Error NotConnected(std::string_view what) const;
-  void Disconnect();
-
   MysqlOptions options_;
-  bool connected_ = false;
-  // Between Begin() and Commit()/Rollback(); RecordDeadLetter() refuses to run inside.
-  bool in_transaction_ = false;
-  // MariaDB >= 10.5 returns the new id from INSERT ... RETURNING in the same round trip; MySQL
-  // needs a second statement (SELECT LAST_INSERT_ID()).
-  bool has_returning_ = false;
-  std::unique_ptr<sql::Connection> conn_;
-  std::unique_ptr<sql::Statement> direct_;
-  std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
-  // Key: the SQL text of a padded IN-list statement.
-  std::map<std::string, std::unique_ptr<sql::PreparedStatement>> prepared_in_;
+  // The connection and its prepared statements (mysql_session.hpp).
+  std::unique_ptr<Session> session_;
 };
 
 }  // namespace so::mysql

@@ -1,0 +1,212 @@
+#include "adapters/mysql/mysql_session.hpp"
+
+#include <cppconn/connection.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "adapters/mysql/mysql_store.hpp"  // MysqlOptions
+
+namespace so::mysql {
+namespace {
+
+ErrorKind Classify(int code, std::string_view message) {
+  switch (code) {
+    case 1213:  // ER_LOCK_DEADLOCK; also how Galera reports a certification conflict
+    case 1205:  // ER_LOCK_WAIT_TIMEOUT
+    case 1020:  // ER_CHECKREAD: record changed since last read (MariaDB)
+      return ErrorKind::kTransient;
+    case 2002:  // CR_CONNECTION_ERROR
+    case 2003:  // CR_CONN_HOST_ERROR
+    case 2006:  // CR_SERVER_GONE_ERROR
+    case 2013:  // CR_SERVER_LOST
+    case 2014:  // CR_COMMANDS_OUT_OF_SYNC: the protocol state is unusable
+    case 2055:  // CR_SERVER_LOST_EXTENDED
+    case 5013:  // CR_ERR_NET_READ (libmariadb)
+    case 5014:  // CR_ERR_NET_WRITE (libmariadb)
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED (MariaDB)
+    case 1158:  // ER_NET_READ_ERROR
+    case 1159:  // ER_NET_READ_INTERRUPTED
+    case 1160:  // ER_NET_ERROR_ON_WRITE
+    case 1161:  // ER_NET_WRITE_INTERRUPTED
+    case 1047:  // a Galera node that is not ready: another connection may reach a ready one
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
+      return ErrorKind::kConnection;
+    default:
+      break;
+  }
+  // Connector/C++ 1.1 raises "Connection has been closed" with code 0 once it gave up on a
+  // connection; nothing else it raises with code 0 mentions it.
+  if (code == 0 && message.find("closed") != std::string_view::npos) {
+    return ErrorKind::kConnection;
+  }
+  return ErrorKind::kPermanent;
+}
+
+std::string Join(std::string_view a, std::string_view b) {
+  std::string s(a);
+  s += ": ";
+  s += b;
+  return s;
+}
+
+}  // namespace
+
+Session::Session() = default;
+
+Session::~Session() { Disconnect(); }
+
+void Session::Disconnect() {
+  // Statements first: each holds a handle into the connection.
+  prepared_.clear();
+  direct_.reset();
+  conn_.reset();
+  connected_ = false;
+  in_transaction_ = false;
+}
+
+Error Session::NotConnected(std::string_view what) const {
+  return Error{ErrorKind::kConnection, 0, Join(what, "not connected to the database")};
+}
+
+Error Session::Permanent(std::string_view what, const std::exception& e) {
+  return Error{ErrorKind::kPermanent, 0, Join(what, e.what())};
+}
+
+Error Session::Fail(const sql::SQLException& e, std::string_view what) {
+  const int code = e.getErrorCode();
+  std::string message = Join(what, e.what());
+  if (!e.getSQLState().empty()) message += " (SQLSTATE " + e.getSQLState() + ")";
+  Error error{Classify(code, e.what()), code, std::move(message)};
+  // After a lost connection neither the transaction nor the prepared statements exist on the
+  // server any more; forgetting them here makes the caller reconnect instead of reusing them.
+  if (error.kind == ErrorKind::kConnection) Disconnect();
+  return error;
+}
+
+sql::PreparedStatement& Session::Prepared(std::string_view sql) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::unique_ptr<sql::PreparedStatement> ps(
+        conn_->prepareStatement(sql::SQLString(sql.data(), sql.size())));
+    it = prepared_.emplace(std::string(sql), std::move(ps)).first;
+  }
+  return *it->second;
+}
+
+void Session::ExecuteDirect(const std::string& sql) { direct_->execute(sql); }
+
+Id Session::LastInsertId() {
+  std::unique_ptr<sql::ResultSet> rs(Prepared("SELECT LAST_INSERT_ID()").executeQuery());
+  if (!rs->next()) throw BadValue("SELECT LAST_INSERT_ID() gave no row");
+  return rs->getInt64(1);
+}
+
+Status Session::Connect(const MysqlOptions& options) {
+  Disconnect();
+  try {
+    sql::ConnectOptionsMap o;
+    if (!options.socket.empty()) {
+      o["hostName"] = sql::SQLString("unix://" + options.socket);
+    } else {
+      o["hostName"] = sql::SQLString(options.host);
+      o["port"] = options.port;
+    }
+    o["userName"] = sql::SQLString(options.user);
+    o["password"] = sql::SQLString(options.password);
+    if (!options.database.empty()) o["schema"] = sql::SQLString(options.database);
+    // Never reconnect behind our back: a silent reconnect rolls the open transaction back and
+    // drops every prepared statement, and the next statement would run outside any transaction.
+    o["OPT_RECONNECT"] = false;
+    o["OPT_CONNECT_TIMEOUT"] = options.connect_timeout_s;
+    o["OPT_READ_TIMEOUT"] = options.read_timeout_s;
+    o["OPT_WRITE_TIMEOUT"] = options.write_timeout_s;
+    o["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+    // The connector sets character_set_results to this ("utf8", i.e. utf8mb3, by default), which
+    // would turn every 4-byte character it reads into '?'.
+    o["characterSetResults"] = sql::SQLString("utf8mb4");
+    // UPDATE counts matched rows, not changed ones: "no such row" stays distinguishable from
+    // "already had these values".
+    o["CLIENT_FOUND_ROWS"] = true;
+    conn_.reset(sql::mysql::get_mysql_driver_instance()->connect(o));
+    direct_.reset(conn_->createStatement());
+
+    // Set explicitly after every connect, whatever the server's defaults:
+    // - autocommit off: Begin()/Commit() bound every unit of work.
+    // - time_zone UTC: DATETIME values are UTC, and NOW(6) must agree with them.
+    // - strict sql_mode: a bad value is an error, never a silently truncated row.
+    // - innodb_lock_wait_timeout below the read timeout: a long lock wait must surface as 1205
+    //   (kTransient, the transaction still ours to roll back), not as a read timeout that looks
+    //   like a lost connection.
+    const int lock_wait_s = std::max(1, std::min(50, options.read_timeout_s / 2));
+    ExecuteDirect(
+        "SET NAMES utf8mb4, autocommit = 0, time_zone = '+00:00', "
+        "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+        "NO_ENGINE_SUBSTITUTION', innodb_lock_wait_timeout = " +
+        std::to_string(lock_wait_s));
+    // READ COMMITTED, not InnoDB's REPEATABLE READ: every row the rules act on is read with a
+    // locking read, so a snapshot buys nothing, while REPEATABLE READ's gap and next-key locks
+    // (on ranges such as "special orders on these PO lines" or a missing stock row) would make
+    // two daemons, or the daemon and the POS, block and deadlock on rows neither touches. Plain
+    // reads also see the latest committed rows, e.g. InboxHas() after a commit of unknown
+    // outcome.
+    ExecuteDirect("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    {
+      std::unique_ptr<sql::ResultSet> rs(direct_->executeQuery("SELECT VERSION()"));
+      const std::string version = rs->next() ? GetStr(*rs, 1) : std::string();
+      int major = 0, minor = 0;
+      std::sscanf(version.c_str(), "%d.%d", &major, &minor);
+      has_returning_ = version.find("MariaDB") != std::string::npos &&
+                       (major > 10 || (major == 10 && minor >= 5));
+    }
+    connected_ = true;
+    return Status();
+  } catch (const sql::SQLException& e) {
+    Error error = Fail(e, "Connect");
+    Disconnect();
+    // A client-side failure to connect (unknown host, refused, timed out) is a connection
+    // problem; a server that answers and refuses (bad password, unknown database) is not.
+    if (e.getErrorCode() >= 2000 && e.getErrorCode() < 3000) {
+      error.kind = ErrorKind::kConnection;
+    }
+    return error;
+  }
+}
+
+// --- Transactions ---
+
+Status Session::Begin() {
+  if (in_transaction_) {
+    // START TRANSACTION would silently commit the open one.
+    return Error{ErrorKind::kPermanent, 0, "Begin: a transaction is already open"};
+  }
+  return Run("Begin", [&] {
+    ExecuteDirect("START TRANSACTION");
+    in_transaction_ = true;
+  });
+}
+
+Status Session::Commit() {
+  // The SQL statement, not Connection::commit(): Connector/C++ 1.1 ignores the result of
+  // mysql_commit(), so a failed commit (a Galera certification conflict, a lost connection)
+  // would pass for a successful one.
+  return Run("Commit", [&] {
+    ExecuteDirect("COMMIT");
+    in_transaction_ = false;
+  });
+}
+
+void Session::Rollback() {
+  in_transaction_ = false;
+  if (!connected_) return;  // the server rolled back when the connection went
+  try {
+    ExecuteDirect("ROLLBACK");
+  } catch (const sql::SQLException& e) {
+    (void)Fail(e, "Rollback");
+  }
+}
+
+}  // namespace so::mysql

@@ -1,0 +1,332 @@
+// MysqlStore's batch writes: the inbox rows of a batch and its WriteSet, as multi-row statements.
+// Rows go in pieces whose sizes are powers of two (or padded to one, where a row given twice
+// changes nothing), so that a handful of statement shapes, each prepared once per connection,
+// serve every batch.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/mysql/mysql_rows.hpp"
+#include "adapters/mysql/mysql_session.hpp"
+#include "adapters/mysql/mysql_store.hpp"
+
+namespace so::mysql {
+namespace {
+
+// Rows in one statement at most. A multi-row UPDATE compares each row with the CASE branches of
+// its statement, so the server's work grows with the square of this.
+constexpr size_t kMaxRows = 128;
+
+// Calls piece(first, count) over [0, n) in pieces of power-of-two sizes, largest first.
+template <typename F>
+void InPieces(size_t n, F piece) {
+  for (size_t at = 0; at < n;) {
+    size_t count = kMaxRows;
+    while (count > n - at) count /= 2;
+    piece(at, count);
+    at += count;
+  }
+}
+
+// Calls chunk(first, count, padded) over [0, n) in chunks of kMaxRows at most, each to be padded
+// to `padded` rows (a power of two) by repeating its last row.
+template <typename F>
+void InPaddedChunks(size_t n, F chunk) {
+  for (size_t at = 0; at < n; at += kMaxRows) {
+    const size_t count = std::min(kMaxRows, n - at);
+    chunk(at, count, PaddedCount(count));
+  }
+}
+
+std::string Repeat(std::string_view item, size_t n, std::string_view separator = ", ") {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) s += separator;
+    s += item;
+  }
+  return s;
+}
+
+// One column of a multi-row UPDATE. `expr` is the new value, `$` standing for the CASE that
+// picks the row's own value; an expression without `$` sets every row alike and binds nothing.
+struct SetColumn {
+  std::string_view column;
+  std::string_view expr = "$";
+  bool bound() const { return expr.find('$') != std::string_view::npos; }
+};
+
+// UPDATE <table> SET <column> = <expr with CASE WHEN <key> = <key ?> THEN ? ... END>, ...
+// WHERE <key> IN (<key ?>, ...), for `rows` rows. `key_placeholder` is "?" or "(?, ?)".
+std::string UpdateSql(std::string_view table, std::string_view key,
+                      std::string_view key_placeholder, const std::vector<SetColumn>& set,
+                      size_t rows) {
+  const std::string when =
+      " WHEN " + std::string(key) + " = " + std::string(key_placeholder) + " THEN ?";
+  const std::string pick = "CASE" + Repeat(when, rows, "") + " END";
+  std::string sql = "UPDATE " + std::string(table) + " SET ";
+  for (size_t c = 0; c < set.size(); ++c) {
+    if (c > 0) sql += ", ";
+    std::string value(set[c].expr);
+    if (const size_t at = value.find('$'); at != std::string::npos) value.replace(at, 1, pick);
+    sql += std::string(set[c].column) + " = " + value;
+  }
+  return sql + " WHERE " + std::string(key) + " IN (" + Repeat(key_placeholder, rows) + ")";
+}
+
+// Updates existing rows by key, every one of them or NoRow: each `row` of `rows` binds its key
+// with key(params, row) and its value of bound column c with value(params, row, c).
+template <typename Row, typename Key, typename Value>
+void UpdateRows(Session& session, std::string_view table, std::string_view key,
+                std::string_view key_placeholder, const std::vector<SetColumn>& set,
+                const std::vector<Row>& rows, Key bind_key, Value bind_value) {
+  InPaddedChunks(rows.size(), [&](size_t first, size_t count, size_t padded) {
+    sql::PreparedStatement& ps =
+        session.Prepared(UpdateSql(table, key, key_placeholder, set, padded));
+    Params params(ps);
+    const auto row = [&](size_t i) -> const Row& { return rows[first + std::min(i, count - 1)]; };
+    for (size_t c = 0; c < set.size(); ++c) {
+      if (!set[c].bound()) continue;
+      for (size_t i = 0; i < padded; ++i) {
+        bind_key(params, row(i));
+        bind_value(params, row(i), c);
+      }
+    }
+    for (size_t i = 0; i < padded; ++i) bind_key(params, row(i));
+    // CLIENT_FOUND_ROWS: the rows matched, whether or not their values changed.
+    const int matched = ps.executeUpdate();
+    if (matched != static_cast<int>(count)) {
+      throw NoRow(std::string(table) + ": " + std::to_string(count - matched) + " of " +
+                  std::to_string(count) + " rows to update do not exist");
+    }
+  });
+}
+
+// How the rows of a multi-row INSERT are cut into statements.
+enum class Cut {
+  kPieces,  // power-of-two pieces: for inserts where a row given twice would be two rows
+  kPadded,  // chunks padded by repeating their last row: for upserts that overwrite
+  kWhole,   // one statement of exactly the rows given (at most kMaxRows)
+};
+
+// INSERT INTO ... VALUES <row>, <row>, ... <tail>: each row binds its values with bind(params,
+// row).
+template <typename Row, typename Bind>
+void InsertRows(Session& session, std::string_view head, std::string_view row_placeholder,
+                std::string_view tail, Cut cut, const std::vector<Row>& rows, Bind bind) {
+  const auto run = [&](size_t first, size_t count, size_t shape) {
+    sql::PreparedStatement& ps =
+        session.Prepared(std::string(head) + Repeat(row_placeholder, shape) + std::string(tail));
+    Params params(ps);
+    for (size_t i = 0; i < shape; ++i) bind(params, rows[first + std::min(i, count - 1)]);
+    ps.executeUpdate();
+  };
+  switch (cut) {
+    case Cut::kPieces:
+      return InPieces(rows.size(), [&](size_t first, size_t count) { run(first, count, count); });
+    case Cut::kPadded:
+      return InPaddedChunks(rows.size(), run);
+    case Cut::kWhole:
+      if (!rows.empty()) run(0, rows.size(), rows.size());
+      return;
+  }
+}
+
+constexpr const char* kInboxInsert =
+    "INSERT INTO sod_inbox (message_id, source, seq, type, outcome, detail, occurred_at, "
+    "applied_at) VALUES ";
+
+}  // namespace
+
+// One multi-row INSERT per power-of-two piece. A duplicate fails the whole statement (1062, the
+// statement undone): the ids already there are found, left out, and the rest of the piece tried
+// again in one statement.
+// A second daemon holding one of the ids uncommitted makes the INSERT wait for it, as for one
+// message.
+Result<std::vector<bool>> MysqlStore::InboxClaimAll(const std::vector<Envelope>& envelopes) {
+  std::vector<bool> claimed(envelopes.size(), false);
+  Status status = session_->Run("InboxClaimAll", [&] {
+    InPieces(envelopes.size(), [&](size_t first, size_t count) {
+      std::vector<const Envelope*> left;
+      for (size_t i = first; i < first + count; ++i) left.push_back(&envelopes[i]);
+      while (!left.empty()) {
+        try {
+          // One statement, so that a duplicate leaves none of its rows behind.
+          InsertRows(*session_, kInboxInsert, "(?, ?, ?, ?, 'applied', '', ?, ?)", "", Cut::kWhole,
+                     left, [](Params& p, const Envelope* e) {
+                       p.Add(e->id);
+                       p.Add(e->source);
+                       p.Add(e->seq);
+                       p.Add(e->type);
+                       p.Add(e->occurred_at);
+                       p.Add(e->occurred_at);
+                     });
+          for (const Envelope* e : left) claimed[static_cast<size_t>(e - envelopes.data())] = true;
+          return;
+        } catch (const sql::SQLException& e) {
+          if (e.getErrorCode() != 1062) throw;
+        }
+        std::vector<std::string> ids;
+        for (const Envelope* e : left) ids.push_back(e->id);
+        const InList in(ids);
+        std::set<std::string> there;
+        session_
+            ->Query("SELECT message_id FROM sod_inbox WHERE message_id IN " + in.Placeholders(), in)
+            .ForEach([&](const sql::ResultSet& rs) { there.insert(GetStr(rs, 1)); });
+        // Nothing there after all: the duplicate was this piece's own, which cannot be.
+        if (there.empty()) throw NoRow("sod_inbox: a duplicate id that is not in the inbox");
+        std::erase_if(left, [&](const Envelope* e) { return there.contains(e->id); });
+      }
+    });
+  });
+  if (!status.ok()) return status.error();
+  return claimed;
+}
+
+Status MysqlStore::ApplyWrites(const WriteSet& w) {
+  return session_->Run("ApplyWrites", [&] {
+    Session& s = *session_;
+    const auto id_key = [](Params& p, const auto& row) { p.Add(row.id); };
+
+    // Assignments run left to right, but both values here are the row's own: the flag it ends
+    // with, and the time it last changed, which updated_at moves forward to, never back.
+    UpdateRows(
+        s, "customer_orders", "id", "?",
+        {{"updated_at", "GREATEST(updated_at, $)"}, {"has_special_order"}}, w.red_stars,
+        [](Params& p, const WriteSet::RedStar& r) { p.Add(r.order_id); },
+        [](Params& p, const WriteSet::RedStar& r, size_t c) {
+          c == 0 ? p.Add(r.changed_at) : p.Add(r.has_special_order);
+        });
+
+    UpdateRows(s, "customer_order_lines", "id", "?",
+               {{"status"}, {"committed_qty"}, {"backordered_qty"}}, w.order_lines, id_key,
+               [](Params& p, const OrderLine& l, size_t c) {
+                 if (c == 0) p.Add(l.status);
+                 if (c == 1) p.Add(l.committed_qty);
+                 if (c == 2) p.Add(l.backordered_qty);
+               });
+
+    UpdateRows(s, "special_orders", "id", "?",
+               {{"quantity"},
+                {"allocated_qty"},
+                {"status"},
+                {"source"},
+                {"vendor_id"},
+                {"po_id"},
+                {"po_line_id"},
+                {"transfer_id"},
+                {"ordered_at"},
+                {"arrived_at"},
+                {"ready_at"},
+                {"completed_at"},
+                {"cancelled_at"},
+                {"updated_at"}},
+               w.special_orders, id_key, [](Params& p, const SpecialOrder& so, size_t c) {
+                 switch (c) {
+                   case 0:
+                     return p.Add(so.quantity);
+                   case 1:
+                     return p.Add(so.allocated_qty);
+                   case 2:
+                     return p.Add(so.status);
+                   case 3:
+                     return p.Add(so.source);
+                   case 4:
+                     return p.Add(so.vendor_id);
+                   case 5:
+                     return p.Add(so.po_id);
+                   case 6:
+                     return p.Add(so.po_line_id);
+                   case 7:
+                     return p.Add(so.transfer_id);
+                   case 8:
+                     return p.Add(so.ordered_at);
+                   case 9:
+                     return p.Add(so.arrived_at);
+                   case 10:
+                     return p.Add(so.ready_at);
+                   case 11:
+                     return p.Add(so.completed_at);
+                   case 12:
+                     return p.Add(so.cancelled_at);
+                   default:
+                     return p.Add(so.updated_at);
+                 }
+               });
+
+    InsertRows(s,
+               "INSERT INTO sod_arrival_lines (kind, arrival_id, product_id, store_id, quantity, "
+               "allocated_qty) VALUES ",
+               "(?, ?, ?, ?, ?, ?)",
+               " ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), "
+               "allocated_qty = VALUES(allocated_qty)",
+               Cut::kPadded, w.arrival_lines, [](Params& p, const ArrivalLine& l) {
+                 p.Add(l.kind);
+                 p.Add(l.arrival_id);
+                 p.Add(l.product_id);
+                 p.Add(l.store_id);
+                 p.Add(l.quantity);
+                 p.Add(l.allocated_qty);
+               });
+
+    // Adding creates a missing row; taking away needs the row to exist already, and the upsert
+    // cannot do it: MariaDB checks the CHECK constraints (committed >= 0, backordered >= 0) on
+    // the row to insert before it finds the duplicate key, so a negative delta in VALUES always
+    // fails.
+    std::vector<WriteSet::StockDelta> add, take;
+    for (const auto& d : w.stock)
+      (d.committed >= 0 && d.backordered >= 0 ? add : take).push_back(d);
+    InsertRows(s,
+               "INSERT INTO stock (store_id, product_id, on_hand, committed, backordered) VALUES ",
+               "(?, ?, 0, ?, ?)",
+               " ON DUPLICATE KEY UPDATE committed = committed + VALUES(committed), "
+               "backordered = backordered + VALUES(backordered)",
+               Cut::kPieces, add, [](Params& p, const WriteSet::StockDelta& d) {
+                 p.Add(d.store_id);
+                 p.Add(d.product_id);
+                 p.Add(d.committed);
+                 p.Add(d.backordered);
+               });
+    UpdateRows(
+        s, "stock", "(store_id, product_id)", "(?, ?)",
+        {{"committed", "committed + $"}, {"backordered", "backordered + $"}}, take,
+        [](Params& p, const WriteSet::StockDelta& d) {
+          p.Add(d.store_id);
+          p.Add(d.product_id);
+        },
+        [](Params& p, const WriteSet::StockDelta& d, size_t c) {
+          p.Add(c == 0 ? d.committed : d.backordered);
+        });
+
+    UpdateRows(
+        s, "purchase_order_lines", "id", "?", {{"quantity_ordered"}}, w.po_lines,
+        [](Params& p, const WriteSet::PoLineQuantity& l) { p.Add(l.po_line_id); },
+        [](Params& p, const WriteSet::PoLineQuantity& l, size_t) { p.Add(l.quantity_ordered); });
+
+    InsertRows(s, "INSERT INTO sod_pickups (special_order_id, picked_qty) VALUES ", "(?, ?)",
+               " ON DUPLICATE KEY UPDATE picked_qty = VALUES(picked_qty)", Cut::kPadded, w.pickups,
+               [](Params& p, const WriteSet::Pickup& k) {
+                 p.Add(k.special_order_id);
+                 p.Add(k.picked_qty);
+               });
+
+    InsertRows(s,
+               "INSERT INTO sod_audit (message_id, special_order_id, rule, decision, detail, at) "
+               "VALUES ",
+               "(?, ?, ?, ?, ?, ?)", "", Cut::kPieces, w.audit, [](Params& p, const AuditEntry& a) {
+                 p.Add(a.message_id);
+                 p.Add(a.special_order_id);
+                 p.Add(a.rule);
+                 p.Add(a.decision);
+                 p.Add(a.detail);
+                 p.Add(a.at);
+               });
+
+    UpdateRows(
+        s, "sod_inbox", "message_id", "?", {{"outcome", "'refused'"}, {"detail"}}, w.refusals,
+        [](Params& p, const WriteSet::Refusal& r) { p.Add(r.message_id); },
+        [](Params& p, const WriteSet::Refusal& r, size_t) { p.Add(r.reason); });
+  });
+}
+
+}  // namespace so::mysql
