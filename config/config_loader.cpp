@@ -20,10 +20,16 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {"bus", "database", "rules_file", "reconcile", "log_level"};
+constexpr std::string_view kTopKeys[] = {"bus",       "database", "rules_file",
+                                         "reconcile", "batch",    "log_level"};
+constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
-constexpr std::string_view kBusKeys[] = {"subscribe", "publish", "source",
-                                         "receive_high_water_mark", "heartbeat_interval_ms"};
+constexpr std::string_view kBusKeys[] = {"subscribe",
+                                         "publish",
+                                         "source",
+                                         "receive_high_water_mark",
+                                         "receive_queue_bytes",
+                                         "heartbeat_interval_ms"};
 constexpr std::string_view kDatabaseKeys[] = {"host",     "port",          "socket", "user",
                                               "password", "password_file", "name"};
 // The transports that make sense between two processes on a store server or a LAN, and inproc
@@ -38,6 +44,9 @@ constexpr std::array<EnumName<LogLevel>, 4> kLogLevels{{
 }};
 
 constexpr int64_t kMaxReceiveHighWaterMark = 10'000'000;
+constexpr int64_t kMinReceiveQueueBytes = int64_t{1} << 20;
+constexpr int64_t kMaxReceiveQueueBytes = int64_t{16} << 30;
+constexpr int64_t kMaxBatchMessages = 10'000;
 constexpr int64_t kMaxHeartbeatIntervalMs = 3'600'000;
 constexpr int64_t kMaxPort = 65535;
 
@@ -97,6 +106,11 @@ void ReadBus(Reader& reader, const Value& value, BusConfig& bus) {
       bus.receive_high_water_mark = static_cast<int>(*n);
     }
   }
+  if (const Value* v = mapping->Find("receive_queue_bytes")) {
+    if (auto n = reader.ReadInteger(*v, kMinReceiveQueueBytes, kMaxReceiveQueueBytes)) {
+      bus.receive_queue_bytes = static_cast<size_t>(*n);
+    }
+  }
   if (const Value* v = mapping->Find("heartbeat_interval_ms")) {
     if (auto n = reader.ReadInteger(*v, 0, kMaxHeartbeatIntervalMs)) {
       bus.heartbeat_interval_ms = static_cast<int>(*n);
@@ -115,6 +129,16 @@ void ReadReconcile(Reader& reader, const Value& value, ReconcileConfig& reconcil
   }
   if (const Value* v = mapping->Find("batch")) {
     if (auto n = reader.ReadInteger(*v, 1, 100000)) reconcile.batch = static_cast<int>(*n);
+  }
+}
+
+void ReadBatch(Reader& reader, const Value& value, BatchConfig& batch) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kBatchKeys);
+  if (!mapping) return;
+  if (const Value* v = mapping->Find("max_messages")) {
+    if (auto n = reader.ReadInteger(*v, 1, kMaxBatchMessages)) {
+      batch.max_messages = static_cast<int>(*n);
+    }
   }
 }
 
@@ -222,6 +246,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
       }
     }
     if (const Value* v = top->Find("reconcile")) ReadReconcile(reader, *v, config.reconcile);
+    if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
     }

@@ -3,6 +3,7 @@
 // threads at once (a reload can validate a new file while the old config is in use).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,9 +33,15 @@ struct BusConfig {
   std::string publish;
   // The envelope `source` of the daemon's events. Default "special-ordersd@<hostname>".
   std::string source;
-  // ZMQ_RCVHWM of the SUB socket, in messages. ZeroMQ's own default of 1,000 drops most of a burst
-  // when the daemon falls behind, hence a larger default. Default 100000, 1..10000000.
-  int receive_high_water_mark = 100000;
+  // ZMQ_RCVHWM of the SUB socket, in messages: what ZeroMQ queues in front of the receive queue
+  // (a reader thread drains it as messages come, so it fills only while the receive queue is
+  // full). Default 10000, 1..10000000.
+  int receive_high_water_mark = 10000;
+  // Bytes of received messages the daemon queues at most while it is busy or the database is
+  // away (each message counted with its decoded copy and allocation overhead, about 2.5 times
+  // its size for a 330-byte message); beyond it ZeroMQ queues receive_high_water_mark more, then
+  // the POS drops them and the sweep catches up. Default 32 MiB, 1 MiB..16 GiB.
+  size_t receive_queue_bytes = size_t{32} << 20;
   // ZMTP heartbeat interval in milliseconds, so that a dead POS connection is noticed; 0 disables
   // it. Default 2000, 0..3600000.
   int heartbeat_interval_ms = 2000;
@@ -67,6 +74,13 @@ struct ReconcileConfig {
   int batch = 500;
 };
 
+// Batches: the daemon applies the messages already queued together, in one transaction.
+struct BatchConfig {
+  // Messages applied at most in one transaction. It never waits for more: a lone message is
+  // applied alone, at once. Default 256, 1..10000.
+  int max_messages = 256;
+};
+
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // "debug", "info", "warning", "error": the spelling the config file uses.
@@ -81,6 +95,7 @@ struct DaemonConfig {
   // The content of `rules_file`.
   so::RuleSet rules;
   ReconcileConfig reconcile;
+  BatchConfig batch;
   // Least severe message that is logged. Default kInfo.
   LogLevel log_level = LogLevel::kInfo;
 };

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -17,9 +18,9 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "adapters/json_codec.hpp"
 #include "adapters/mysql/mysql_store.hpp"
-#include "adapters/zmq_bus.hpp"
+#include "adapters/zmq_publisher.hpp"
+#include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
@@ -146,11 +147,12 @@ class Daemon {
 #endif
     subscriber_ = std::make_unique<zmqbus::Subscriber>(
         io_, zmq_,
-        zmqbus::SubscriberOptions{config_.bus.subscribe, zmqbus::kPosTopics,
-                                  config_.bus.receive_high_water_mark,
-                                  config_.bus.heartbeat_interval_ms});
-    if (Status s =
-            subscriber_->Start([this](zmqbus::Frames&& f) { return OnFrames(std::move(f)); });
+        zmqbus::SubscriberOptions{
+            config_.bus.subscribe, zmqbus::kPosTopics, config_.bus.receive_high_water_mark,
+            config_.bus.heartbeat_interval_ms, config_.bus.receive_queue_bytes,
+            static_cast<size_t>(config_.batch.max_messages)});
+    if (Status s = subscriber_->Start(
+            [this](std::vector<zmqbus::Inbound>&& batch) { return OnBatch(std::move(batch)); });
         !s.ok()) {
       log_.Error(s.error().ToString());
       return 1;
@@ -178,9 +180,10 @@ class Daemon {
     const ProcessorStats& st = processor_->stats();
     log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
               std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
-              ", dead letters " + std::to_string(st.dead_lettered) + ", retries " +
-              std::to_string(st.retries) + ", gaps " + std::to_string(gaps_) +
-              ", events published " + std::to_string(publisher_->published()));
+              ", dead letters " + std::to_string(st.dead_lettered) + ", batches " +
+              std::to_string(st.batches) + ", retries " + std::to_string(st.retries) + ", gaps " +
+              std::to_string(gaps_) + ", events published " +
+              std::to_string(publisher_->published()));
     return 0;
   }
 
@@ -226,7 +229,7 @@ class Daemon {
   void WaitForReplay() {
     replay_.async_wait([this](const boost::system::error_code& ec, int) {
       if (ec) return;
-      if (processor_ && !held_) ReplayDeadLetters();
+      if (processor_ && held_.empty()) ReplayDeadLetters();
       WaitForReplay();
     });
   }
@@ -252,13 +255,13 @@ class Daemon {
           ++swept;
           continue;
         }
-        auto decoded = json::DecodeMessage(letter.topic, letter.raw);
-        if (auto* err = std::get_if<json::DecodeError>(&decoded)) {
+        const zmqbus::Inbound decoded = zmqbus::Decode({letter.topic, letter.raw});
+        if (const auto* bad = std::get_if<zmqbus::Undecodable>(&decoded)) {
           ++failing;
-          (void)store_.RecordDeadLetterRetry(letter.id, err->reason, engine_->rules().version());
+          (void)store_.RecordDeadLetterRetry(letter.id, bad->reason, engine_->rules().version());
           continue;
         }
-        const Message& m = std::get<Message>(decoded);
+        const Message& m = std::get<Delivery>(decoded).message;
         const Processed p =
             Report(letter.topic, m.envelope.id, processor_->Process(m, letter.topic, letter.raw));
         if (p.fate == Fate::kUnavailable) {
@@ -345,18 +348,22 @@ class Daemon {
     sweep_timer_.expires_after(std::chrono::seconds(config_.reconcile.interval_s));
     sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      if (!held_) Sweep("timer");
+      if (held_.empty()) Sweep("timer");
       ScheduleSweep();
     });
   }
 
-  // Returns false to pause the subscriber while the database is away; the held message is
-  // retried by a timer, and the socket's high-water mark bounds what queues meanwhile.
-  bool OnFrames(zmqbus::Frames&& frames) {
-    const Processed p = Handle(frames);
-    if (p.fate != Fate::kUnavailable) return true;
-    log_.Warning("database unavailable, holding the message and pausing: " + p.detail);
-    held_ = std::move(frames);
+  // Applies a batch off the bus. Returns false to pause the subscriber while the database is
+  // away: what could not be applied is held, in order, and retried by a timer; the receive
+  // queue's bound (then ZeroMQ's high-water mark) limits what waits behind it.
+  bool OnBatch(std::vector<zmqbus::Inbound>&& batch) {
+    std::deque<zmqbus::Inbound> items(std::make_move_iterator(batch.begin()),
+                                      std::make_move_iterator(batch.end()));
+    if (Apply(items)) return true;
+    log_.Warning("database unavailable, holding the message" +
+                 std::string(items.size() > 1 ? "s (" + std::to_string(items.size()) + ")" : "") +
+                 " and pausing: " + unavailable_);
+    held_ = std::move(items);
     ScheduleRetry();
     return false;
   }
@@ -364,37 +371,59 @@ class Daemon {
   void ScheduleRetry() {
     retry_timer_.expires_after(std::chrono::seconds(1));
     retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || !held_) return;
-      if (Handle(*held_).fate == Fate::kUnavailable) {
+      if (ec || held_.empty()) return;
+      if (!Apply(held_)) {
         ScheduleRetry();
         return;
       }
-      held_.reset();
       log_.Info("database back: resuming");
       subscriber_->Resume();
     });
   }
 
-  Processed Handle(const zmqbus::Frames& frames) {
-    if (frames.parts.size() != 2) {
-      const std::string topic = frames.parts.empty() ? "" : frames.parts[0];
-      return Report(topic, std::nullopt,
-                    processor_->ParkUndecodable(
-                        std::nullopt, topic, frames.parts.size() > 1 ? frames.parts[1] : "",
-                        "expected 2 frames, got " + std::to_string(frames.parts.size())));
+  // Applies `items` in order, consecutive messages as one batch. Returns false when the database
+  // is away; what it could not take is then left in `items`, in order.
+  bool Apply(std::deque<zmqbus::Inbound>& items) {
+    std::vector<Delivery> run;
+    // Applies `run` as one batch; what the database could not take goes back to the front.
+    const auto flush = [&] {
+      if (run.empty()) return true;
+      const std::vector<Processed> results = processor_->ProcessBatch(run);
+      std::vector<Delivery> back;
+      for (size_t i = 0; i < run.size(); ++i) {
+        Report(run[i].topic, run[i].message.envelope.id, results[i]);
+        if (results[i].fate != Fate::kUnavailable) continue;
+        unavailable_ = results[i].detail;
+        back.push_back(std::move(run[i]));
+      }
+      run.clear();
+      for (auto it = back.rbegin(); it != back.rend(); ++it) items.emplace_front(std::move(*it));
+      KeepAlive();
+      return back.empty();
+    };
+    while (!items.empty()) {
+      if (const auto* bad = std::get_if<zmqbus::Undecodable>(&items.front())) {
+        if (!flush()) return false;
+        const Processed p =
+            Report(bad->topic, bad->message_id,
+                   processor_->ParkUndecodable(bad->message_id, bad->topic, bad->raw, bad->reason));
+        if (p.fate == Fate::kUnavailable) {
+          unavailable_ = p.detail;
+          return false;
+        }
+        items.pop_front();
+        continue;
+      }
+      // The facts of the lost messages were committed before this one was published: what came
+      // before is applied, then the sweep catches up, so that all is applied in the POS's order.
+      if (TrackSeq(std::get<Delivery>(items.front()).message.envelope)) {
+        if (!flush()) return false;
+        Sweep("gap");
+      }
+      run.push_back(std::move(std::get<Delivery>(items.front())));
+      items.pop_front();
     }
-    const std::string& topic = frames.parts[0];
-    const std::string& body = frames.parts[1];
-    auto decoded = json::DecodeMessage(topic, body);
-    if (auto* err = std::get_if<json::DecodeError>(&decoded)) {
-      return Report(topic, err->message_id,
-                    processor_->ParkUndecodable(err->message_id, topic, body, err->reason));
-    }
-    const Message& m = std::get<Message>(decoded);
-    // The facts of the lost messages were committed before this one was published: catch up
-    // first, so that they are applied in the order the POS made them.
-    if (TrackSeq(m.envelope)) Sweep("gap");
-    return Report(topic, m.envelope.id, processor_->Process(m, topic, body));
+    return flush();
   }
 
   // Returns true when messages were lost: a jump in a source's seq, or a new source (the POS
@@ -450,7 +479,8 @@ class Daemon {
   boost::asio::steady_timer watchdog_timer_;
   std::chrono::microseconds watchdog_interval_{0};
   std::chrono::steady_clock::time_point last_ping_;
-  std::optional<zmqbus::Frames> held_;
+  std::deque<zmqbus::Inbound> held_;
+  std::string unavailable_;  // why the database was last found away
   std::map<std::string, uint64_t> last_seq_;
   uint64_t gaps_ = 0;
   bool stop_requested_ = false;

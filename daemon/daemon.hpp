@@ -1,5 +1,6 @@
 // The special-ordersd process: command line, start-up in a fixed order, the event loop, signals,
-// reload and shutdown. Wiring only; decisions live in rules/. Single-threaded.
+// reload and shutdown. Wiring only; decisions live in rules/. One thread runs the loop; the bus
+// reader has a thread of its own inside adapters/zmq_subscriber.
 #pragma once
 
 namespace so::daemon {

@@ -765,7 +765,8 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_EQ(c.bus.subscribe, "tcp://127.0.0.1:5556");
   EXPECT_EQ(c.bus.publish, "tcp://127.0.0.1:5557");
   EXPECT_EQ(c.bus.source, std::string("special-ordersd@") + host);
-  EXPECT_EQ(c.bus.receive_high_water_mark, 100000);
+  EXPECT_EQ(c.bus.receive_high_water_mark, 10000);
+  EXPECT_EQ(c.bus.receive_queue_bytes, size_t{32} << 20);
   EXPECT_EQ(c.bus.heartbeat_interval_ms, 2000);
   EXPECT_EQ(c.database.host, "localhost");
   EXPECT_EQ(c.database.port, 3306);
@@ -777,6 +778,7 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_TRUE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
+  EXPECT_EQ(c.batch.max_messages, 256);
   EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
   EXPECT_EQ(c.rules.version(), LoadRulesFile(Fixture("rules_minimal.yaml")).value->version());
 }
@@ -789,6 +791,7 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_EQ(c.bus.publish, "tcp://*:6001");
   EXPECT_EQ(c.bus.source, "special-ordersd-store-hq");
   EXPECT_EQ(c.bus.receive_high_water_mark, 250000);
+  EXPECT_EQ(c.bus.receive_queue_bytes, size_t{8} << 20);
   EXPECT_EQ(c.bus.heartbeat_interval_ms, 0);
   EXPECT_EQ(c.database.host, "db.store.example");
   EXPECT_EQ(c.database.port, 3307);
@@ -800,6 +803,7 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_FALSE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 0);
   EXPECT_EQ(c.reconcile.batch, 50);
+  EXPECT_EQ(c.batch.max_messages, 64);
   EXPECT_EQ(c.rules_file, Fixture("rules_every_setting.yaml"));
   EXPECT_EQ(c.rules.defaults().on_request, OnRequest::kWait);
 }
@@ -938,6 +942,30 @@ TEST(LoadDaemonConfigTest, BadValuesAreReported) {
                  "keys: host, port, socket, user, password, password_file, name",
           file + ":13:12: log_level: 'INFO' is not allowed (did you mean 'info'?); expected one "
                  "of: debug, info, warning, error"));
+}
+
+TEST(LoadDaemonConfigTest, ReceiveQueueAndBatchBoundsAreChecked) {
+  ScratchDir dir;
+  std::string file = dir.Write("d.yaml",
+                               "bus:\n"
+                               "  subscribe: tcp://127.0.0.1:5556\n"
+                               "  publish: tcp://127.0.0.1:5557\n"
+                               "  receive_queue_bytes: 1000\n"
+                               "database:\n"
+                               "  user: special_ordersd\n"
+                               "  name: pos\n"
+                               "rules_file: " +
+                                   Fixture("rules_minimal.yaml") +
+                                   "\n"
+                                   "batch:\n"
+                                   "  max_messages: 0\n"
+                                   "  max_bytes: 10\n");
+  EXPECT_THAT(
+      Messages(LoadDaemonConfig(file)),
+      ElementsAre(file + ":4:24: bus.receive_queue_bytes: 1000 is out of range; expected "
+                         "1048576..17179869184",
+                  file + ":10:17: batch.max_messages: 0 is out of range; expected 1..10000",
+                  file + ":11:3: batch: unknown key 'max_bytes'; allowed keys: max_messages"));
 }
 
 TEST(LoadDaemonConfigTest, MissingConfigFileIsReported) {

@@ -1,0 +1,270 @@
+#include "adapters/zmq_subscriber.hpp"
+
+#include <malloc.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <zmq_addon.hpp>
+
+#include "adapters/json_codec.hpp"
+
+namespace so::zmqbus {
+namespace {
+
+// A draft context option of libzmq 4.3 (ZMQ_ZERO_COPY_RECV, under ZMQ_BUILD_DRAFT_API in zmq.h).
+// With it on (libzmq's default) a received message larger than 33 bytes points into the 8 KiB
+// buffer the engine read it with, and keeps the whole buffer alive while it waits in a queue:
+// messages that arrive one read at a time then cost 8 KiB each instead of their size.
+constexpr int kZeroCopyRecv = 10;
+
+// How long the reader waits for a message, or for room in the queue, before it looks whether it
+// should stop.
+constexpr std::chrono::milliseconds kReaderTick{100};
+
+// Messages read in one go before the reader takes the lock again.
+constexpr size_t kReadBurst = 512;
+
+// What malloc adds to each allocation (its header and rounding), as glibc does on 64 bits.
+constexpr size_t kMallocOverhead = 16;
+
+// A queue that drained after holding this much gives its heap back (malloc_trim): glibc keeps
+// freed small chunks in its arenas otherwise, and the process stays at its peak for good.
+constexpr size_t kTrimAfterBytes = size_t{4} << 20;
+
+Error ZmqError(const std::string& what, const zmq::error_t& e) {
+  return Error{ErrorKind::kPermanent, e.num(), what + ": " + e.what()};
+}
+
+size_t HeapBytes(const std::string& s) {
+  // Short strings live inside the object (SSO); longer ones own a block of capacity + 1.
+  return s.capacity() > 15 ? s.capacity() + 1 + kMallocOverhead : 0;
+}
+
+template <typename T>
+size_t HeapBytes(const std::vector<T>& v) {
+  return v.capacity() > 0 ? v.capacity() * sizeof(T) + kMallocOverhead : 0;
+}
+
+struct PayloadBytes {
+  size_t operator()(const OrderPickedUp& p) const { return HeapBytes(p.lines); }
+  size_t operator()(const ShipmentCompleted& p) const { return HeapBytes(p.lines); }
+  size_t operator()(const TransferReceived& p) const { return HeapBytes(p.lines); }
+  size_t operator()(const BackofficeAllocate& p) const {
+    return HeapBytes(p.user) + (p.special_order_ids ? HeapBytes(*p.special_order_ids) : 0);
+  }
+  size_t operator()(const BackofficeOrder& p) const { return HeapBytes(p.user); }
+  size_t operator()(const BackofficeTransfer& p) const { return HeapBytes(p.user); }
+  size_t operator()(const BackofficeCancel& p) const { return HeapBytes(p.user); }
+  size_t operator()(const PoStatusChanged& p) const {
+    return HeapBytes(p.status) + HeapBytes(p.previous_status);
+  }
+  template <typename P>
+  size_t operator()(const P&) const {
+    return 0;
+  }
+};
+
+}  // namespace
+
+Inbound Decode(std::vector<std::string> frames) {
+  if (frames.size() != 2) {
+    Undecodable bad;
+    bad.topic = frames.empty() ? "" : frames[0];
+    bad.raw = frames.size() > 1 ? frames[1] : "";
+    bad.reason = "expected 2 frames, got " + std::to_string(frames.size());
+    return bad;
+  }
+  auto decoded = json::DecodeMessage(frames[0], frames[1]);
+  if (auto* err = std::get_if<json::DecodeError>(&decoded)) {
+    return Undecodable{std::move(err->message_id), std::move(frames[0]), std::move(frames[1]),
+                       std::move(err->reason)};
+  }
+  return Delivery{std::move(std::get<Message>(decoded)), std::move(frames[0]),
+                  std::move(frames[1])};
+}
+
+size_t QueuedBytes(const Inbound& message) {
+  size_t bytes = sizeof(Inbound);
+  if (const auto* d = std::get_if<Delivery>(&message)) {
+    const Envelope& e = d->message.envelope;
+    bytes += HeapBytes(d->topic) + HeapBytes(d->raw) + HeapBytes(e.id) + HeapBytes(e.type) +
+             HeapBytes(e.source) + std::visit(PayloadBytes{}, d->message.payload);
+  } else {
+    const auto& u = std::get<Undecodable>(message);
+    bytes += HeapBytes(u.topic) + HeapBytes(u.raw) + HeapBytes(u.reason) +
+             (u.message_id ? HeapBytes(*u.message_id) : 0);
+  }
+  return bytes;
+}
+
+Subscriber::Subscriber(boost::asio::io_context& io, zmq::context_t& ctx, SubscriberOptions options)
+    : io_(io), ctx_(ctx), socket_(ctx, zmq::socket_type::sub), options_(std::move(options)) {}
+
+Subscriber::~Subscriber() { Stop(); }
+
+Status Subscriber::Start(Handler handler) {
+  handler_ = std::move(handler);
+  // Before the connection exists: the engine reads the option when it is made. Where libzmq has
+  // no draft options the call fails and messages keep libzmq's default (more memory per message
+  // queued inside ZeroMQ, which the receive queue's bound does not see).
+  (void)zmq_ctx_set(ctx_.handle(), kZeroCopyRecv, 0);
+  try {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
+    if (options_.heartbeat_interval_ms > 0) {
+      socket_.set(zmq::sockopt::heartbeat_ivl, options_.heartbeat_interval_ms);
+      socket_.set(zmq::sockopt::heartbeat_timeout, 3 * options_.heartbeat_interval_ms);
+    }
+    for (const auto& p : options_.prefixes) socket_.set(zmq::sockopt::subscribe, p);
+    socket_.connect(options_.endpoint);
+  } catch (const zmq::error_t& e) {
+    return ZmqError("cannot subscribe to " + options_.endpoint, e);
+  }
+  started_ = true;
+  paused_ = false;
+  // From here on the socket is the reader thread's (a ZeroMQ socket may move between threads
+  // with a memory barrier, which starting the thread is).
+  reader_ = std::thread([this] { ReadLoop(); });
+  return Status();
+}
+
+void Subscriber::Resume() {
+  if (!started_ || !paused_) return;
+  paused_ = false;
+  std::lock_guard lock(mu_);
+  WakeLocked();
+}
+
+void Subscriber::Stop() {
+  if (!started_) return;
+  started_ = false;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
+  space_.notify_all();
+  if (reader_.joinable()) reader_.join();
+  socket_.close();
+}
+
+Subscriber::Stats Subscriber::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::optional<std::string> Subscriber::reader_error() const {
+  std::lock_guard lock(mu_);
+  return reader_error_;
+}
+
+void Subscriber::ReadLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (!space_.wait_for(lock, kReaderTick, [this] {
+            return stopping_ || queued_bytes_ < options_.receive_queue_bytes;
+          })) {
+        continue;  // still full
+      }
+      if (stopping_) return;
+    }
+    try {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, kReaderTick) == 0) continue;
+      while (ReadSome()) {
+      }
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal is never an error for the reader
+      std::lock_guard lock(mu_);
+      if (e.num() != ETERM) reader_error_ = std::string("the POS bus reader stopped: ") + e.what();
+      return;
+    }
+  }
+}
+
+bool Subscriber::ReadSome() {
+  size_t room = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queued_bytes_ >= options_.receive_queue_bytes) return false;
+    room = options_.receive_queue_bytes - queued_bytes_;
+  }
+  // Read and decoded without the lock; the bound may be passed by the last message read.
+  std::vector<Inbound> read;
+  std::vector<size_t> sizes;
+  size_t bytes = 0;
+  bool more = true;
+  while (bytes < room && read.size() < kReadBurst) {
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(socket_, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
+      more = false;
+      break;
+    }
+    std::vector<std::string> frames;
+    for (auto& p : parts) frames.push_back(p.to_string());
+    read.push_back(Decode(std::move(frames)));
+    sizes.push_back(QueuedBytes(read.back()));
+    bytes += sizes.back();
+  }
+  std::lock_guard lock(mu_);
+  if (stopping_) return false;
+  for (size_t i = 0; i < read.size(); ++i) {
+    queue_.push_back(std::move(read[i]));
+    queued_bytes_ += sizes[i];
+    bytes_since_trim_ += sizes[i];
+  }
+  stats_.received += read.size();
+  stats_.queued = queue_.size();
+  stats_.queued_bytes = queued_bytes_;
+  stats_.peak_bytes = std::max(stats_.peak_bytes, queued_bytes_);
+  if (!read.empty()) WakeLocked();
+  if (queued_bytes_ >= options_.receive_queue_bytes) {
+    ++stats_.times_full;
+    return false;
+  }
+  return more;
+}
+
+void Subscriber::WakeLocked() {
+  if (posted_ || stopping_) return;
+  posted_ = true;
+  boost::asio::post(io_, [this] { Deliver(); });
+}
+
+void Subscriber::Deliver() {
+  std::vector<Inbound> batch;
+  {
+    std::lock_guard lock(mu_);
+    posted_ = false;
+    if (!started_ || paused_) return;
+    while (!queue_.empty() && batch.size() < options_.max_batch) {
+      queued_bytes_ -= QueuedBytes(queue_.front());
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    stats_.queued = queue_.size();
+    stats_.queued_bytes = queued_bytes_;
+  }
+  space_.notify_one();
+  if (batch.empty()) return;
+  const bool go_on = handler_(std::move(batch));
+  if (!go_on) {
+    paused_ = true;
+    return;
+  }
+  bool trim = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty()) {
+      WakeLocked();
+    } else if (bytes_since_trim_ >= kTrimAfterBytes) {
+      bytes_since_trim_ = 0;
+      trim = true;
+    }
+  }
+  if (trim) malloc_trim(0);
+}
+
+}  // namespace so::zmqbus
