@@ -88,7 +88,9 @@ class HostStore {
   // A kConnection error from Commit() means the outcome is unknown: the caller finds out by
   // asking InboxHas() for the message in a new transaction.
   virtual Status Commit() = 0;
-  // Never fails: a rollback on a lost connection is implied by the server.
+  // Never fails: a rollback on a lost connection is implied by the server. Every write of the
+  // transaction is undone, but not the ids its inserts were given: like AUTO_INCREMENT, they are
+  // not handed out again.
   virtual void Rollback() = 0;
 
   // --- Inbox: the ids of messages whose effect is committed ---

@@ -15,32 +15,15 @@
 #include <vector>
 
 #include "rules/timestamp.hpp"
+#include "tests/support/store_values.hpp"
 #include "tests/support/test_db.hpp"
 
 namespace so::mysql {
 namespace {
 
+using so::testing::Fields;
 using so::testing::TestDatabase;
-
-Timestamp Ts(const std::string& sql_datetime) {
-  const auto t = ParseSqlDatetime(sql_datetime);
-  EXPECT_TRUE(t.has_value()) << sql_datetime;
-  return t.value_or(Timestamp{});
-}
-
-// Every field, so that a round trip compares all of them with one EXPECT_EQ.
-auto Fields(const SpecialOrder& s) {
-  return std::make_tuple(s.id, s.store_id, s.order_id, s.order_line_id, s.customer_id, s.product_id,
-                         s.quantity, s.allocated_qty, s.status, s.source, s.vendor_id, s.po_id,
-                         s.po_line_id, s.transfer_id, s.requested_at, s.ordered_at, s.arrived_at,
-                         s.ready_at, s.completed_at, s.cancelled_at, s.updated_at);
-}
-auto Fields(const StoreTransferLine& l) {
-  return std::make_tuple(l.id, l.transfer_id, l.product_id, l.quantity, l.special_order_id);
-}
-auto Fields(const StockRow& r) {
-  return std::make_tuple(r.store_id, r.product_id, r.on_hand, r.committed, r.backordered);
-}
+using so::testing::Ts;
 
 // A small store: two stores, three vendors (one inactive), products, stock, one customer order
 // with three lines, purchase orders of several statuses and times, two shipments.
@@ -124,21 +107,6 @@ class MysqlStoreTest : public ::testing::Test {
   TestDatabase db_;
   std::unique_ptr<MysqlStore> store_;
 };
-
-#define ASSERT_OK(expr)                                                   \
-  do {                                                                    \
-    const ::so::Status so_s_ = (expr);                                    \
-    ASSERT_TRUE(so_s_.ok()) << #expr << ": " << so_s_.error().ToString(); \
-  } while (false)
-
-// ASSERT_OK for a Result<T>: evaluates to the value.
-template <typename T>
-T Ok(Result<T> r, const char* what) {
-  EXPECT_TRUE(r.ok()) << what << ": " << (r.ok() ? "" : r.error().ToString());
-  if (!r.ok()) throw std::runtime_error(std::string(what) + " failed");
-  return std::move(r).value();
-}
-#define OK(expr) Ok((expr), #expr)
 
 TEST_F(MysqlStoreTest, NotConnectedStoreReportsConnectionErrors) {
   MysqlStore store(db_.options());

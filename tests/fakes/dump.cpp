@@ -15,6 +15,7 @@ std::string Opt(const std::optional<SoSource>& s) { return s ? std::string(ToStr
 std::string Dump(const FakeDb& db) {
   std::ostringstream out;
   out << "next_id " << db.next_id << '\n';
+  for (Id id : db.stores) out << "store " << id << '\n';
   for (const auto& [id, p] : db.products) {
     out << "product " << id << " sku=" << p.sku << " primary_vendor=" << Opt(p.primary_vendor_id)
         << " allowed=" << p.special_order_allowed << '\n';
@@ -34,7 +35,11 @@ std::string Dump(const FakeDb& db) {
   }
   for (const auto& [id, o] : db.orders) {
     out << "order " << id << " store=" << o.store_id << " customer=" << o.customer_id
-        << " status=" << o.status << " has_special_order=" << o.has_special_order << '\n';
+        << " status=" << o.status << " has_special_order=" << o.has_special_order;
+    if (auto it = db.order_created_at.find(id); it != db.order_created_at.end()) {
+      out << " created_at=" << FormatRfc3339(it->second);
+    }
+    out << '\n';
   }
   for (const auto& [id, l] : db.lines) {
     out << "line " << id << " order=" << l.order_id << " product=" << l.product_id
@@ -90,7 +95,11 @@ std::string Dump(const FakeDb& db) {
         << " allocated=" << a.allocated_qty << '\n';
   }
   for (const auto& [id, qty] : db.picked) out << "picked " << id << " " << qty << '\n';
-  for (const auto& [id, outcome] : db.inbox) out << "inbox " << id << " " << outcome << '\n';
+  for (const auto& [id, outcome] : db.inbox) {
+    out << "inbox " << id << " " << outcome;
+    if (auto it = db.refusals.find(id); it != db.refusals.end()) out << " detail=" << it->second;
+    out << '\n';
+  }
   for (const auto& a : db.audit) {
     out << "audit message=" << a.message_id << " special_order=" << Opt(a.special_order_id)
         << " rule=" << a.rule << " decision=" << a.decision << " at=" << FormatRfc3339(a.at)

@@ -1,12 +1,15 @@
-// In-memory fakes of the rules/ ports for unit tests: a HostStore whose transactions are undone
-// row by row on rollback, with failures injected on purpose; an event sink and a dead-letter
-// sink that remember what they got. Single-threaded, like the tests that use them.
+// In-memory fakes of the rules/ ports for unit tests: a HostStore that refuses what the MySQL
+// store refuses and undoes its transactions row by row on rollback, with failures injected on
+// purpose; an event sink and a dead-letter sink that remember what they got. Single-threaded,
+// like the tests that use them.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -14,26 +17,42 @@
 
 namespace so::fakes {
 
-// The host database's rows, as the fake keeps them.
+// A DECIMAL(12,4) value as MariaDB keeps it: "7.25" reads back as "7.2500", "7.12345" as "7.1235"
+// (rounded half away from zero). Text that is not a plain decimal number is refused with 1366 and
+// more than 8 digits before the point with 1264, both kPermanent, as in strict mode. (MariaDB
+// also takes exponents such as "1e3"; the fake does not.)
+Result<std::string> StoredDecimal(std::string_view column, std::string_view text);
+
+// The host database's rows, as the fake keeps them. Customers are not kept: the daemon copies a
+// customer id only from an order row, which the POS wrote with a customer that exists.
 struct FakeDb {
+  std::set<Id> stores;
   std::map<Id, Product> products;
   std::map<Id, Vendor> vendors;
   std::map<std::pair<Id, Id>, ProductVendor> product_vendors;  // (product, vendor)
   std::map<std::pair<Id, Id>, StockRow> stock;                 // (store, product)
   std::map<Id, CustomerOrder> orders;
+  std::map<Id, Timestamp> order_created_at;  // customer_orders.created_at; Timestamp{} if unset
   std::map<Id, OrderLine> lines;
   std::map<Id, SpecialOrder> special_orders;
   std::map<Id, PurchaseOrder> pos;
   std::map<Id, PoLine> po_lines;
-  std::map<Id, Shipment> shipments;
+  std::map<Id, Shipment> shipments;  // lines in line id order (the fake keeps no line ids)
   std::map<Id, StoreTransfer> transfers;
   std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals;
-  std::map<Id, Qty> picked;                  // special order id -> units handed over
-  std::map<std::string, std::string> inbox;  // message id -> outcome
+  std::map<Id, Qty> picked;                     // special order id -> units handed over
+  std::map<std::string, std::string> inbox;     // message id -> outcome
+  std::map<std::string, std::string> refusals;  // message id -> why it was refused
   std::vector<AuditEntry> audit;
+  // The last id handed out. Like AUTO_INCREMENT, a new row's id is above every id its table has
+  // and above every id handed out before, also by a transaction that was rolled back.
   Id next_id = 1000;
 
+  // Hands out the next id for a table whose highest id is `highest`.
+  Id NewId(Id highest);
+
   // Test set-up helpers: the POS's own writes.
+  void AddStore(Id id) { stores.insert(id); }
   void AddProduct(Id id, std::optional<Id> primary_vendor, bool allowed = true);
   void AddVendor(Id id, bool active = true);
   void AddOffer(Id product, Id vendor, std::string cost, int lead_days, Qty pack = 1, Qty moq = 1);
@@ -47,9 +66,16 @@ struct FakeDb {
   // The POS receives a transfer: on_hand moves from the sending to the receiving store.
   void ReceiveTransfer(Id transfer, const std::vector<TransferLine>& received);
 
-  const StockRow& Stock(Id store, Id product) { return stock[{store, product}]; }
+  // The row, or zeros when the store never stocked the product (creates nothing).
+  StockRow Stock(Id store, Id product) const;
 };
 
+// Refuses, with the MySQL error codes and before it changes anything, what the reference schema
+// refuses: CHECK constraints, the unique line of a special order, foreign keys to the rows it
+// keeps, a PO line without a cost, strings longer than their columns. A write to a row that does
+// not exist is a kPermanent error, never an exception. Strings compare byte for byte, whereas
+// MySQL's collations ignore case in statuses and trailing spaces everywhere.
+// tests/adapters/host_store_conformance_test.cpp holds it to the MySQL store.
 class FakeStore final : public HostStore {
  public:
   FakeDb db;
@@ -133,11 +159,13 @@ class FakeStore final : public HostStore {
   std::optional<Error> Tick();
 
   // What the open transaction changed, for Rollback() to put back: each row's value before its
-  // first write (nullopt: it did not exist), the audit trail's length and next_id. A copy of the
+  // first write (nullopt: it did not exist) and the audit trail's length. next_id is not put
+  // back: MySQL does not hand out again the ids a rolled-back transaction took. A copy of the
   // whole database per transaction would cost as much, for tests that apply thousands of
   // messages, as everything else together.
   struct Undo {
     std::map<std::string, std::optional<std::string>> inbox;
+    std::map<std::string, std::optional<std::string>> refusals;
     std::map<Id, std::optional<CustomerOrder>> orders;
     std::map<Id, std::optional<OrderLine>> lines;
     std::map<Id, std::optional<SpecialOrder>> special_orders;
@@ -148,7 +176,6 @@ class FakeStore final : public HostStore {
     std::map<std::tuple<ArrivalKind, Id, Id>, std::optional<ArrivalLine>> arrivals;
     std::map<Id, std::optional<Qty>> picked;
     size_t audit_size = 0;
-    Id next_id = 0;
   };
   std::optional<Undo> undo_;
   int calls_ = 0;

@@ -38,6 +38,7 @@ class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto& db = store_.db;
+    for (Id s : {kStore, kOtherStore}) db.AddStore(s);
     for (Id v : {kPrimary, kCheap, kFast}) db.AddVendor(v);
     db.AddProduct(kProduct, kPrimary);
     db.AddProduct(kProduct2, std::nullopt);

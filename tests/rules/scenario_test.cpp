@@ -125,6 +125,7 @@ std::vector<Id> Products() {
 }
 
 void BuildCatalogue(fakes::FakeDb& db, Rng& rng) {
+  for (Id s : Stores()) db.AddStore(s);
   for (Id v : Vendors()) db.AddVendor(v, v != 13 && v != 15);
   db.AddProduct(100, 10);
   db.AddOffer(100, 10, "5.0000", 7);
