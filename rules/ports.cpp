@@ -63,8 +63,13 @@ Result<std::vector<SpecialOrder>> HostStore::LockSpecialOrdersByLines(
 
 Result<std::vector<SpecialOrder>> HostStore::LockSpecialOrdersOfOrders(
     const std::vector<Id>& order_ids) {
-  return EachOf<SpecialOrder>(order_ids,
-                              [this](Id order) { return LockSpecialOrdersOfOrder(order); });
+  auto all =
+      EachOf<SpecialOrder>(order_ids, [this](Id order) { return LockSpecialOrdersOfOrder(order); });
+  if (all.ok()) {
+    std::sort(all->begin(), all->end(),
+              [](const SpecialOrder& a, const SpecialOrder& b) { return a.id < b.id; });
+  }
+  return all;
 }
 
 Result<std::vector<ArrivalLine>> HostStore::LockArrivalLinesOf(

@@ -121,14 +121,16 @@ class HostStore {
   virtual Result<std::optional<SpecialOrder>> LockSpecialOrderByLine(Id order_line_id) = 0;
   // Every special order of the order, whatever its status, in id order.
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrder(Id order_id) = 0;
-  // Special orders attached to any of these PO lines that are neither completed nor cancelled,
-  // in id order.
+  // The three below give the special orders that still wait for goods (quantity >
+  // allocated_qty, neither completed nor cancelled): what an arrival or a PO going wrong can
+  // concern. Those fully allocated and waiting on the shelf are left out, so that the cost of a
+  // shipment does not grow with its PO line's history.
+  // Special orders attached to any of these PO lines, in id order.
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPoLines(
       const std::vector<Id>& po_line_ids) = 0;
-  // Special orders attached to the PO (any of its lines) that are neither completed nor
-  // cancelled, in id order.
+  // Special orders attached to the PO (any of its lines), in id order.
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnPo(Id po_id) = 0;
-  // Special orders sourced by the transfer that are neither completed nor cancelled, in id order.
+  // Special orders sourced by the transfer, in id order.
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOnTransfer(Id transfer_id) = 0;
   // Special orders of the store and product that still wait for goods (quantity > allocated_qty)
   // and are neither completed nor cancelled, in id order.
@@ -211,7 +213,7 @@ class HostStore {
   // The special orders of these order lines (at most one each).
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersByLines(
       const std::vector<Id>& order_line_ids);
-  // Every special order of these orders, whatever its status.
+  // Every special order of these orders, whatever its status, in id order.
   virtual Result<std::vector<SpecialOrder>> LockSpecialOrdersOfOrders(
       const std::vector<Id>& order_ids);
   virtual Result<std::vector<ArrivalLine>> LockArrivalLinesOf(const std::vector<ArrivalKey>& keys);

@@ -12,17 +12,20 @@ inline bool IsLive(const SpecialOrder& so) {
   return so.status != SoStatus::kCompleted && so.status != SoStatus::kCancelled;
 }
 
+// Live, and still waiting for goods: what an arrival or a PO going wrong can concern.
+inline bool Waits(const SpecialOrder& so) { return IsLive(so) && so.waiting() > 0; }
+
 // HostStore::LockSpecialOrdersOnPoLines, for one of its lines.
 inline bool OnPoLine(const SpecialOrder& so, Id po_line_id) {
-  return IsLive(so) && so.po_line_id == po_line_id;
+  return Waits(so) && so.po_line_id == po_line_id;
 }
 
 // HostStore::LockSpecialOrdersOnPo.
-inline bool OnPo(const SpecialOrder& so, Id po_id) { return IsLive(so) && so.po_id == po_id; }
+inline bool OnPo(const SpecialOrder& so, Id po_id) { return Waits(so) && so.po_id == po_id; }
 
 // HostStore::LockSpecialOrdersOnTransfer.
 inline bool OnTransfer(const SpecialOrder& so, Id transfer_id) {
-  return IsLive(so) && so.transfer_id == transfer_id;
+  return Waits(so) && so.transfer_id == transfer_id;
 }
 
 // HostStore::LockWaitingSpecialOrders.

@@ -1,5 +1,6 @@
 // MysqlStore's own tables: splitting the compiled-in schema script (kDaemonSchemaSql) into
-// statements and creating the tables that do not exist yet.
+// statements and creating the tables that do not exist yet; and finding which of the indexes it
+// asks of the host (pos_indexes.sql) are missing.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,31 @@ Status MysqlStore::EnsureDaemonSchema() {
       session_->ExecuteDirect(statement);
     }
     session_->ExecuteDirect("COMMIT");
+  });
+}
+
+Result<std::vector<std::string>> MysqlStore::MissingHostIndexes() {
+  // The indexes of pos_indexes.sql, and why each matters.
+  struct Wanted {
+    const char* table;
+    const char* index;
+    const char* why;
+  };
+  static constexpr Wanted kWanted[] = {
+      {"special_orders", "ix_special_orders_po_line_waiting",
+       "every shipment reads all the special orders ever attached to its PO lines"},
+  };
+  constexpr const char* kSql =
+      "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+      "AND TABLE_NAME = ? AND INDEX_NAME = ? LIMIT 1";
+  return session_->RunRolledBack("MissingHostIndexes", [&] {
+    std::vector<std::string> missing;
+    for (const Wanted& w : kWanted) {
+      if (!session_->Query(kSql, w.table, w.index).Exists()) {
+        missing.push_back(std::string(w.table) + "." + w.index + ": " + w.why);
+      }
+    }
+    return missing;
   });
 }
 

@@ -443,7 +443,7 @@ Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPoLines(
     return session_
         ->Query(SelectSpecialOrders("WHERE po_line_id IN " + ids.Placeholders() +
                                     " AND status NOT IN ('completed', 'cancelled') "
-                                    "ORDER BY id FOR UPDATE"),
+                                    "AND quantity > allocated_qty ORDER BY id FOR UPDATE"),
                 ids)
         .All(ReadSpecialOrder);
   });
@@ -451,7 +451,8 @@ Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPoLines(
 
 Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPo(Id po_id) {
   static const std::string kSql = SelectSpecialOrders(
-      "WHERE po_id = ? AND status NOT IN ('completed', 'cancelled') ORDER BY id FOR UPDATE");
+      "WHERE po_id = ? AND status NOT IN ('completed', 'cancelled') "
+      "AND quantity > allocated_qty ORDER BY id FOR UPDATE");
   return session_->Run("LockSpecialOrdersOnPo",
                        [&] { return session_->Query(kSql, po_id).All(ReadSpecialOrder); });
 }
@@ -459,7 +460,7 @@ Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnPo(Id po_id) {
 Result<std::vector<SpecialOrder>> MysqlStore::LockSpecialOrdersOnTransfer(Id transfer_id) {
   static const std::string kSql = SelectSpecialOrders(
       "WHERE transfer_id = ? AND status NOT IN ('completed', 'cancelled') "
-      "ORDER BY id FOR UPDATE");
+      "AND quantity > allocated_qty ORDER BY id FOR UPDATE");
   return session_->Run("LockSpecialOrdersOnTransfer",
                        [&] { return session_->Query(kSql, transfer_id).All(ReadSpecialOrder); });
 }

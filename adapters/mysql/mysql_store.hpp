@@ -69,6 +69,10 @@ class MysqlStore final : public so::HostStore {
   // transaction: DDL commits implicitly.
   so::Status EnsureDaemonSchema();
 
+  // The indexes of adapters/mysql/pos_indexes.sql that the host database lacks, each as
+  // "<table>.<index>: <what is slow without it>". Call it outside a transaction.
+  so::Result<std::vector<std::string>> MissingHostIndexes();
+
   // Parks a message that cannot be applied, in its own short transaction: call it outside a
   // transaction (after Rollback()), else it fails with kPermanent rather than commit the caller's
   // half-done work. A second call with the same message_id adds one to attempts and updates

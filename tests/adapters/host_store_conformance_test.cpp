@@ -632,7 +632,7 @@ TEST_P(HostStoreTest, LockSpecialOrdersOfOrderTakesEveryStatusInIdOrder) {
   store().Rollback();
 }
 
-TEST_P(HostStoreTest, LockSpecialOrdersOnPoLinesLeavesOutCompletedAndCancelledOnes) {
+TEST_P(HostStoreTest, LockSpecialOrdersOnPoLinesTakesThoseStillWaitingForGoods) {
   AddPoLine(8002, kPo, kGizmo, 1);
   const auto on = [&](Id line, Id order, Id product, Id po_line, SoStatus status) {
     SpecialOrder s = NewSo(line, order, product);
@@ -646,6 +646,15 @@ TEST_P(HostStoreTest, LockSpecialOrdersOnPoLinesLeavesOutCompletedAndCancelledOn
   const SpecialOrder b = on(kLine, kOrder, kWidget, kPoLine, SoStatus::kArrived);
   on(kGizmoLine, kOrder, kGizmo, 8002, SoStatus::kCompleted);
   on(kGadgetLine, kOrder, kGadget, kPoLine, SoStatus::kCancelled);
+  AddLine(6010, kOrder2, kWidget, 3);
+  SpecialOrder on_the_shelf =
+      NewSo(6010, kOrder2, kWidget);  // allocated in full: waits for nothing
+  on_the_shelf.status = SoStatus::kReady;
+  on_the_shelf.allocated_qty = on_the_shelf.quantity;
+  on_the_shelf.source = SoSource::kVendor;
+  on_the_shelf.po_id = kPo;
+  on_the_shelf.po_line_id = kPoLine;
+  Seed(on_the_shelf);
   Begin();
   // Three ids in any order, one of them twice: in special order id order.
   const auto both = OK(store().LockSpecialOrdersOnPoLines({8002, kPoLine, kPoLineB, kPoLine}));
@@ -659,7 +668,7 @@ TEST_P(HostStoreTest, LockSpecialOrdersOnPoLinesLeavesOutCompletedAndCancelledOn
   store().Rollback();
 }
 
-TEST_P(HostStoreTest, LockSpecialOrdersOnPoTakesAnyOfItsLinesLeavingOutCompletedAndCancelled) {
+TEST_P(HostStoreTest, LockSpecialOrdersOnPoTakesAnyOfItsLinesStillWaitingForGoods) {
   AddPo(7001, kStore, kAcme, "open", Ts("2026-11-02"));
   AddPoLine(8002, 7001, kGizmo, 1);
   const auto on = [&](Id line, Id order, Id product, Id po, Id po_line, SoStatus status) {
@@ -674,6 +683,14 @@ TEST_P(HostStoreTest, LockSpecialOrdersOnPoTakesAnyOfItsLinesLeavingOutCompleted
   const SpecialOrder on_a = on(kLine2, kOrder2, kWidget, kPo, kPoLine, SoStatus::kReady);
   on(kGadgetLine, kOrder, kGadget, kPo, kPoLine, SoStatus::kCancelled);
   const SpecialOrder other = on(kGizmoLine, kOrder, kGizmo, 7001, 8002, SoStatus::kOrdered);
+  AddLine(6010, kOrder2, kWidget, 3);
+  SpecialOrder in_progress = NewSo(6010, kOrder2, kWidget);  // allocated in full
+  in_progress.status = SoStatus::kInProgress;
+  in_progress.allocated_qty = in_progress.quantity;
+  in_progress.source = SoSource::kVendor;
+  in_progress.po_id = kPo;
+  in_progress.po_line_id = kPoLineB;
+  Seed(in_progress);
   Begin();
   const auto on_po = OK(store().LockSpecialOrdersOnPo(kPo));
   EXPECT_EQ(Ids(on_po), (std::vector<Id>{on_b.id, on_a.id}));
@@ -684,7 +701,7 @@ TEST_P(HostStoreTest, LockSpecialOrdersOnPoTakesAnyOfItsLinesLeavingOutCompleted
   store().Rollback();
 }
 
-TEST_P(HostStoreTest, LockSpecialOrdersOnTransferLeavesOutCompletedAndCancelledOnes) {
+TEST_P(HostStoreTest, LockSpecialOrdersOnTransferTakesThoseStillWaitingForGoods) {
   AddTransfer(9200, "shipped");
   AddTransfer(9201, "requested");
   const auto on = [&](Id line, Id order, Id product, Id transfer, SoStatus status) {
@@ -698,6 +715,13 @@ TEST_P(HostStoreTest, LockSpecialOrdersOnTransferLeavesOutCompletedAndCancelledO
   on(kGizmoLine, kOrder, kGizmo, 9200, SoStatus::kCompleted);
   on(kGadgetLine, kOrder, kGadget, 9200, SoStatus::kCancelled);
   const SpecialOrder ordered = on(kLine2, kOrder2, kWidget, 9200, SoStatus::kOrdered);
+  AddLine(6010, kOrder2, kWidget, 3);
+  SpecialOrder ready = NewSo(6010, kOrder2, kWidget);  // allocated in full
+  ready.status = SoStatus::kReady;
+  ready.allocated_qty = ready.quantity;
+  ready.source = SoSource::kTransfer;
+  ready.transfer_id = 9200;
+  Seed(ready);
   Begin();
   const auto on_transfer = OK(store().LockSpecialOrdersOnTransfer(9200));
   EXPECT_EQ(Ids(on_transfer), (std::vector<Id>{arrived.id, ordered.id}));
@@ -1294,6 +1318,181 @@ TEST_P(HostStoreTest, FindPendingFactsInsideATransactionIsAPermanentErrorAndKeep
   // Outside a transaction it runs in one of its own and leaves none open.
   EXPECT_EQ(OK(store().FindPendingFacts(10)).unrequested_lines.size(), 3u);
   Begin();
+  store().Rollback();
+}
+
+// --- Batches: the inbox of many messages, set-wise reads, a WriteSet ---
+
+TEST_P(HostStoreTest, InboxClaimAllClaimsNewIdsAndTellsDuplicatesApart) {
+  Begin();
+  ASSERT_TRUE(OK(store().InboxClaim(NewEnvelope("m-2"))));
+  Commit();
+  // More than one statement's worth of rows, with duplicates here and there.
+  std::vector<Envelope> envelopes;
+  for (int i = 1; i <= 300; ++i) envelopes.push_back(NewEnvelope("m-" + std::to_string(i)));
+  Begin();
+  const std::vector<bool> first = OK(store().InboxClaimAll({envelopes[0], envelopes[2]}));
+  EXPECT_EQ(first, (std::vector<bool>{true, true}));
+  const std::vector<bool> claimed = OK(store().InboxClaimAll(envelopes));
+  Commit();
+  ASSERT_EQ(claimed.size(), 300u);
+  for (int i = 1; i <= 300; ++i) {
+    EXPECT_EQ(claimed[static_cast<size_t>(i - 1)], i > 3) << "m-" << i;
+    EXPECT_EQ(world().Inbox("m-" + std::to_string(i)), (InboxRow{"applied", ""}));
+  }
+  EXPECT_TRUE(OK(store().InboxClaimAll({})).empty());
+}
+
+TEST_P(HostStoreTest, SetWiseReadsGiveTheRowsThatExistInKeyOrder) {
+  const SpecialOrder a = Seed(NewSo(kLine2, kOrder2));
+  const SpecialOrder b = Seed(NewSo(kLine));
+  Begin();
+  ASSERT_OK(store().SetPickedQty(b.id, 2));
+  ASSERT_OK(store().PutArrivalLine({ArrivalKind::kShipment, 9001, kWidget, kStore, 3, 1}));
+  Commit();
+  Begin();
+  EXPECT_EQ(Ids(OK(store().LockOrders({kOrder2, 1, kOrder, kOrder2}))),
+            (std::vector<Id>{kOrder, kOrder2}));
+  EXPECT_EQ(Ids(OK(store().LockOrderLines({kLine2, kLine, 1}))), (std::vector<Id>{kLine, kLine2}));
+  EXPECT_EQ(Ids(OK(store().LockSpecialOrders({b.id, 1, a.id}))), (std::vector<Id>{a.id, b.id}));
+  EXPECT_EQ(Ids(OK(store().LockSpecialOrdersByLines({kLine2, kLine, kGizmoLine}))),
+            (std::vector<Id>{b.id, a.id}));  // by line: kLine < kLine2
+  EXPECT_EQ(Ids(OK(store().LockSpecialOrdersOfOrders({kOrder2, kOrder}))),
+            (std::vector<Id>{a.id, b.id}));
+  const auto stock =
+      OK(store().LockStocks({{kStore, kGizmo}, {kStore2, kWidget}, {kStore, kWidget}}));
+  ASSERT_EQ(stock.size(), 2u);  // store 2 never stocked widgets
+  EXPECT_EQ(std::make_pair(stock[0].product_id, stock[0].on_hand), std::make_pair(kWidget, 5L));
+  EXPECT_EQ(std::make_pair(stock[1].product_id, stock[1].on_hand), std::make_pair(kGizmo, 1L));
+  EXPECT_EQ(OK(store().LockPickedQtys({b.id, a.id})),
+            (std::vector<std::pair<Id, Qty>>{{a.id, 0}, {b.id, 2}}));
+  const auto arrivals = OK(
+      store().LockArrivalLinesOf({{ArrivalKind::kTransfer, 9001}, {ArrivalKind::kShipment, 9001}}));
+  ASSERT_EQ(arrivals.size(), 1u);
+  EXPECT_EQ(arrivals[0].allocated_qty, 1);
+  EXPECT_EQ(Ids(OK(store().LockPos({kPo, 7999}))), (std::vector<Id>{kPo}));
+  EXPECT_EQ(Ids(OK(store().LockPoLinesOfPos({kPo}))), (std::vector<Id>{kPoLine, kPoLineB}));
+  EXPECT_EQ(Ids(OK(store().GetProducts({kGizmo, kNoProduct, kWidget}))),
+            (std::vector<Id>{kWidget, kGizmo}));
+  EXPECT_EQ(Ids(OK(store().GetVendors({kInitech, kAcme}))), (std::vector<Id>{kAcme, kInitech}));
+  EXPECT_TRUE(OK(store().LockOrders({})).empty());
+  EXPECT_TRUE(OK(store().LockStocks({})).empty());
+  store().Rollback();
+}
+
+TEST_P(HostStoreTest, ApplyWritesWritesEveryKindOfRowOfABatch) {
+  const SpecialOrder seeded = Seed(NewSo(kLine));
+  Begin();
+  ASSERT_TRUE(OK(store().InboxClaim(NewEnvelope("m-1"))));
+  ASSERT_TRUE(OK(store().InboxClaim(NewEnvelope("m-2"))));
+  WriteSet w;
+  w.red_stars.push_back({kOrder, true, Ts("2026-11-30 08:00:00")});
+  OrderLine line = FOUND(store().LockOrderLine(kLine));
+  line.status = LineStatus::kCommitted;
+  line.committed_qty = 3;
+  line.backordered_qty = 0;
+  w.order_lines.push_back(line);
+  SpecialOrder so = seeded;
+  so.status = SoStatus::kReady;
+  so.allocated_qty = 3;
+  so.ready_at = Ts("2026-11-30 08:00:00");
+  w.special_orders.push_back(so);
+  w.arrival_lines.push_back({ArrivalKind::kShipment, 9001, kWidget, kStore, 3, 3});
+  w.stock.push_back({kStore, kWidget, 3, -3});  // the row is there: 2 committed, 3 backordered
+  w.stock.push_back({kStore3, kGizmo, 0, 2});   // a row made for it
+  w.po_lines.push_back({kPoLineB, 9});
+  w.pickups.push_back({seeded.id, 1});
+  for (int i = 0; i < 3; ++i) {
+    w.audit.push_back({"m-1", seeded.id, "r", "d" + std::to_string(i), "x", Ts("2026-11-30")});
+  }
+  w.refusals.push_back({"m-2", "because"});
+  ASSERT_OK(store().ApplyWrites(w));
+  Commit();
+
+  Begin();
+  EXPECT_TRUE(FOUND(store().LockOrder(kOrder)).has_special_order);
+  const OrderLine l = FOUND(store().LockOrderLine(kLine));
+  EXPECT_EQ(std::make_tuple(l.status, l.committed_qty, l.backordered_qty, l.special_order_qty),
+            std::make_tuple(LineStatus::kCommitted, 3L, 0L, 3L));
+  EXPECT_EQ(Fields(FOUND(store().LockSpecialOrder(seeded.id))), Fields(so));
+  EXPECT_EQ(OK(store().LockArrivalLines(ArrivalKind::kShipment, 9001)).at(0).allocated_qty, 3);
+  const StockRow widgets = OK(store().LockStock(kStore, kWidget));
+  EXPECT_EQ(std::make_tuple(widgets.on_hand, widgets.committed, widgets.backordered),
+            std::make_tuple(5L, 5L, 0L));
+  EXPECT_EQ(OK(store().LockStock(kStore3, kGizmo)).backordered, 2);
+  const auto po_lines = OK(store().LockPoLinesOfPos({kPo}));
+  ASSERT_EQ(Ids(po_lines), (std::vector<Id>{kPoLine, kPoLineB}));
+  EXPECT_EQ(po_lines[1].quantity_ordered, 9);
+  EXPECT_EQ(OK(store().LockPickedQty(seeded.id)), 1);
+  store().Rollback();
+  const auto audit = world().Audit();
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[2].decision, "d2");  // in the order decided
+  EXPECT_EQ(world().Inbox("m-2"), (InboxRow{"refused", "because"}));
+  EXPECT_EQ(world().Inbox("m-1"), (InboxRow{"applied", ""}));
+}
+
+TEST_P(HostStoreTest, ApplyWritesOfManyRowsWritesThemAll) {
+  // More rows than one statement takes, of every shape: updates by key, upserts, inserts.
+  std::vector<SpecialOrder> seeded;
+  for (Id line = 6100; line < 6100 + 150; ++line) {
+    AddLine(line, kOrder2, kWidget, 3);
+    seeded.push_back(Seed(NewSo(line, kOrder2)));
+  }
+  Begin();
+  WriteSet w;
+  for (SpecialOrder so : seeded) {
+    so.status = SoStatus::kOrdered;
+    so.quantity = 2;
+    w.special_orders.push_back(so);
+    w.pickups.push_back({so.id, 1});
+    w.audit.push_back({"m", so.id, "r", "ordered", "", Ts("2026-11-30")});
+    w.audit.push_back({"m", so.id, "r", "again", "", Ts("2026-11-30")});
+  }
+  ASSERT_OK(store().ApplyWrites(w));
+  Commit();
+  Begin();
+  std::vector<Id> ids;
+  for (const auto& so : seeded) ids.push_back(so.id);
+  for (const auto& so : OK(store().LockSpecialOrders(ids))) {
+    EXPECT_EQ(std::make_pair(so.status, so.quantity), std::make_pair(SoStatus::kOrdered, 2L));
+  }
+  for (const auto& [id, picked] : OK(store().LockPickedQtys(ids))) EXPECT_EQ(picked, 1);
+  store().Rollback();
+  EXPECT_EQ(world().Audit().size(), 300u);
+}
+
+TEST_P(HostStoreTest, ApplyWritesRefusesWhatTheSingleRowWritesRefuse) {
+  const SpecialOrder seeded = Seed(NewSo(kLine));
+  const auto refused = [&](WriteSet w, int code) {
+    Begin();
+    const Status s = store().ApplyWrites(w);
+    store().Rollback();
+    return Permanent(s, code);
+  };
+  WriteSet missing_so;
+  SpecialOrder gone = seeded;
+  gone.id = seeded.id + 1000;
+  missing_so.special_orders.push_back(gone);
+  EXPECT_TRUE(refused(missing_so, kNoRow));
+  WriteSet missing_line;
+  OrderLine no_line;
+  no_line.id = 1;
+  missing_line.order_lines.push_back(no_line);
+  EXPECT_TRUE(refused(missing_line, kNoRow));
+  WriteSet below_zero;
+  below_zero.stock.push_back({kStore, kWidget, -3, 0});  // 2 committed
+  EXPECT_TRUE(refused(below_zero, kCheckFailed));
+  WriteSet no_stock_row;
+  no_stock_row.stock.push_back({kStore2, kWidget, 0, -1});
+  EXPECT_TRUE(refused(no_stock_row, kNoRow));
+  WriteSet no_inbox_row;
+  no_inbox_row.refusals.push_back({"m-never", "why"});
+  EXPECT_TRUE(refused(no_inbox_row, kNoRow));
+  // Nothing of them was written.
+  Begin();
+  EXPECT_EQ(OK(store().LockStock(kStore, kWidget)).committed, 2);
+  EXPECT_EQ(Fields(FOUND(store().LockSpecialOrder(seeded.id))), Fields(seeded));
   store().Rollback();
 }
 

@@ -3,6 +3,7 @@
 
 #include "adapters/mysql/mysql_store.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -963,6 +964,20 @@ TEST_F(MysqlStoreTest, EnsureDaemonSchemaCreatesMissingTablesAndIsIdempotent) {
                          db_.name() + "' AND TABLE_NAME LIKE 'sod\\_%'"),
             5);
   ASSERT_OK(store_->EnsureDaemonSchema());
+}
+
+TEST_F(MysqlStoreTest, MissingHostIndexesNamesWhatPosIndexesSqlWouldAdd) {
+  // The test database has pos_indexes.sql applied.
+  EXPECT_TRUE(OK(store_->MissingHostIndexes()).empty());
+  db_.Exec("DROP INDEX ix_special_orders_po_line_waiting ON special_orders");
+  const auto missing = OK(store_->MissingHostIndexes());
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_THAT(missing[0],
+              ::testing::HasSubstr("special_orders.ix_special_orders_po_line_waiting: "));
+  // The file is idempotent and adds it back.
+  db_.ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_indexes.sql");
+  db_.ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_indexes.sql");
+  EXPECT_TRUE(OK(store_->MissingHostIndexes()).empty());
 }
 
 TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces) {

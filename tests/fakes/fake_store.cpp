@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "rules/queries.hpp"
+
 namespace so::fakes {
 namespace {
 
@@ -427,26 +429,26 @@ Result<std::vector<SpecialOrder>> FakeStore::LockSpecialOrdersOnPoLines(
     const std::vector<Id>& po_line_ids) {
   FAKE_TICK();
   return ActiveWhere(db, [&](const SpecialOrder& so) {
-    return so.po_line_id &&
-           std::find(po_line_ids.begin(), po_line_ids.end(), *so.po_line_id) != po_line_ids.end();
+    return std::any_of(po_line_ids.begin(), po_line_ids.end(),
+                       [&so](Id line) { return queries::OnPoLine(so, line); });
   });
 }
 
 Result<std::vector<SpecialOrder>> FakeStore::LockSpecialOrdersOnPo(Id po_id) {
   FAKE_TICK();
-  return ActiveWhere(db, [&](const SpecialOrder& so) { return so.po_id == po_id; });
+  return ActiveWhere(db, [&](const SpecialOrder& so) { return queries::OnPo(so, po_id); });
 }
 
 Result<std::vector<SpecialOrder>> FakeStore::LockSpecialOrdersOnTransfer(Id transfer_id) {
   FAKE_TICK();
-  return ActiveWhere(db, [&](const SpecialOrder& so) { return so.transfer_id == transfer_id; });
+  return ActiveWhere(db,
+                     [&](const SpecialOrder& so) { return queries::OnTransfer(so, transfer_id); });
 }
 
 Result<std::vector<SpecialOrder>> FakeStore::LockWaitingSpecialOrders(Id store_id, Id product_id) {
   FAKE_TICK();
-  return ActiveWhere(db, [&](const SpecialOrder& so) {
-    return so.store_id == store_id && so.product_id == product_id && so.waiting() > 0;
-  });
+  return ActiveWhere(
+      db, [&](const SpecialOrder& so) { return queries::WaitsAt(so, store_id, product_id); });
 }
 
 // The constraints of special_orders on the columns a write may change.

@@ -135,10 +135,14 @@ TestDatabase::TestDatabase(const std::string& prefix, ServerInfo server)
   Exec("CREATE DATABASE " + QuoteIdentifier(name_) +
        " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
   Exec("USE " + QuoteIdentifier(name_));
-  Exec(ReadFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_reference_schema.sql"));
+  ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_reference_schema.sql");
+  // The indexes the daemon asks the integrator to add.
+  ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_indexes.sql");
   // The daemon's tables as the daemon creates them: the compiled-in copy.
   Exec(so::mysql::kDaemonSchemaSql);
 }
+
+void TestDatabase::ExecFile(const std::string& path) { Exec(ReadFile(path)); }
 
 void TestDatabase::Connect() {
   conn_.reset();

@@ -52,6 +52,8 @@ class TestDatabase {
 
   // Runs one or more statements (split on ";\n"), each committed on its own.
   void Exec(const std::string& sql);
+  // Runs the statements of a file, as Exec() does.
+  void ExecFile(const std::string& path);
   // Rows of nullable strings, as the text protocol gives them.
   std::vector<std::vector<std::optional<std::string>>> Query(const std::string& sql);
   // The first column of the single row; throws if there is not exactly one row or it is NULL.
