@@ -14,27 +14,30 @@
 namespace so::mysql {
 namespace {
 
-// Rows in one statement at most. A multi-row UPDATE compares each row with the CASE branches of
-// its statement, so the server's work grows with the square of this.
-constexpr size_t kMaxRows = 128;
+// Rows in one multi-row UPDATE at most: it compares each row with the CASE branches of its
+// statement, so the server's work grows with the square of this.
+constexpr size_t kMaxUpdateRows = 128;
+// Rows in one multi-row INSERT at most (a power of two): its cost grows with its rows only.
+constexpr size_t kMaxInsertRows = 512;
 
-// Calls piece(first, count) over [0, n) in pieces of power-of-two sizes, largest first.
+// Calls piece(first, count) over [0, n) in pieces of power-of-two sizes up to `max`, largest
+// first.
 template <typename F>
-void InPieces(size_t n, F piece) {
+void InPieces(size_t n, size_t max, F piece) {
   for (size_t at = 0; at < n;) {
-    size_t count = kMaxRows;
+    size_t count = max;
     while (count > n - at) count /= 2;
     piece(at, count);
     at += count;
   }
 }
 
-// Calls chunk(first, count, padded) over [0, n) in chunks of kMaxRows at most, each to be padded
-// to `padded` rows (a power of two) by repeating its last row.
+// Calls chunk(first, count, padded) over [0, n) in chunks of `max` rows at most, each to be
+// padded to `padded` rows (a power of two) by repeating its last row.
 template <typename F>
-void InPaddedChunks(size_t n, F chunk) {
-  for (size_t at = 0; at < n; at += kMaxRows) {
-    const size_t count = std::min(kMaxRows, n - at);
+void InPaddedChunks(size_t n, size_t max, F chunk) {
+  for (size_t at = 0; at < n; at += max) {
+    const size_t count = std::min(max, n - at);
     chunk(at, count, PaddedCount(count));
   }
 }
@@ -80,7 +83,7 @@ template <typename Row, typename Key, typename Value>
 void UpdateRows(Session& session, std::string_view table, std::string_view key,
                 std::string_view key_placeholder, const std::vector<SetColumn>& set,
                 const std::vector<Row>& rows, Key bind_key, Value bind_value) {
-  InPaddedChunks(rows.size(), [&](size_t first, size_t count, size_t padded) {
+  InPaddedChunks(rows.size(), kMaxUpdateRows, [&](size_t first, size_t count, size_t padded) {
     sql::PreparedStatement& ps =
         session.Prepared(UpdateSql(table, key, key_placeholder, set, padded));
     Params params(ps);
@@ -106,7 +109,7 @@ void UpdateRows(Session& session, std::string_view table, std::string_view key,
 enum class Cut {
   kPieces,  // power-of-two pieces: for inserts where a row given twice would be two rows
   kPadded,  // chunks padded by repeating their last row: for upserts that overwrite
-  kWhole,   // one statement of exactly the rows given (at most kMaxRows)
+  kWhole,   // one statement of exactly the rows given (at most kMaxInsertRows)
 };
 
 // INSERT INTO ... VALUES <row>, <row>, ... <tail>: each row binds its values with bind(params,
@@ -123,9 +126,10 @@ void InsertRows(Session& session, std::string_view head, std::string_view row_pl
   };
   switch (cut) {
     case Cut::kPieces:
-      return InPieces(rows.size(), [&](size_t first, size_t count) { run(first, count, count); });
+      return InPieces(rows.size(), kMaxInsertRows,
+                      [&](size_t first, size_t count) { run(first, count, count); });
     case Cut::kPadded:
-      return InPaddedChunks(rows.size(), run);
+      return InPaddedChunks(rows.size(), kMaxInsertRows, run);
     case Cut::kWhole:
       if (!rows.empty()) run(0, rows.size(), rows.size());
       return;
@@ -146,7 +150,7 @@ constexpr const char* kInboxInsert =
 Result<std::vector<bool>> MysqlStore::InboxClaimAll(const std::vector<Envelope>& envelopes) {
   std::vector<bool> claimed(envelopes.size(), false);
   Status status = session_->Run("InboxClaimAll", [&] {
-    InPieces(envelopes.size(), [&](size_t first, size_t count) {
+    InPieces(envelopes.size(), kMaxInsertRows, [&](size_t first, size_t count) {
       std::vector<const Envelope*> left;
       for (size_t i = first; i < first + count; ++i) left.push_back(&envelopes[i]);
       while (!left.empty()) {

@@ -46,6 +46,7 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
       << "  name: " << db.database << "\n"
       << "rules_file: " << setup_.rules_file << "\n"
       << "log_level: debug\n";
+  cfg << setup_.extra_config;
   if (setup_.reconcile) {
     cfg << "reconcile:\n"
         << "  on_start: " << (setup_.reconcile->on_start ? "true" : "false") << "\n"

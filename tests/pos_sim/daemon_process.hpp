@@ -32,6 +32,8 @@ struct DaemonSetup {
   std::string subscribe = "";
   // Extra environment variables of the child (e.g. SO_CRASH_AT in a SO_CRASH_POINTS build).
   std::map<std::string, std::string> env = {};
+  // Appended to the config as it is (top-level YAML keys, e.g. "batch:\n  max_messages: 1\n").
+  std::string extra_config = "";
 };
 
 class DaemonProcess {
