@@ -229,6 +229,14 @@ Status BatchView::InboxRefused(const std::string& message_id, std::string_view r
 
 // --- Reads ---
 
+Result<bool> BatchView::StoreExists(Id id) {
+  if (!stores_.contains(id)) {
+    ++store_reads_;
+    SO_ASSIGN_OR_RETURN(stores_[id], store_.StoreExists(id));
+  }
+  return stores_.at(id);
+}
+
 Result<std::optional<Product>> BatchView::GetProduct(Id id) {
   SO_RETURN_IF_ERROR(LoadProducts({id}));
   return products_.at(id);

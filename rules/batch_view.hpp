@@ -49,6 +49,7 @@ class BatchView final : public HostStore {
   Result<bool> InboxHas(const std::string& message_id) override;
   Result<bool> InboxClaim(const Envelope& envelope) override;
   Status InboxRefused(const std::string& message_id, std::string_view reason) override;
+  Result<bool> StoreExists(Id store_id) override;
   Result<std::optional<Product>> GetProduct(Id product_id) override;
   Result<std::optional<Vendor>> GetVendor(Id vendor_id) override;
   Result<std::vector<ProductVendor>> GetProductVendors(Id product_id) override;
@@ -160,6 +161,7 @@ class BatchView final : public HostStore {
   std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals_;
   std::set<ArrivalKey> loaded_arrivals_;
 
+  std::map<Id, bool> stores_;
   std::map<Id, std::optional<Product>> products_;
   std::map<Id, std::optional<Vendor>> vendors_;
   std::map<Id, std::vector<ProductVendor>> product_vendors_;

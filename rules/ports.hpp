@@ -104,6 +104,7 @@ class HostStore {
   virtual Status InboxRefused(const std::string& message_id, std::string_view reason) = 0;
 
   // --- Reads of POS-owned rows; nullopt when the row does not exist ---
+  virtual Result<bool> StoreExists(Id store_id) = 0;
   virtual Result<std::optional<Product>> GetProduct(Id product_id) = 0;
   virtual Result<std::optional<Vendor>> GetVendor(Id vendor_id) = 0;
   // Every vendor that carries the product, with its active flag, in vendor id order.

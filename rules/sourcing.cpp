@@ -358,6 +358,10 @@ Status Decision::Handle(const BackofficeTransfer& p) {
         so->id, kContractRule,
         "a transfer needs another store than the special order's own store " + Str(so->store_id));
   }
+  SO_ASSIGN_OR_RETURN(const bool exists, store_.StoreExists(p.from_store_id));
+  if (!exists) {
+    return Refuse(so->id, kContractRule, "store " + Str(p.from_store_id) + " does not exist");
+  }
   // The operator's choice stands even when the sending store shows too little open stock (it
   // may know better); the audit keeps what the daemon saw.
   SO_ASSIGN_OR_RETURN(auto rows, store_.GetStockOfProduct(so->product_id));

@@ -217,6 +217,11 @@ Status MysqlStore::InboxRefused(const std::string& message_id, std::string_view 
 
 // --- Reads of POS-owned rows ---
 
+Result<bool> MysqlStore::StoreExists(Id store_id) {
+  constexpr const char* kSql = "SELECT 1 FROM stores WHERE id = ?";
+  return session_->Run("StoreExists", [&] { return session_->Query(kSql, store_id).Exists(); });
+}
+
 // Each single-row read below is its set-wise twin with one key: one statement shape per table.
 
 Result<std::optional<Product>> MysqlStore::GetProduct(Id product_id) {

@@ -109,6 +109,7 @@ class MysqlStore final : public so::HostStore {
   so::Result<bool> InboxHas(const std::string& message_id) override;
   so::Result<bool> InboxClaim(const so::Envelope& envelope) override;
   so::Status InboxRefused(const std::string& message_id, std::string_view reason) override;
+  so::Result<bool> StoreExists(so::Id store_id) override;
   so::Result<std::optional<so::Product>> GetProduct(so::Id product_id) override;
   so::Result<std::optional<so::Vendor>> GetVendor(so::Id vendor_id) override;
   so::Result<std::vector<so::ProductVendor>> GetProductVendors(so::Id product_id) override;

@@ -361,6 +361,13 @@ TEST_P(HostStoreTest, InboxClaimOfAnIdLongerThan64CharactersIsAPermanentError) {
 
 // --- Reads of POS rows ---
 
+TEST_P(HostStoreTest, StoreExistsForTheStoresOfThePos) {
+  Begin();
+  EXPECT_TRUE(OK(store().StoreExists(kStore2)));
+  EXPECT_FALSE(OK(store().StoreExists(kNoStore)));
+  store().Rollback();
+}
+
 TEST_P(HostStoreTest, GetProductReadsEveryColumnOrNullopt) {
   Begin();
   const Product p = FOUND(store().GetProduct(kWidget));

@@ -347,6 +347,11 @@ Status FakeStore::InboxRefused(const std::string& message_id, std::string_view r
   return Status();
 }
 
+Result<bool> FakeStore::StoreExists(Id store_id) {
+  FAKE_TICK();
+  return db.stores.contains(store_id);
+}
+
 Result<std::optional<Product>> FakeStore::GetProduct(Id id) {
   FAKE_TICK();
   return Find(db.products, id);

@@ -109,6 +109,7 @@ class FakeStore final : public HostStore {
   Result<bool> InboxHas(const std::string& message_id) override;
   Result<bool> InboxClaim(const Envelope& envelope) override;
   Status InboxRefused(const std::string& message_id, std::string_view reason) override;
+  Result<bool> StoreExists(Id store_id) override;
   Result<std::optional<Product>> GetProduct(Id product_id) override;
   Result<std::optional<Vendor>> GetVendor(Id vendor_id) override;
   Result<std::vector<ProductVendor>> GetProductVendors(Id product_id) override;

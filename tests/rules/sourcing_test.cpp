@@ -52,12 +52,9 @@ TEST_F(EngineTest, BackofficeTransferFromTheChosenStore) {
               HasSubstr("only a special order in request can be transferred"));
 }
 
-// KNOWN BUG of the engine, disabled so that the suite passes (run it with
-// --gtest_also_run_disabled_tests). A Back Office transfer from a store that does not exist is
-// not refused: the engine takes the store on trust, InsertTransfer fails on the foreign key to
-// stores (as MySQL does since the fake keeps stores), and the message is dead-lettered, to fail
-// again at every replay. A vendor, PO or special order that does not exist is refused instead.
-TEST_F(EngineTest, DISABLED_BackofficeTransferFromAStoreThatDoesNotExistIsRefused) {
+// A store that does not exist is refused as a vendor, PO or special order that does not exist
+// is, rather than left to the foreign key (a dead letter that fails again at every replay).
+TEST_F(EngineTest, BackofficeTransferFromAStoreThatDoesNotExistIsRefused) {
   defaults_.on_request = OnRequest::kWait;
   Request(1, 11, 2);
   const Processed r = Send(BackofficeTransfer{SoOfLine(11).id, 9, "bo"});
