@@ -69,7 +69,7 @@ SqlCost CostOf(const Counters& delta) {
   c.round_trips = c.statements + c.prepares + Get(delta, "Com_stmt_reset") -
                   Get(delta, "Com_stmt_send_long_data");
   c.commits = Get(delta, "Com_commit");
-  c.log_fsyncs = Get(delta, "Innodb_os_log_fsyncs");
+  c.log_writes = Get(delta, "Innodb_log_writes");
   return c;
 }
 

@@ -47,7 +47,7 @@ struct SqlCost {
   int64_t round_trips = 0;  // see RoundTrips()
   int64_t commits = 0;      // Com_commit
   int64_t prepares = 0;     // Com_stmt_prepare
-  int64_t log_fsyncs = 0;   // Innodb_os_log_fsyncs: what durability costs
+  int64_t log_writes = 0;   // Innodb_log_writes: redo log writes, one per durable commit
 };
 // Round trips = Questions + Com_stmt_prepare + Com_stmt_reset - Com_stmt_send_long_data: every
 // command that waits for an answer, as long as each text command holds one statement (true of

@@ -213,7 +213,7 @@ std::vector<std::string> WriteRaw(const Results& r, const std::string& dir) {
     put(section, phase, "statements", static_cast<double>(t.cost.statements));
     put(section, phase, "round_trips", static_cast<double>(t.cost.round_trips));
     put(section, phase, "commits", static_cast<double>(t.cost.commits));
-    put(section, phase, "log_fsyncs", static_cast<double>(t.cost.log_fsyncs));
+    put(section, phase, "log_writes", static_cast<double>(t.cost.log_writes));
     put(section, phase, "server_cpu_ms", t.server_cpu_ms);
     put(section, phase, "daemon_cpu_ms", t.daemon_cpu_ms);
     counters(section, phase, t.delta);
