@@ -24,17 +24,20 @@ double PerMsg(int64_t total, size_t messages) {
   return PerMsg(static_cast<double>(total), messages);
 }
 
-double MeanCommitsPerS(const Results& r) {
-  double sum = 0;
-  for (const auto& c : r.ceilings) sum += c.commits_per_s;
-  return r.ceilings.empty() ? 0 : sum / static_cast<double>(r.ceilings.size());
+const Results::PhaseCeiling* CeilingOf(const Results& r, const std::string& phase) {
+  for (const auto& c : r.ceilings) {
+    if (c.phase == phase) return &c;
+  }
+  return nullptr;
 }
 
-// The rate at which commits alone would hold messages: the ceiling's commits/s shared by the
+// The rate at which commits alone would hold messages: the phase's commit ceiling shared by the
 // commits a message makes.
-double CommitBoundRate(const Results& r, int64_t commits, size_t messages) {
+double CommitBoundRate(const Results& r, const std::string& phase, int64_t commits,
+                       size_t messages) {
+  const Results::PhaseCeiling* c = CeilingOf(r, phase);
   const double per_msg = PerMsg(commits, messages);
-  return per_msg <= 0 ? 0 : MeanCommitsPerS(r) / per_msg;
+  return c == nullptr || per_msg <= 0 ? 0 : c->commits_per_s() / per_msg;
 }
 
 std::string Ratio(double a, double b) { return b > 0 ? F("%.2f", a / b) : "-"; }
@@ -59,13 +62,14 @@ std::string PhaseRow(const std::string& label, size_t msgs, double rate, const S
            commit_cap.c_str());
 }
 
+// `ceiling` names the phase's commit ceiling: the phase, or the phase + ", large db".
 std::string BurstRow(const Results& r, const std::string& label, const std::string& phase,
-                     const ThroughputResult& t, bool compare_replay) {
+                     const std::string& ceiling, const ThroughputResult& t, bool compare_replay) {
   const ReplayResult* replay = compare_replay ? ReplayOf(r, phase) : nullptr;
   return PhaseRow(label, t.messages, t.msg_per_s, t.cost, t.server_cpu_ms,
                   F("%.3f", PerMsg(t.daemon_cpu_ms, t.messages)),
                   replay ? Ratio(t.slice_msg_per_s, replay->msg_per_s) : "-",
-                  Ratio(t.msg_per_s, CommitBoundRate(r, t.cost.commits, t.messages)));
+                  Ratio(t.msg_per_s, CommitBoundRate(r, ceiling, t.cost.commits, t.messages)));
 }
 
 double Mb(int64_t kb) { return static_cast<double>(kb) / 1024.0; }
@@ -89,21 +93,25 @@ std::string FormatTable(const Results& r) {
   out += F(kRowFormat, "phase", "msgs", "msg/s", "stmts/msg", "trips/msg", "commits/msg",
            "db CPU ms/msg", "daemon CPU ms/msg", "of replay", "of commit cap");
   for (const auto& [phase, t] : r.bursts) {
-    out += BurstRow(r, phase + ", burst", phase, t, true);
+    out += BurstRow(r, phase + ", burst", phase, phase, t, true);
   }
   for (const auto& x : r.replays) {
     out += PhaseRow("replay of the " + x.phase + "' SQL", x.messages, x.msg_per_s, x.cost,
                     x.server_cpu_ms, F("%.3f", PerMsg(x.client_cpu_ms, x.messages)), "-",
-                    Ratio(x.msg_per_s, CommitBoundRate(r, x.cost.commits, x.messages)));
+                    Ratio(x.msg_per_s, CommitBoundRate(r, x.phase, x.cost.commits, x.messages)));
   }
-  for (size_t k = 0; k < r.ceilings.size(); ++k) {
-    const CommitCeiling& c = r.ceilings[k];
-    out += PhaseRow(k == 0 ? "commit ceiling at start (1 row)" : "commit ceiling at end (1 row)",
-                    static_cast<size_t>(c.commits), c.commits_per_s, c.cost, c.server_cpu_ms, "-",
-                    "-", Ratio(c.commits_per_s, MeanCommitsPerS(r)));
+  // A ceiling row: the two measurements around a burst together.
+  for (const auto& c : r.ceilings) {
+    SqlCost cost = c.before.cost;
+    cost.statements += c.after.cost.statements;
+    cost.round_trips += c.after.cost.round_trips;
+    cost.commits += c.after.cost.commits;
+    const auto commits = static_cast<size_t>(c.before.commits + c.after.commits);
+    out += PhaseRow("commit ceiling around " + c.phase, commits, c.commits_per_s(), cost,
+                    c.before.server_cpu_ms + c.after.server_cpu_ms, "-", "-", "1.00");
   }
   for (const auto& [phase, t] : r.large_bursts) {
-    out += BurstRow(r, phase + ", burst, large db", phase, t, false);
+    out += BurstRow(r, phase + ", burst, large db", phase, phase + ", large db", t, false);
   }
   out += "\n";
 
@@ -168,10 +176,16 @@ std::string FormatTable(const Results& r) {
   out +=
       "of replay: the daemon's msg/s over the replayed messages (the first of the burst) / "
       "the replay's; a replay row's daemon CPU is the replaying client's.\n";
+  std::string spread;
+  for (const auto& c : r.ceilings) {
+    spread += F("%s%s %.0f/%.0f", spread.empty() ? "" : ", ", c.phase.c_str(),
+                c.before.commits_per_s, c.after.commits_per_s);
+  }
   out +=
-      F("of commit cap: msg/s / (%.0f commits/s, the ceilings' mean, / commits per message); "
-        "a ceiling row: INSERT one row; COMMIT.\n",
-        MeanCommitsPerS(r));
+      "of commit cap: msg/s / (commits/s of the commit ceiling around the burst / commits per "
+      "message). A commit ceiling: INSERT one row; COMMIT, on one connection, just before and "
+      "just after the burst (commits/s before/after: " +
+      spread + ").\n";
   for (const auto& cap : r.captures) {
     std::string kinds;
     for (const auto& [type, n] : cap.commands) {
@@ -238,14 +252,15 @@ std::vector<std::string> WriteRaw(const Results& r, const std::string& dir) {
       put("capture", cap.phase, "command:" + type, static_cast<double>(n));
     }
   }
-  for (size_t k = 0; k < r.ceilings.size(); ++k) {
-    const CommitCeiling& c = r.ceilings[k];
-    const std::string name = k == 0 ? "commit_at_start" : "commit_at_end";
-    put("ceiling", name, "commits", static_cast<double>(c.commits));
-    put("ceiling", name, "seconds", c.seconds);
-    put("ceiling", name, "commits_per_s", c.commits_per_s);
-    put("ceiling", name, "server_cpu_ms", c.server_cpu_ms);
-    counters("ceiling", name, c.delta);
+  for (const auto& pc : r.ceilings) {
+    for (const auto& [when, c] : {std::pair{"before", &pc.before}, std::pair{"after", &pc.after}}) {
+      const std::string name = pc.phase + " " + when;
+      put("ceiling", name, "commits", static_cast<double>(c->commits));
+      put("ceiling", name, "seconds", c->seconds);
+      put("ceiling", name, "commits_per_s", c->commits_per_s);
+      put("ceiling", name, "server_cpu_ms", c->server_cpu_ms);
+      counters("ceiling", name, c->delta);
+    }
   }
   for (const auto& l : r.latency) {
     const std::string name = F("%.0f_per_s", l.rate);

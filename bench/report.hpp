@@ -28,8 +28,14 @@ struct RunInfo {
 
 struct Results {
   RunInfo info;
-  // The commit ceiling at the start and at the end of the run; ratios use their mean.
-  std::vector<CommitCeiling> ceilings;
+  // The commit ceiling just before each burst (and its capture and replay) and just after it;
+  // the burst's and its replay's ratios use the mean of the two: the disk's flush time drifts.
+  struct PhaseCeiling {
+    std::string phase;  // a key of `bursts` ("requests"), or of `large_bursts` + ", large db"
+    CommitCeiling before, after;
+    double commits_per_s() const { return (before.commits_per_s + after.commits_per_s) / 2; }
+  };
+  std::vector<PhaseCeiling> ceilings;
   // The throughput phases on the fixture's database and their replays (same `phase` keys:
   // "requests", "shipments"); a phase without a replay had no capture (slice 0).
   std::vector<std::pair<std::string, ThroughputResult>> bursts;
