@@ -38,6 +38,7 @@ using so::testing::TestDatabase;
 constexpr const char* kUsage =
     "usage: so-bench --server-dir DIR --work-dir DIR [--quick | --large] [--commit TEXT]\n"
     "                [--n N] [--m M] [--seconds S] [--slice S]\n"
+    "       so-bench --help\n"
     "  DIR of --server-dir: a server started by scripts/private-mariadb.sh start DIR\n"
     "  --quick   small figures for a smoke run (about a minute)\n"
     "  --large   also the request and shipment bursts on a database with history\n"
@@ -172,6 +173,15 @@ RunInfo Describe(SqlConn& admin, const Options& o) {
   return i;
 }
 
+ServerInfo Server(const std::string& dir) {
+  if (!std::filesystem::exists(dir + "/port") || !std::filesystem::exists(dir + "/mysqld.pid")) {
+    throw std::runtime_error("no MariaDB running from " + dir +
+                             ": start one with scripts/private-mariadb.sh start " + dir +
+                             " (scripts/bench.sh does)");
+  }
+  return so::testing::ServerAt(dir);
+}
+
 // One daemon on one database, with the POS's bus connected to it.
 class DaemonUnderTest {
  public:
@@ -236,7 +246,7 @@ class Benchmark {
  public:
   explicit Benchmark(Options o)
       : o_(std::move(o)),
-        server_(so::testing::ServerAt(o_.server_dir)),
+        server_(Server(o_.server_dir)),
         server_pid_(ServerPid(o_.server_dir)),
         admin_(server_, ""),
         probe_(admin_) {
@@ -397,6 +407,10 @@ class Benchmark {
 
 int Main(int argc, char** argv) {
   Options o;
+  if (argc == 2 && std::string(argv[1]) == "--help") {
+    std::cout << kUsage;
+    return 0;
+  }
   try {
     o = Parse(argc, argv);
   } catch (const std::invalid_argument& e) {

@@ -100,6 +100,9 @@ std::string FormatTable(const Results& r) {
                     x.server_cpu_ms, F("%.3f", PerMsg(x.client_cpu_ms, x.messages)), "-",
                     Ratio(x.msg_per_s, CommitBoundRate(r, x.phase, x.cost.commits, x.messages)));
   }
+  for (const auto& [phase, t] : r.large_bursts) {
+    out += BurstRow(r, phase + ", burst, large db", phase, phase + ", large db", t, false);
+  }
   // A ceiling row: the two measurements around a burst together.
   for (const auto& c : r.ceilings) {
     SqlCost cost = c.before.cost;
@@ -107,11 +110,8 @@ std::string FormatTable(const Results& r) {
     cost.round_trips += c.after.cost.round_trips;
     cost.commits += c.after.cost.commits;
     const auto commits = static_cast<size_t>(c.before.commits + c.after.commits);
-    out += PhaseRow("commit ceiling around " + c.phase, commits, c.commits_per_s(), cost,
+    out += PhaseRow("commit ceiling, " + c.phase, commits, c.commits_per_s(), cost,
                     c.before.server_cpu_ms + c.after.server_cpu_ms, "-", "-", "1.00");
-  }
-  for (const auto& [phase, t] : r.large_bursts) {
-    out += BurstRow(r, phase + ", burst, large db", phase, phase + ", large db", t, false);
   }
   out += "\n";
 
