@@ -407,9 +407,11 @@ class Benchmark {
 
 int Main(int argc, char** argv) {
   Options o;
-  if (argc == 2 && std::string(argv[1]) == "--help") {
-    std::cout << kUsage;
-    return 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
   }
   try {
     o = Parse(argc, argv);
