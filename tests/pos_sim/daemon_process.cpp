@@ -45,7 +45,7 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
       << "  password: " << db.password << "\n"
       << "  name: " << db.database << "\n"
       << "rules_file: " << setup_.rules_file << "\n"
-      << "log_level: debug\n";
+      << "log_level: " << setup_.log_level << "\n";
   cfg << setup_.extra_config;
   if (setup_.reconcile) {
     cfg << "reconcile:\n"

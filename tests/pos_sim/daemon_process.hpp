@@ -32,6 +32,8 @@ struct DaemonSetup {
   std::string subscribe = "";
   // Extra environment variables of the child (e.g. SO_CRASH_AT in a SO_CRASH_POINTS build).
   std::map<std::string, std::string> env = {};
+  // The config's log_level: debug (the tests read the daemon's log), or what a service runs with.
+  std::string log_level = "debug";
   // Appended to the config as it is (top-level YAML keys, e.g. "batch:\n  max_messages: 1\n").
   std::string extra_config = "";
 };
@@ -55,6 +57,8 @@ class DaemonProcess {
   void Kill();
   void SendSignal(int signo);
   bool running() const { return pid_ > 0; }
+  // The child's pid while it runs (for /proc figures and signals), else -1.
+  pid_t pid() const { return pid_; }
 
   // For the next Start(): sets (or, with nullopt, removes) an extra environment variable.
   void SetEnv(const std::string& name, std::optional<std::string> value);

@@ -1,0 +1,59 @@
+// The benchmark's output: every figure of a run, the one plain-text table printed at the end, and
+// the raw figures written as CSV next to the run's logs. Pure formatting; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/ceiling.hpp"
+#include "bench/fixture.hpp"
+#include "bench/phases.hpp"
+
+namespace so::bench {
+
+// Where and how the run happened.
+struct RunInfo {
+  std::string mode;  // quick, default or large
+  std::string date;  // UTC
+  std::string commit;
+  std::string build;  // CMake build type, and whether sanitizers are in
+  int nproc = 0;
+  std::string cpu_model;
+  std::string server_version;
+  std::string durability;  // innodb_flush_log_at_trx_commit, binlog, buffer pool
+  CatalogShape catalog;
+  size_t slice = 0;
+};
+
+struct Results {
+  RunInfo info;
+  // The commit ceiling just before each burst (and its capture and replay) and just after it;
+  // the burst's and its replay's ratios use the mean of the two: the disk's flush time drifts.
+  struct PhaseCeiling {
+    std::string phase;  // a key of `bursts` ("requests"), or of `large_bursts` + ", large db"
+    CommitCeiling before, after;
+    double commits_per_s() const { return (before.commits_per_s + after.commits_per_s) / 2; }
+  };
+  std::vector<PhaseCeiling> ceilings;
+  // The throughput phases on the fixture's database and their replays (same `phase` keys:
+  // "requests", "shipments"); a phase without a replay had no capture (slice 0).
+  std::vector<std::pair<std::string, ThroughputResult>> bursts;
+  std::vector<CapturedSql> captures;
+  std::vector<ReplayResult> replays;
+  std::vector<LatencyResult> latency;
+  std::optional<MemoryResult> memory;
+  // --large: the same bursts on a database with history.
+  std::optional<HistoryShape> history;
+  double history_load_s = 0;
+  std::vector<std::pair<std::string, ThroughputResult>> large_bursts;
+};
+
+// The table, header included.
+std::string FormatTable(const Results& r);
+
+// results.csv (section,name,metric,value: every figure and every counter delta) and one
+// latency-<rate>.csv per fixed-rate phase, in `dir`; returns the paths written.
+std::vector<std::string> WriteRaw(const Results& r, const std::string& dir);
+
+}  // namespace so::bench
