@@ -10,6 +10,13 @@
 namespace so::zmqbus {
 namespace {
 
+// Events queued per subscriber before PUB drops them (ZMQ_SNDHWM). A batch publishes all its
+// events at once after its commit (three for a request: 768 for a batch of 256), faster than
+// the I/O thread hands them to the socket: ZeroMQ's default of 1,000 dropped events of the next
+// batches while a subscriber was keeping up. About 300 bytes each, so at most some 30 MB for a
+// subscriber that stopped reading.
+constexpr int kEventHighWaterMark = 100'000;
+
 Error ZmqError(const std::string& what, const zmq::error_t& e) {
   return Error{ErrorKind::kPermanent, e.num(), what + ": " + e.what()};
 }
@@ -39,6 +46,7 @@ Publisher::Publisher(zmq::context_t& ctx, std::string endpoint, const std::strin
 Status Publisher::Bind() {
   try {
     socket_.set(zmq::sockopt::linger, 1000);
+    socket_.set(zmq::sockopt::sndhwm, kEventHighWaterMark);
     socket_.bind(endpoint_);
   } catch (const zmq::error_t& e) {
     return ZmqError("cannot bind the event socket to " + endpoint_, e);

@@ -131,13 +131,8 @@ class Daemon {
       log_.Error("cannot create the daemon's tables: " + s.error().ToString());
       return 1;
     }
-    if (auto missing = store_.MissingHostIndexes(); missing.ok()) {
-      for (const std::string& m : *missing) {
-        log_.Warning(
-            "the POS database lacks an index special-ordersd needs (apply "
-            "pos_indexes.sql, see the README): " +
-            m);
-      }
+    if (auto problems = store_.SchemaProblems(); problems.ok()) {
+      for (const std::string& p : *problems) log_.Warning("schema: " + p);
     }
     engine_ = std::make_unique<Engine>(config_.rules);
     publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish, config_.bus.source,

@@ -2,14 +2,15 @@
 -- start-up (MysqlStore::EnsureDaemonSchema), so every statement is idempotent. The file is
 -- compiled into the daemon and split on ";\n": a statement ends with ";" at the end of a line.
 --
--- Message ids are compared byte for byte (utf8mb4_bin): the POS promises uniqueness of the exact
--- string, and a case-insensitive key would merge two different messages.
+-- Message ids are compared byte for byte (utf8mb4_nopad_bin): the POS promises uniqueness of the
+-- exact string, and a case-insensitive key would merge two different messages, as would a PAD
+-- SPACE collation such as utf8mb4_bin, which ignores trailing spaces ("m-1 " = "m-1").
 
 -- One row per message whose effect is committed, written in the same transaction as that
 -- effect: the exactly-once guard. applied_at is the envelope's occurred_at, not NOW(), so that two
 -- runs over the same messages write identical rows.
 CREATE TABLE IF NOT EXISTS sod_inbox (
-  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
   source VARCHAR(128) NOT NULL,
   seq BIGINT UNSIGNED NOT NULL,
   type VARCHAR(128) NOT NULL,
@@ -27,7 +28,7 @@ CREATE TABLE IF NOT EXISTS sod_inbox (
 -- view). No foreign key to special_orders: the trail must not depend on the host's tables.
 CREATE TABLE IF NOT EXISTS sod_audit (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
-  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
   special_order_id BIGINT NULL,
   rule VARCHAR(128) NOT NULL,
   decision VARCHAR(64) NOT NULL,
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS sod_audit (
 -- message gets its own row. raw is the exact frame, which need not be valid UTF-8.
 CREATE TABLE IF NOT EXISTS sod_dead_letters (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
-  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NULL,
   topic VARCHAR(128) NOT NULL,
   raw LONGBLOB NOT NULL,
   reason TEXT NOT NULL,

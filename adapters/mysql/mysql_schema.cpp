@@ -1,6 +1,6 @@
 // MysqlStore's own tables: splitting the compiled-in schema script (kDaemonSchemaSql) into
-// statements and creating the tables that do not exist yet; and finding which of the indexes it
-// asks of the host (pos_indexes.sql) are missing.
+// statements and creating the tables that do not exist yet; and telling what an operator should
+// change: indexes it asks of the host (pos_indexes.sql), columns older versions made otherwise.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,28 +52,58 @@ Status MysqlStore::EnsureDaemonSchema() {
   });
 }
 
-Result<std::vector<std::string>> MysqlStore::MissingHostIndexes() {
+Result<std::vector<std::string>> MysqlStore::SchemaProblems() {
   // The indexes of pos_indexes.sql, and why each matters.
-  struct Wanted {
+  struct Index {
     const char* table;
-    const char* index;
+    const char* name;
     const char* why;
   };
-  static constexpr Wanted kWanted[] = {
+  static constexpr Index kIndexes[] = {
       {"special_orders", "ix_special_orders_po_line_waiting",
        "every shipment reads all the special orders ever attached to its PO lines"},
   };
-  constexpr const char* kSql =
+  // Columns of the daemon's tables that tables made by an earlier version have otherwise.
+  struct Column {
+    const char* table;
+    const char* name;
+    const char* collation;
+    const char* definition;
+  };
+  static constexpr Column kColumns[] = {
+      {"sod_inbox", "message_id", "utf8mb4_nopad_bin",
+       "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL"},
+      {"sod_audit", "message_id", "utf8mb4_nopad_bin",
+       "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL"},
+      {"sod_dead_letters", "message_id", "utf8mb4_nopad_bin",
+       "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NULL"},
+  };
+  constexpr const char* kIndexSql =
       "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
       "AND TABLE_NAME = ? AND INDEX_NAME = ? LIMIT 1";
-  return session_->RunRolledBack("MissingHostIndexes", [&] {
-    std::vector<std::string> missing;
-    for (const Wanted& w : kWanted) {
-      if (!session_->Query(kSql, w.table, w.index).Exists()) {
-        missing.push_back(std::string(w.table) + "." + w.index + ": " + w.why);
-      }
+  constexpr const char* kCollationSql =
+      "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+      "AND TABLE_NAME = ? AND COLUMN_NAME = ?";
+  return session_->RunRolledBack("SchemaProblems", [&] {
+    std::vector<std::string> problems;
+    for (const Index& i : kIndexes) {
+      if (session_->Query(kIndexSql, i.table, i.name).Exists()) continue;
+      problems.push_back(std::string(i.table) + " has no index " + i.name + " (apply " +
+                         "pos_indexes.sql, see the README): " + i.why);
     }
-    return missing;
+    for (const Column& c : kColumns) {
+      const auto collation =
+          session_->Query(kCollationSql, c.table, c.name).One([](const auto& rs) {
+            return GetStr(rs, 1);
+          });
+      if (!collation || *collation == c.collation) continue;
+      // A table rebuild: left to the operator, since a large inbox takes a while.
+      problems.push_back(std::string(c.table) + "." + c.name + " is " + *collation +
+                         ", which takes ids that differ only in trailing spaces for one; run "
+                         "once, when the daemon is stopped: ALTER TABLE " +
+                         c.table + " MODIFY " + c.name + " " + c.definition);
+    }
+    return problems;
   });
 }
 

@@ -69,9 +69,10 @@ class MysqlStore final : public so::HostStore {
   // transaction: DDL commits implicitly.
   so::Status EnsureDaemonSchema();
 
-  // The indexes of adapters/mysql/pos_indexes.sql that the host database lacks, each as
-  // "<table>.<index>: <what is slow without it>". Call it outside a transaction.
-  so::Result<std::vector<std::string>> MissingHostIndexes();
+  // What the operator should change in the schema, one sentence each with the fix: an index of
+  // adapters/mysql/pos_indexes.sql the host database lacks, a column of the daemon's tables as an
+  // earlier version made it. Empty when all is well. Call it outside a transaction.
+  so::Result<std::vector<std::string>> SchemaProblems();
 
   // Parks a message that cannot be applied, in its own short transaction: call it outside a
   // transaction (after Rollback()), else it fails with kPermanent rather than commit the caller's

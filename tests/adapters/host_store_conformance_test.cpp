@@ -315,12 +315,9 @@ TEST_P(HostStoreTest, InboxComparesMessageIdsByteForByte) {
   Commit();
 }
 
-// KNOWN BUG of the MySQL store, disabled so that the suite passes: it fails on MySQL only (run it
-// with --gtest_also_run_disabled_tests). sod_inbox.message_id is utf8mb4_bin, a PAD SPACE
-// collation, which ignores trailing spaces: "pos-1:7 " is taken for "pos-1:7", and its message
-// would be dropped as a duplicate. daemon_schema.sql means ids to compare byte for byte;
-// utf8mb4_nopad_bin would (sod_audit and sod_dead_letters have the same collation).
-TEST_P(HostStoreTest, DISABLED_InboxTellsIdsThatDifferInTrailingSpacesApart) {
+// Byte for byte: a PAD SPACE collation (utf8mb4_bin, as earlier versions had) took "pos-1:7 " for
+// "pos-1:7", and its message was dropped as a duplicate.
+TEST_P(HostStoreTest, InboxTellsIdsThatDifferInTrailingSpacesApart) {
   Begin();
   ASSERT_TRUE(OK(store().InboxClaim(NewEnvelope("pos-1:7"))));
   EXPECT_FALSE(OK(store().InboxHas("pos-1:7 ")));

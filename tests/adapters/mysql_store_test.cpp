@@ -966,18 +966,24 @@ TEST_F(MysqlStoreTest, EnsureDaemonSchemaCreatesMissingTablesAndIsIdempotent) {
   ASSERT_OK(store_->EnsureDaemonSchema());
 }
 
-TEST_F(MysqlStoreTest, MissingHostIndexesNamesWhatPosIndexesSqlWouldAdd) {
-  // The test database has pos_indexes.sql applied.
-  EXPECT_TRUE(OK(store_->MissingHostIndexes()).empty());
+TEST_F(MysqlStoreTest, SchemaProblemsNameTheMissingIndexAndTheOldCollationWithTheirFix) {
+  // The test database has pos_indexes.sql applied and the daemon's tables as they are made now.
+  EXPECT_TRUE(OK(store_->SchemaProblems()).empty());
   db_.Exec("DROP INDEX ix_special_orders_po_line_waiting ON special_orders");
-  const auto missing = OK(store_->MissingHostIndexes());
-  ASSERT_EQ(missing.size(), 1u);
-  EXPECT_THAT(missing[0],
-              ::testing::HasSubstr("special_orders.ix_special_orders_po_line_waiting: "));
-  // The file is idempotent and adds it back.
+  // As an earlier version made it.
+  db_.Exec(
+      "ALTER TABLE sod_inbox MODIFY message_id VARCHAR(64) CHARACTER SET utf8mb4 "
+      "COLLATE utf8mb4_bin NOT NULL");
+  const auto problems = OK(store_->SchemaProblems());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_THAT(problems[0],
+              ::testing::HasSubstr("special_orders has no index ix_special_orders_po_line_waiting"));
+  EXPECT_THAT(problems[1], ::testing::HasSubstr("sod_inbox.message_id is utf8mb4_bin"));
+  // The fixes they name: the file (idempotent) and the ALTER.
   db_.ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_indexes.sql");
   db_.ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_indexes.sql");
-  EXPECT_TRUE(OK(store_->MissingHostIndexes()).empty());
+  db_.Exec(problems[1].substr(problems[1].find("ALTER TABLE")));
+  EXPECT_TRUE(OK(store_->SchemaProblems()).empty());
 }
 
 TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces) {
