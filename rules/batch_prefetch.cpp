@@ -1,6 +1,9 @@
 // BatchView::Prefetch: what a batch of messages will read, read set-wise before the engine runs.
 // A guess from the payloads, never a decision: whatever it misses is read when asked for, and
 // what it reads too much is only read.
+#include <algorithm>
+#include <map>
+#include <tuple>
 #include <variant>
 
 #include "rules/batch_view.hpp"
@@ -18,6 +21,10 @@ struct Wanted {
   // Messages that undo or move what is allocated read the special orders' picked quantities and
   // take from their stock rows: by line, by order, by id.
   std::vector<Id> changed_lines, cancelled_orders, cancelled_special_orders;
+  // (order, product) of each request.
+  std::vector<std::pair<Id, Id>> requested;
+  // Units the batch's shipments bring to each PO line.
+  std::map<Id, Qty> units_on_po_line;
 
   void Add(const Payload& payload) {
     std::visit([this](const auto& p) { Name(p); }, payload);
@@ -25,6 +32,7 @@ struct Wanted {
 
  private:
   void Name(const SpecialOrderRequested& p) {
+    requested.emplace_back(p.order_id, p.product_id);
     orders.push_back(p.order_id);
     lines.push_back(p.order_line_id);
     special_orders_of_lines.push_back(p.order_line_id);
@@ -91,6 +99,7 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
     w.pos.push_back(shipment->po_id);
     for (const auto& l : shipment->lines) {
       w.po_lines.push_back(l.po_line_id);
+      w.units_on_po_line[l.po_line_id] += l.quantity;
       w.stock.emplace_back(shipment->store_id, l.product_id);
     }
   }
@@ -112,19 +121,35 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
   SO_RETURN_IF_ERROR(LoadSpecialOrders(w.special_orders));
   SO_RETURN_IF_ERROR(LoadSpecialOrdersOfLines(w.special_orders_of_lines));
   SO_RETURN_IF_ERROR(LoadSpecialOrdersOfOrders(w.special_orders_of_orders));
-  SO_RETURN_IF_ERROR(LoadSpecialOrdersOnPoLines(w.po_lines));
-
   // What the special orders found point at: their lines (every allocation or change rewrites
   // them), and for the messages that take stock back, their picked quantities and stock rows.
   std::vector<Id> their_lines, their_picked;
   std::vector<StockKey> their_stock;
+  for (const auto& [id, so] : special_orders_) {
+    if (queries::IsLive(so)) their_lines.push_back(so.order_line_id);
+  }
+  // Of those a shipment finds waiting on its PO line, only the lines of the ones its units go to
+  // first in the default order of service (oldest request first): a PO line may have many
+  // waiting, and a rule that serves otherwise only costs a read more for each one it picks.
+  SO_RETURN_IF_ERROR(LoadSpecialOrdersOnPoLines(w.po_lines));
+  for (const auto& [po_line, units] : w.units_on_po_line) {
+    std::vector<SpecialOrder> waiting =
+        Kept(Among(index_.by_po_line, po_line),
+             [po_line](const SpecialOrder& so) { return queries::OnPoLine(so, po_line); });
+    std::sort(waiting.begin(), waiting.end(), [](const SpecialOrder& a, const SpecialOrder& b) {
+      return std::tie(a.requested_at, a.id) < std::tie(b.requested_at, b.id);
+    });
+    Qty left = units;
+    for (const SpecialOrder& so : waiting) {
+      if (left <= 0) break;
+      left -= so.waiting();
+      their_lines.push_back(so.order_line_id);
+    }
+  }
   const auto takes_back = [&](const SpecialOrder& so) {
     their_picked.push_back(so.id);
     their_stock.emplace_back(so.store_id, so.product_id);
   };
-  for (const auto& [id, so] : special_orders_) {
-    if (queries::IsLive(so)) their_lines.push_back(so.order_line_id);
-  }
   for (Id line : w.changed_lines) {
     if (auto it = special_order_of_line_.find(line); it != special_order_of_line_.end()) {
       takes_back(special_orders_.at(it->second));
@@ -134,7 +159,8 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
     if (auto it = special_orders_.find(id); it != special_orders_.end()) takes_back(it->second);
   }
   for (Id order : w.cancelled_orders) {
-    for (const auto& so : Kept([order](const SpecialOrder& s) { return s.order_id == order; })) {
+    for (const auto& so :
+         Kept(Among(index_.by_order, order), [](const SpecialOrder&) { return true; })) {
       takes_back(so);
     }
   }
@@ -143,6 +169,17 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
   w.stock.insert(w.stock.end(), their_stock.begin(), their_stock.end());
   SO_RETURN_IF_ERROR(LoadStock(w.stock, /*lock=*/true));
   SO_RETURN_IF_ERROR(LoadPos(w.pos));
+  // The POs a request may be put on: those of its store and its product's primary vendor that a
+  // PO may still take lines in, with their lines. A guess: rules that choose another vendor, or
+  // attach to POs in other statuses, read theirs when they ask.
+  std::vector<std::pair<Id, Id>> store_vendors;
+  for (const auto& [order, product] : w.requested) {
+    const auto& o = orders_.at(order);
+    const auto& p = products_.at(product);
+    if (o && p && p->primary_vendor_id)
+      store_vendors.emplace_back(o->store_id, *p->primary_vendor_id);
+  }
+  SO_RETURN_IF_ERROR(LoadPosOf(std::move(store_vendors), {"draft", "open", "partially_received"}));
   return LoadPicked(their_picked);
 }
 

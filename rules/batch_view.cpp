@@ -33,7 +33,24 @@ void BatchView::Keep(const SpecialOrder& so) {
   if (special_orders_.emplace(so.id, so).second) {
     special_order_of_line_[so.order_line_id] = so.id;
     missing_special_orders_.erase(so.id);
+    index_.Add(so);
   }
+}
+
+void BatchView::SpecialOrderIndex::Add(const SpecialOrder& so) {
+  by_order[so.order_id].insert(so.id);
+  by_store_product[{so.store_id, so.product_id}].insert(so.id);
+  if (so.po_line_id) by_po_line[*so.po_line_id].insert(so.id);
+  if (so.po_id) by_po[*so.po_id].insert(so.id);
+  if (so.transfer_id) by_transfer[*so.transfer_id].insert(so.id);
+}
+
+void BatchView::SpecialOrderIndex::Remove(const SpecialOrder& so) {
+  by_order[so.order_id].erase(so.id);
+  by_store_product[{so.store_id, so.product_id}].erase(so.id);
+  if (so.po_line_id) by_po_line[*so.po_line_id].erase(so.id);
+  if (so.po_id) by_po[*so.po_id].erase(so.id);
+  if (so.transfer_id) by_transfer[*so.transfer_id].erase(so.id);
 }
 
 Status BatchView::LoadOrders(std::vector<Id> ids) {
@@ -143,6 +160,28 @@ Status BatchView::LoadPos(std::vector<Id> ids) {
   for (Id id : ids) pos_[id] = std::nullopt;
   for (auto& po : rows) pos_[po.id] = std::move(po);
   return Status();
+}
+
+Status BatchView::LoadPosOf(std::vector<std::pair<Id, Id>> pairs,
+                            const std::vector<std::string>& statuses) {
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  std::erase_if(pairs, [&](const std::pair<Id, Id>& p) {
+    auto it = loaded_pos_of_.find(p);
+    return it != loaded_pos_of_.end() &&
+           std::all_of(statuses.begin(), statuses.end(),
+                       [&](const std::string& st) { return it->second.contains(st); });
+  });
+  if (pairs.empty()) return Status();
+  ++store_reads_;
+  SO_ASSIGN_OR_RETURN(auto rows, store_.LockPosOf(pairs, statuses));
+  std::vector<Id> ids;
+  for (auto& po : rows) {
+    ids.push_back(po.id);
+    pos_.emplace(po.id, std::move(po));
+  }
+  for (const auto& p : pairs) loaded_pos_of_[p].insert(statuses.begin(), statuses.end());
+  return LoadPoLinesOfPos(std::move(ids));
 }
 
 Status BatchView::LoadPoLinesOfPos(std::vector<Id> po_ids) {
@@ -307,13 +346,18 @@ Result<std::optional<SpecialOrder>> BatchView::LockSpecialOrderByLine(Id line_id
 
 Result<std::vector<SpecialOrder>> BatchView::LockSpecialOrdersOfOrder(Id order_id) {
   SO_RETURN_IF_ERROR(LoadSpecialOrdersOfOrders({order_id}));
-  return Kept([order_id](const SpecialOrder& so) { return so.order_id == order_id; });
+  return Kept(Among(index_.by_order, order_id), [](const SpecialOrder&) { return true; });
 }
 
 Result<std::vector<SpecialOrder>> BatchView::LockSpecialOrdersOnPoLines(
     const std::vector<Id>& po_line_ids) {
   SO_RETURN_IF_ERROR(LoadSpecialOrdersOnPoLines(po_line_ids));
-  return Kept([&po_line_ids](const SpecialOrder& so) {
+  std::set<Id> ids;
+  for (Id line : po_line_ids) {
+    const std::set<Id>& on = Among(index_.by_po_line, line);
+    ids.insert(on.begin(), on.end());
+  }
+  return Kept(ids, [&po_line_ids](const SpecialOrder& so) {
     return std::any_of(po_line_ids.begin(), po_line_ids.end(),
                        [&so](Id line) { return queries::OnPoLine(so, line); });
   });
@@ -326,7 +370,8 @@ Result<std::vector<SpecialOrder>> BatchView::LockSpecialOrdersOnPo(Id po_id) {
     for (const auto& so : rows) Keep(so);
     loaded_pos_.insert(po_id);
   }
-  return Kept([po_id](const SpecialOrder& so) { return queries::OnPo(so, po_id); });
+  return Kept(Among(index_.by_po, po_id),
+              [po_id](const SpecialOrder& so) { return queries::OnPo(so, po_id); });
 }
 
 Result<std::vector<SpecialOrder>> BatchView::LockSpecialOrdersOnTransfer(Id transfer_id) {
@@ -336,8 +381,9 @@ Result<std::vector<SpecialOrder>> BatchView::LockSpecialOrdersOnTransfer(Id tran
     for (const auto& so : rows) Keep(so);
     loaded_transfers_.insert(transfer_id);
   }
-  return Kept(
-      [transfer_id](const SpecialOrder& so) { return queries::OnTransfer(so, transfer_id); });
+  return Kept(Among(index_.by_transfer, transfer_id), [transfer_id](const SpecialOrder& so) {
+    return queries::OnTransfer(so, transfer_id);
+  });
 }
 
 Result<std::vector<SpecialOrder>> BatchView::LockWaitingSpecialOrders(Id store_id, Id product_id) {
@@ -347,9 +393,10 @@ Result<std::vector<SpecialOrder>> BatchView::LockWaitingSpecialOrders(Id store_i
     for (const auto& so : rows) Keep(so);
     loaded_waiting_.insert({store_id, product_id});
   }
-  return Kept([store_id, product_id](const SpecialOrder& so) {
-    return queries::WaitsAt(so, store_id, product_id);
-  });
+  return Kept(Among(index_.by_store_product, StockKey{store_id, product_id}),
+              [store_id, product_id](const SpecialOrder& so) {
+                return queries::WaitsAt(so, store_id, product_id);
+              });
 }
 
 Result<std::optional<PurchaseOrder>> BatchView::LockPo(Id id) {
@@ -362,6 +409,25 @@ Result<std::optional<PurchaseOrder>> BatchView::LockPo(Id id) {
 Result<std::optional<PurchaseOrder>> BatchView::LockNewestPo(
     Id store_id, Id vendor_id, const std::vector<std::string>& statuses) {
   const auto key = std::make_tuple(store_id, vendor_id, statuses);
+  // Every PO of the pair in these statuses is here already: the newest of them is the answer.
+  const auto loaded = loaded_pos_of_.find({store_id, vendor_id});
+  const bool all_here = loaded != loaded_pos_of_.end() &&
+                        std::all_of(statuses.begin(), statuses.end(), [&](const std::string& st) {
+                          return loaded->second.contains(st);
+                        });
+  if (all_here) {
+    std::optional<PurchaseOrder> best;
+    for (const auto& [id, po] : pos_) {
+      if (!po || po->store_id != store_id || po->vendor_id != vendor_id ||
+          std::find(statuses.begin(), statuses.end(), po->status) == statuses.end()) {
+        continue;
+      }
+      if (!best || std::tie(po->created_at, po->id) > std::tie(best->created_at, best->id)) {
+        best = po;
+      }
+    }
+    return best;
+  }
   if (!newest_po_.contains(key)) {
     ++store_reads_;
     SO_ASSIGN_OR_RETURN(auto po, store_.LockNewestPo(store_id, vendor_id, statuses));
@@ -448,6 +514,11 @@ Result<std::vector<PoLine>> BatchView::LockPoLinesOfPos(const std::vector<Id>&) 
   return Bug("LockPoLinesOfPos() on a batch view");
 }
 
+Result<std::vector<PurchaseOrder>> BatchView::LockPosOf(const std::vector<std::pair<Id, Id>>&,
+                                                        const std::vector<std::string>&) {
+  return Bug("LockPosOf() on a batch view");
+}
+
 Status BatchView::ApplyWrites(const WriteSet&) { return Bug("ApplyWrites() on a batch view"); }
 
 // --- Writes that need a new id: to the store at once ---
@@ -508,7 +579,9 @@ Status BatchView::UpdateSpecialOrder(const SpecialOrder& so) {
   if (it == special_orders_.end()) {
     return Bug("special order " + Str(so.id) + " written without being read");
   }
+  index_.Remove(it->second);
   it->second = so;
+  index_.Add(so);
   written_special_orders_.insert(so.id);
   return Status();
 }

@@ -93,6 +93,8 @@ class BatchView final : public HostStore {
   Status ApplyWrites(const WriteSet& writes) override;
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;
   Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) override;
+  Result<std::vector<PurchaseOrder>> LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
+                                               const std::vector<std::string>& statuses) override;
 
  private:
   // --- Loading from the store; each takes what is not known yet and keeps it ---
@@ -106,6 +108,8 @@ class BatchView final : public HostStore {
   // `lock`: the rows are needed locked (a row read without a lock is read again).
   Status LoadStock(std::vector<StockKey> keys, bool lock);
   Status LoadPos(std::vector<Id> ids);
+  // Every PO of these (store, vendor) pairs in one of `statuses`, with their lines.
+  Status LoadPosOf(std::vector<std::pair<Id, Id>> pairs, const std::vector<std::string>& statuses);
   Status LoadPoLinesOfPos(std::vector<Id> po_ids);
   Status LoadPicked(std::vector<Id> ids);
   Status LoadProducts(std::vector<Id> ids);
@@ -115,14 +119,29 @@ class BatchView final : public HostStore {
   Status LoadTransfer(Id id);
   // Keeps a special order read from the store unless the view has it already.
   void Keep(const SpecialOrder& so);
-  // Every kept special order that `matches`, in id order.
+  // The kept special orders by what the queries ask for, each set in id order: a batch keeps
+  // thousands of them, too many to look through for every query.
+  struct SpecialOrderIndex {
+    std::map<Id, std::set<Id>> by_order, by_po_line, by_po, by_transfer;
+    std::map<StockKey, std::set<Id>> by_store_product;
+    void Add(const SpecialOrder& so);
+    void Remove(const SpecialOrder& so);
+  };
+  // The kept special orders with these ids (from the index) that `matches`, in id order.
   template <typename Pred>
-  std::vector<SpecialOrder> Kept(Pred matches) const {
+  std::vector<SpecialOrder> Kept(const std::set<Id>& ids, Pred matches) const {
     std::vector<SpecialOrder> out;
-    for (const auto& [id, so] : special_orders_) {
+    for (Id id : ids) {
+      const SpecialOrder& so = special_orders_.at(id);
       if (matches(so)) out.push_back(so);
     }
     return out;
+  }
+  template <typename K>
+  static const std::set<Id>& Among(const std::map<K, std::set<Id>>& index, const K& key) {
+    static const std::set<Id> kNone;
+    auto it = index.find(key);
+    return it == index.end() ? kNone : it->second;
   }
 
   HostStore& store_;
@@ -132,6 +151,7 @@ class BatchView final : public HostStore {
   std::map<Id, std::optional<CustomerOrder>> orders_;
   std::map<Id, std::optional<OrderLine>> lines_;
   std::map<Id, SpecialOrder> special_orders_;
+  SpecialOrderIndex index_;
   std::set<Id> missing_special_orders_;
   std::map<Id, Id> special_order_of_line_;
   // Keys whose whole answer the view has: order lines (their special order), orders (all their
@@ -154,6 +174,8 @@ class BatchView final : public HostStore {
   std::vector<Id> inserted_pos_;
   // LockNewestPo's answer from the store, per (store, vendor, statuses).
   std::map<std::tuple<Id, Id, std::vector<std::string>>, std::optional<Id>> newest_po_;
+  // (store, vendor) pairs whose POs in these statuses the view all has (LoadPosOf).
+  std::map<std::pair<Id, Id>, std::set<std::string>> loaded_pos_of_;
   std::map<Id, PoLine> po_lines_;
   std::set<Id> loaded_po_lines_of_po_;
   std::map<Id, std::optional<StoreTransfer>> transfers_;

@@ -221,6 +221,10 @@ class HostStore {
   // Stock rows that exist (a missing one is simply not returned, unlike LockStock()).
   virtual Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) = 0;
   virtual Result<std::vector<PurchaseOrder>> LockPos(const std::vector<Id>& po_ids);
+  // The POs of these (store, vendor) pairs whose status is one of `statuses`, in id order: every
+  // PO LockNewestPo() would choose among, for a batch's requests at once.
+  virtual Result<std::vector<PurchaseOrder>> LockPosOf(
+      const std::vector<std::pair<Id, Id>>& pairs, const std::vector<std::string>& statuses) = 0;
   // Every line of these POs, in id order.
   virtual Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) = 0;
   // The picked quantity of each special order, 0 when none is recorded, in id order.

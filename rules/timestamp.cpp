@@ -107,15 +107,41 @@ std::string Format(Timestamp t, char sep, bool always_fraction, const char* suff
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, y, m, d);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u%c%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, sep, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  if (always_fraction || micros != 0) {
-    n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%06lld",
-                       static_cast<long long>(micros));
+  const bool fraction = always_fraction || micros != 0;
+  if (y < 0 || y > 9999) {  // not a time the contract has; written all the same
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u%c%02lld:%02lld:%02lld",
+                          static_cast<long long>(y), m, d, sep, static_cast<long long>(rem / 3600),
+                          static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+    if (fraction) {
+      n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%06lld",
+                         static_cast<long long>(micros));
+    }
+    return std::string(buf, static_cast<size_t>(n)) + suffix;
   }
-  return std::string(buf, static_cast<size_t>(n)) + suffix;
+  // By hand: every row the daemon writes carries times, and snprintf showed in its profile.
+  std::string out(fraction ? 26 : 19, '0');
+  const auto put = [&out](size_t at, int64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) {
+      out[at + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
+  };
+  put(0, y, 4);
+  out[4] = '-';
+  put(5, m, 2);
+  out[7] = '-';
+  put(8, d, 2);
+  out[10] = sep;
+  put(11, rem / 3600, 2);
+  out[13] = ':';
+  put(14, rem / 60 % 60, 2);
+  out[16] = ':';
+  put(17, rem % 60, 2);
+  if (fraction) {
+    out[19] = '.';
+    put(20, micros, 6);
+  }
+  return out + suffix;
 }
 
 // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.

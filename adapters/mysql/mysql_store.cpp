@@ -581,6 +581,22 @@ Result<std::vector<PurchaseOrder>> MysqlStore::LockPos(const std::vector<Id>& id
   });
 }
 
+Result<std::vector<PurchaseOrder>> MysqlStore::LockPosOf(
+    const std::vector<std::pair<Id, Id>>& pairs, const std::vector<std::string>& statuses) {
+  if (pairs.empty() || statuses.empty()) return std::vector<PurchaseOrder>();
+  return session_->Run("LockPosOf", [&] {
+    // A range of the (store_id, vendor_id, status, created_at) index per pair and status.
+    const InList of(pairs);
+    const InList in(statuses);
+    return session_
+        ->Query(std::string("SELECT ") + kPoColumns +
+                    " FROM purchase_orders WHERE (store_id, vendor_id) IN " + of.Placeholders() +
+                    " AND status IN " + in.Placeholders() + " ORDER BY id FOR UPDATE",
+                of, in)
+        .All(ReadPo);
+  });
+}
+
 Result<std::optional<PurchaseOrder>> MysqlStore::LockNewestPo(
     Id store_id, Id vendor_id, const std::vector<std::string>& statuses) {
   if (statuses.empty()) return std::optional<PurchaseOrder>();

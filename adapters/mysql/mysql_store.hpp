@@ -170,6 +170,9 @@ class MysqlStore final : public so::HostStore {
       const std::vector<so::ArrivalKey>& keys) override;
   so::Result<std::vector<so::StockRow>> LockStocks(const std::vector<so::StockKey>& keys) override;
   so::Result<std::vector<so::PurchaseOrder>> LockPos(const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::PurchaseOrder>> LockPosOf(
+      const std::vector<std::pair<so::Id, so::Id>>& pairs,
+      const std::vector<std::string>& statuses) override;
   so::Result<std::vector<so::PoLine>> LockPoLinesOfPos(const std::vector<so::Id>& po_ids) override;
   so::Result<std::vector<std::pair<so::Id, so::Qty>>> LockPickedQtys(
       const std::vector<so::Id>& ids) override;

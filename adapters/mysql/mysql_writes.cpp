@@ -14,9 +14,8 @@
 namespace so::mysql {
 namespace {
 
-// Rows in one multi-row UPDATE at most: it compares each row with the CASE branches of its
-// statement, so the server's work grows with the square of this.
-constexpr size_t kMaxUpdateRows = 128;
+// Rows in one multi-row UPDATE at most (a power of two).
+constexpr size_t kMaxUpdateRows = 256;
 // Rows in one multi-row INSERT at most (a power of two): its cost grows with its rows only.
 constexpr size_t kMaxInsertRows = 512;
 
@@ -51,51 +50,62 @@ std::string Repeat(std::string_view item, size_t n, std::string_view separator =
   return s;
 }
 
-// One column of a multi-row UPDATE. `expr` is the new value, `$` standing for the CASE that
-// picks the row's own value; an expression without `$` sets every row alike and binds nothing.
+// One column of a multi-row UPDATE. `expr` is the new value, `$` standing for the row's own
+// value; an expression without `$` sets every row alike and binds nothing.
 struct SetColumn {
   std::string_view column;
   std::string_view expr = "$";
   bool bound() const { return expr.find('$') != std::string_view::npos; }
 };
 
-// UPDATE <table> SET <column> = <expr with CASE WHEN <key> = <key ?> THEN ? ... END>, ...
-// WHERE <key> IN (<key ?>, ...), for `rows` rows. `key_placeholder` is "?" or "(?, ?)".
-std::string UpdateSql(std::string_view table, std::string_view key,
-                      std::string_view key_placeholder, const std::vector<SetColumn>& set,
-                      size_t rows) {
-  const std::string when =
-      " WHEN " + std::string(key) + " = " + std::string(key_placeholder) + " THEN ?";
-  const std::string pick = "CASE" + Repeat(when, rows, "") + " END";
-  std::string sql = "UPDATE " + std::string(table) + " SET ";
-  for (size_t c = 0; c < set.size(); ++c) {
-    if (c > 0) sql += ", ";
-    std::string value(set[c].expr);
-    if (const size_t at = value.find('$'); at != std::string::npos) value.replace(at, 1, pick);
-    sql += std::string(set[c].column) + " = " + value;
+// UPDATE <table> t JOIN (SELECT ? AS k0, ..., ? AS c0, ... UNION ALL SELECT ?, ... ) v
+// ON t.<key> = v.k0 ... SET t.<column> = <expr, $ being v.c<i>>, for `rows` rows: each row is
+// found by its primary key and given its own values, at a cost that grows with the rows (a CASE
+// per column would compare every row with every branch).
+std::string UpdateSql(std::string_view table, const std::vector<std::string_view>& keys,
+                      const std::vector<SetColumn>& set, size_t rows) {
+  std::string first = "SELECT ", next = "SELECT ";
+  for (size_t k = 0; k < keys.size(); ++k) {
+    first += (k > 0 ? ", ? AS k" : "? AS k") + std::to_string(k);
+    next += k > 0 ? ", ?" : "?";
   }
-  return sql + " WHERE " + std::string(key) + " IN (" + Repeat(key_placeholder, rows) + ")";
+  std::string assignments, on;
+  size_t bound = 0;
+  for (size_t c = 0; c < set.size(); ++c) {
+    std::string value(set[c].expr);
+    if (const size_t at = value.find('$'); at != std::string::npos) {
+      first += ", ? AS c" + std::to_string(bound);
+      next += ", ?";
+      value.replace(at, 1, "v.c" + std::to_string(bound++));
+    }
+    assignments += (c > 0 ? ", t." : "t.") + std::string(set[c].column) + " = " + value;
+  }
+  for (size_t k = 0; k < keys.size(); ++k) {
+    on += (k > 0 ? " AND t." : "t.") + std::string(keys[k]) + " = v.k" + std::to_string(k);
+  }
+  std::string sql = "UPDATE " + std::string(table) + " t JOIN (" + first;
+  for (size_t r = 1; r < rows; ++r) sql += " UNION ALL " + next;
+  return sql + ") v ON " + on + " SET " + assignments;
 }
 
 // Updates existing rows by key, every one of them or NoRow: each `row` of `rows` binds its key
-// with key(params, row) and its value of bound column c with value(params, row, c).
+// columns with key(params, row) and its value of bound column c with value(params, row, c).
+// Chunks are padded by repeating their last row: a row of the table joined twice is still
+// updated once.
 template <typename Row, typename Key, typename Value>
-void UpdateRows(Session& session, std::string_view table, std::string_view key,
-                std::string_view key_placeholder, const std::vector<SetColumn>& set,
-                const std::vector<Row>& rows, Key bind_key, Value bind_value) {
+void UpdateRows(Session& session, std::string_view table, const std::vector<std::string_view>& keys,
+                const std::vector<SetColumn>& set, const std::vector<Row>& rows, Key bind_key,
+                Value bind_value) {
   InPaddedChunks(rows.size(), kMaxUpdateRows, [&](size_t first, size_t count, size_t padded) {
-    sql::PreparedStatement& ps =
-        session.Prepared(UpdateSql(table, key, key_placeholder, set, padded));
+    sql::PreparedStatement& ps = session.Prepared(UpdateSql(table, keys, set, padded));
     Params params(ps);
-    const auto row = [&](size_t i) -> const Row& { return rows[first + std::min(i, count - 1)]; };
-    for (size_t c = 0; c < set.size(); ++c) {
-      if (!set[c].bound()) continue;
-      for (size_t i = 0; i < padded; ++i) {
-        bind_key(params, row(i));
-        bind_value(params, row(i), c);
+    for (size_t i = 0; i < padded; ++i) {
+      const Row& row = rows[first + std::min(i, count - 1)];
+      bind_key(params, row);
+      for (size_t c = 0; c < set.size(); ++c) {
+        if (set[c].bound()) bind_value(params, row, c);
       }
     }
-    for (size_t i = 0; i < padded; ++i) bind_key(params, row(i));
     // CLIENT_FOUND_ROWS: the rows matched, whether or not their values changed.
     const int matched = ps.executeUpdate();
     if (matched != static_cast<int>(count)) {
@@ -195,14 +205,14 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
     // Assignments run left to right, but both values here are the row's own: the flag it ends
     // with, and the time it last changed, which updated_at moves forward to, never back.
     UpdateRows(
-        s, "customer_orders", "id", "?",
-        {{"updated_at", "GREATEST(updated_at, $)"}, {"has_special_order"}}, w.red_stars,
+        s, "customer_orders", {"id"},
+        {{"updated_at", "GREATEST(t.updated_at, $)"}, {"has_special_order"}}, w.red_stars,
         [](Params& p, const WriteSet::RedStar& r) { p.Add(r.order_id); },
         [](Params& p, const WriteSet::RedStar& r, size_t c) {
           c == 0 ? p.Add(r.changed_at) : p.Add(r.has_special_order);
         });
 
-    UpdateRows(s, "customer_order_lines", "id", "?",
+    UpdateRows(s, "customer_order_lines", {"id"},
                {{"status"}, {"committed_qty"}, {"backordered_qty"}}, w.order_lines, id_key,
                [](Params& p, const OrderLine& l, size_t c) {
                  if (c == 0) p.Add(l.status);
@@ -210,7 +220,7 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                  if (c == 2) p.Add(l.backordered_qty);
                });
 
-    UpdateRows(s, "special_orders", "id", "?",
+    UpdateRows(s, "special_orders", {"id"},
                {{"quantity"},
                 {"allocated_qty"},
                 {"status"},
@@ -292,8 +302,8 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                  p.Add(d.backordered);
                });
     UpdateRows(
-        s, "stock", "(store_id, product_id)", "(?, ?)",
-        {{"committed", "committed + $"}, {"backordered", "backordered + $"}}, take,
+        s, "stock", {"store_id", "product_id"},
+        {{"committed", "t.committed + $"}, {"backordered", "t.backordered + $"}}, take,
         [](Params& p, const WriteSet::StockDelta& d) {
           p.Add(d.store_id);
           p.Add(d.product_id);
@@ -303,7 +313,7 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
         });
 
     UpdateRows(
-        s, "purchase_order_lines", "id", "?", {{"quantity_ordered"}}, w.po_lines,
+        s, "purchase_order_lines", {"id"}, {{"quantity_ordered"}}, w.po_lines,
         [](Params& p, const WriteSet::PoLineQuantity& l) { p.Add(l.po_line_id); },
         [](Params& p, const WriteSet::PoLineQuantity& l, size_t) { p.Add(l.quantity_ordered); });
 
@@ -327,7 +337,7 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                });
 
     UpdateRows(
-        s, "sod_inbox", "message_id", "?", {{"outcome", "'refused'"}, {"detail"}}, w.refusals,
+        s, "sod_inbox", {"message_id"}, {{"outcome", "'refused'"}, {"detail"}}, w.refusals,
         [](Params& p, const WriteSet::Refusal& r) { p.Add(r.message_id); },
         [](Params& p, const WriteSet::Refusal& r, size_t) { p.Add(r.reason); });
   });

@@ -976,8 +976,8 @@ TEST_F(MysqlStoreTest, SchemaProblemsNameTheMissingIndexAndTheOldCollationWithTh
       "COLLATE utf8mb4_bin NOT NULL");
   const auto problems = OK(store_->SchemaProblems());
   ASSERT_EQ(problems.size(), 2u);
-  EXPECT_THAT(problems[0],
-              ::testing::HasSubstr("special_orders has no index ix_special_orders_po_line_waiting"));
+  EXPECT_THAT(problems[0], ::testing::HasSubstr(
+                               "special_orders has no index ix_special_orders_po_line_waiting"));
   EXPECT_THAT(problems[1], ::testing::HasSubstr("sod_inbox.message_id is utf8mb4_bin"));
   // The fixes they name: the file (idempotent) and the ALTER.
   db_.ExecFile(std::string(SO_SOURCE_DIR) + "/adapters/mysql/pos_indexes.sql");
@@ -1010,13 +1010,15 @@ TEST_F(MysqlStoreTest, DeadlockBetweenTwoConnectionsIsTransient1213) {
   // Wait until the first connection's statement is at the server, so the deadlock happens the
   // way round described. (Any interleaving deadlocks; this one is just the readable one.)
   // PROCESSLIST, not INNODB_TRX: the latter is a cache that polling faster than 0.1 s keeps stale.
-  for (int i = 0; i < 500; ++i) {
-    if (db_.QueryInt("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                     "WHERE INFO LIKE 'SELECT on\\_hand%FOR UPDATE'") > 0) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    waiting = db_.QueryInt(
+                  "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                  "WHERE INFO LIKE 'SELECT store\\_id, product\\_id, on\\_hand%FOR UPDATE'") > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // Else the probe no longer matches LockStock()'s SQL, and the order below is left to chance.
+  ASSERT_TRUE(waiting) << "the first connection's lock wait never showed in PROCESSLIST";
   const Result<StockRow> second = other->LockStock(1, 100);
   const Result<StockRow> first_result = first.get();
 

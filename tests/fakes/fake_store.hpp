@@ -154,6 +154,8 @@ class FakeStore final : public HostStore {
   Status ApplyWrites(const WriteSet& writes) override;
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;
   Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) override;
+  Result<std::vector<PurchaseOrder>> LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
+                                               const std::vector<std::string>& statuses) override;
 
  private:
   // Counts the call and returns the injected error when it is due.

@@ -71,4 +71,18 @@ Result<std::vector<PoLine>> FakeStore::LockPoLinesOfPos(const std::vector<Id>& p
   return out;
 }
 
+Result<std::vector<PurchaseOrder>> FakeStore::LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
+                                                        const std::vector<std::string>& statuses) {
+  if (auto e = Tick()) return *e;
+  std::vector<PurchaseOrder> out;
+  for (const auto& [id, po] : db.pos) {
+    const bool ours = std::find(pairs.begin(), pairs.end(),
+                                std::make_pair(po.store_id, po.vendor_id)) != pairs.end();
+    if (ours && std::find(statuses.begin(), statuses.end(), po.status) != statuses.end()) {
+      out.push_back(po);
+    }
+  }
+  return out;
+}
+
 }  // namespace so::fakes
