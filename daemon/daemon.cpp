@@ -49,20 +49,45 @@ class Log {
   void Warning(const std::string& s) const { Write(LogLevel::kWarning, 4, s); }
   void Error(const std::string& s) const { Write(LogLevel::kError, 3, s); }
 
+  // While one lives, lines wait and go out together when the last one ends: the lines of a
+  // batch (one per message) in one write rather than a write each.
+  class Hold {
+   public:
+    explicit Hold(const Log& log) : log_(log) { ++log_.holds_; }
+    ~Hold() {
+      if (--log_.holds_ == 0) log_.Flush();
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    const Log& log_;
+  };
+
  private:
   void Write(LogLevel level, int priority, const std::string& s) const {
     if (level < level_) return;
     if (journal_) {
-      std::fprintf(stderr, "<%d>%s\n", priority, s.c_str());
+      pending_ += "<" + std::to_string(priority) + ">";
     } else {
-      std::fprintf(stderr, "%s %s %s\n", FormatRfc3339(zmqbus::Now()).c_str(),
-                   std::string(config::ToString(level)).c_str(), s.c_str());
+      pending_ += FormatRfc3339(zmqbus::Now()) + " " + std::string(config::ToString(level)) + " ";
     }
+    pending_ += s;
+    pending_ += '\n';
+    if (holds_ == 0) Flush();
+  }
+
+  void Flush() const {
+    if (pending_.empty()) return;
+    std::fwrite(pending_.data(), 1, pending_.size(), stderr);
     std::fflush(stderr);
+    pending_.clear();
   }
 
   LogLevel level_;
   bool journal_;
+  mutable std::string pending_;
+  mutable int holds_ = 0;
 };
 
 #ifdef SO_CRASH_POINTS
@@ -311,6 +336,7 @@ class Daemon {
 
   // Applies what the POS committed and the daemon has not: see rules/reconciler.hpp.
   void Sweep(const std::string& why) {
+    const Log::Hold hold(log_);
     const SweepReport r = reconciler_->Sweep(zmqbus::Now());
     if (r.repairs > 0 || r.failed > 0 || r.unavailable) {
       log_.Info("sweep (" + why + "): " + std::to_string(r.repairs) + " repaired, " +
@@ -360,6 +386,7 @@ class Daemon {
   // away: what could not be applied is held, in order, and retried by a timer; the receive
   // queue's bound (then ZeroMQ's high-water mark) limits what waits behind it.
   bool OnBatch(std::vector<zmqbus::Inbound>&& batch) {
+    const Log::Hold hold(log_);
     std::deque<zmqbus::Inbound> items(std::make_move_iterator(batch.begin()),
                                       std::make_move_iterator(batch.end()));
     if (Apply(items)) return true;
@@ -375,6 +402,7 @@ class Daemon {
     retry_timer_.expires_after(std::chrono::seconds(1));
     retry_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || held_.empty()) return;
+      const Log::Hold hold(log_);
       if (!Apply(held_)) {
         ScheduleRetry();
         return;

@@ -45,12 +45,17 @@ void BatchView::SpecialOrderIndex::Add(const SpecialOrder& so) {
   if (so.transfer_id) by_transfer[*so.transfer_id].insert(so.id);
 }
 
-void BatchView::SpecialOrderIndex::Remove(const SpecialOrder& so) {
-  by_order[so.order_id].erase(so.id);
-  by_store_product[{so.store_id, so.product_id}].erase(so.id);
-  if (so.po_line_id) by_po_line[*so.po_line_id].erase(so.id);
-  if (so.po_id) by_po[*so.po_id].erase(so.id);
-  if (so.transfer_id) by_transfer[*so.transfer_id].erase(so.id);
+// Only what a write may change: a special order keeps its order, store and product.
+void BatchView::SpecialOrderIndex::Move(const SpecialOrder& from, const SpecialOrder& to) {
+  const auto move = [&](std::map<Id, std::set<Id>>& index, const std::optional<Id>& before,
+                        const std::optional<Id>& after) {
+    if (before == after) return;
+    if (before) index[*before].erase(from.id);
+    if (after) index[*after].insert(to.id);
+  };
+  move(by_po_line, from.po_line_id, to.po_line_id);
+  move(by_po, from.po_id, to.po_id);
+  move(by_transfer, from.transfer_id, to.transfer_id);
 }
 
 Status BatchView::LoadOrders(std::vector<Id> ids) {
@@ -579,9 +584,8 @@ Status BatchView::UpdateSpecialOrder(const SpecialOrder& so) {
   if (it == special_orders_.end()) {
     return Bug("special order " + Str(so.id) + " written without being read");
   }
-  index_.Remove(it->second);
+  index_.Move(it->second, so);
   it->second = so;
-  index_.Add(so);
   written_special_orders_.insert(so.id);
   return Status();
 }

@@ -125,7 +125,7 @@ class BatchView final : public HostStore {
     std::map<Id, std::set<Id>> by_order, by_po_line, by_po, by_transfer;
     std::map<StockKey, std::set<Id>> by_store_product;
     void Add(const SpecialOrder& so);
-    void Remove(const SpecialOrder& so);
+    void Move(const SpecialOrder& from, const SpecialOrder& to);
   };
   // The kept special orders with these ids (from the index) that `matches`, in id order.
   template <typename Pred>

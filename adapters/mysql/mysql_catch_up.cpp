@@ -21,14 +21,16 @@ Result<std::vector<Id>> MysqlStore::UnappliedShipmentsOfPo(Id po_id) {
 Result<PendingFacts> MysqlStore::FindPendingFacts(int limit) {
   // The catch-up queries start from the special orders that are still live (a small set, by the
   // status index) rather than scanning the POS's history.
-  constexpr const char* kUnrequested =
-      "SELECT o.id, l.id, l.product_id, o.created_at FROM customer_order_lines l "
+  static const std::string kUnrequested =
+      "SELECT o.id, l.id, l.product_id, " + TimeColumn("o.created_at") +
+      " FROM customer_order_lines l "
       "JOIN customer_orders o ON o.id = l.order_id "
       "LEFT JOIN special_orders so ON so.order_line_id = l.id "
       "WHERE l.special_order_qty > 0 AND o.status = 'open' AND so.id IS NULL "
       "ORDER BY l.id LIMIT ?";
-  constexpr const char* kChangedLines =
-      "SELECT l.order_id, l.id, l.special_order_qty, so.updated_at FROM special_orders so "
+  static const std::string kChangedLines =
+      "SELECT l.order_id, l.id, l.special_order_qty, " + TimeColumn("so.updated_at") +
+      " FROM special_orders so "
       "JOIN customer_order_lines l ON l.id = so.order_line_id "
       "WHERE so.status NOT IN ('completed', 'cancelled') "
       "AND so.quantity <> l.special_order_qty ORDER BY so.id LIMIT ?";

@@ -41,11 +41,14 @@ std::optional<Id> GetOptId(const sql::ResultSet& rs, uint32_t col) {
   return rs.getInt64(col);
 }
 
+std::string TimeColumn(std::string_view column) {
+  return "TIMESTAMPDIFF(MICROSECOND, '1970-01-01', " + std::string(column) + ")";
+}
+
 Timestamp GetTime(const sql::ResultSet& rs, uint32_t col, const char* name) {
-  const std::string text = rs.getString(col);
-  const std::optional<Timestamp> t = ParseSqlDatetime(text);
-  if (!t) throw BadValue(std::string(name) + ": not a DATETIME: '" + text + "'");
-  return *t;
+  // NULL where the column is NOT NULL: a zero date the server could not count from.
+  if (rs.isNull(col)) throw BadValue(std::string(name) + ": not a time");
+  return Timestamp{rs.getInt64(col)};
 }
 
 std::optional<Timestamp> GetOptTime(const sql::ResultSet& rs, uint32_t col, const char* name) {

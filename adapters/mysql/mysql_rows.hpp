@@ -149,7 +149,11 @@ void Params::Add(const std::optional<T>& v) {
 
 std::string GetStr(const sql::ResultSet& rs, uint32_t col);
 std::optional<Id> GetOptId(const sql::ResultSet& rs, uint32_t col);
-// `name` (table.column) says in the error which value was bad.
+// A DATETIME column as its microseconds since 1970 (UTC, as every time of the database is), for
+// the select list: GetTime() reads it as a number, where the connector would format the value as
+// text and the store parse it back (which showed in the daemon's profile, seven times a row).
+std::string TimeColumn(std::string_view column);
+// A TimeColumn(); `name` (table.column) says in the error which value was bad.
 Timestamp GetTime(const sql::ResultSet& rs, uint32_t col, const char* name);
 std::optional<Timestamp> GetOptTime(const sql::ResultSet& rs, uint32_t col, const char* name);
 // The first column, for queries that select one number.

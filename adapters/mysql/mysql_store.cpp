@@ -15,15 +15,19 @@ namespace so::mysql {
 namespace {
 
 // Column order of ReadSpecialOrder().
-constexpr const char* kSpecialOrderColumns =
-    "id, store_id, order_id, order_line_id, customer_id, product_id, quantity, allocated_qty, "
-    "status, source, vendor_id, po_id, po_line_id, transfer_id, requested_at, ordered_at, "
-    "arrived_at, ready_at, completed_at, cancelled_at, updated_at";
+const std::string& SpecialOrderColumns() {
+  static const std::string columns =
+      "id, store_id, order_id, order_line_id, customer_id, product_id, quantity, allocated_qty, "
+      "status, source, vendor_id, po_id, po_line_id, transfer_id, " +
+      TimeColumn("requested_at") + ", " + TimeColumn("ordered_at") + ", " +
+      TimeColumn("arrived_at") + ", " + TimeColumn("ready_at") + ", " + TimeColumn("completed_at") +
+      ", " + TimeColumn("cancelled_at") + ", " + TimeColumn("updated_at");
+  return columns;
+}
 
-// "SELECT <kSpecialOrderColumns> FROM special_orders " + rest.
+// "SELECT <SpecialOrderColumns()> FROM special_orders " + rest.
 std::string SelectSpecialOrders(std::string_view rest) {
-  return std::string("SELECT ") + kSpecialOrderColumns + " FROM special_orders " +
-         std::string(rest);
+  return "SELECT " + SpecialOrderColumns() + " FROM special_orders " + std::string(rest);
 }
 
 SpecialOrder ReadSpecialOrder(const sql::ResultSet& rs) {
@@ -57,7 +61,7 @@ SpecialOrder ReadSpecialOrder(const sql::ResultSet& rs) {
 }
 
 // Column order of ReadPo().
-constexpr const char* kPoColumns = "id, store_id, vendor_id, status, created_at";
+const std::string kPoColumns = "id, store_id, vendor_id, status, " + TimeColumn("created_at");
 
 PurchaseOrder ReadPo(const sql::ResultSet& rs) {
   PurchaseOrder po;
@@ -574,8 +578,8 @@ Result<std::vector<PurchaseOrder>> MysqlStore::LockPos(const std::vector<Id>& id
   return session_->Run("LockPos", [&] {
     const InList in(ids);
     return session_
-        ->Query(std::string("SELECT ") + kPoColumns + " FROM purchase_orders WHERE id IN " +
-                    in.Placeholders() + " ORDER BY id FOR UPDATE",
+        ->Query("SELECT " + kPoColumns + " FROM purchase_orders WHERE id IN " + in.Placeholders() +
+                    " ORDER BY id FOR UPDATE",
                 in)
         .All(ReadPo);
   });
@@ -589,9 +593,9 @@ Result<std::vector<PurchaseOrder>> MysqlStore::LockPosOf(
     const InList of(pairs);
     const InList in(statuses);
     return session_
-        ->Query(std::string("SELECT ") + kPoColumns +
-                    " FROM purchase_orders WHERE (store_id, vendor_id) IN " + of.Placeholders() +
-                    " AND status IN " + in.Placeholders() + " ORDER BY id FOR UPDATE",
+        ->Query("SELECT " + kPoColumns + " FROM purchase_orders WHERE (store_id, vendor_id) IN " +
+                    of.Placeholders() + " AND status IN " + in.Placeholders() +
+                    " ORDER BY id FOR UPDATE",
                 of, in)
         .All(ReadPo);
   });
@@ -605,7 +609,7 @@ Result<std::optional<PurchaseOrder>> MysqlStore::LockNewestPo(
     // the few draft/open POs of one vendor for one store, not the closed history.
     const InList in(statuses);
     return session_
-        ->Query(std::string("SELECT ") + kPoColumns +
+        ->Query("SELECT " + kPoColumns +
                     " FROM purchase_orders WHERE store_id = ? AND vendor_id = ? AND status IN " +
                     in.Placeholders() + " ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE",
                 store_id, vendor_id, in)
@@ -684,9 +688,9 @@ Result<std::vector<StockRow>> MysqlStore::GetStockOfProduct(Id product_id) {
 Result<std::optional<StoreTransfer>> MysqlStore::GetTransfer(Id transfer_id) {
   // As GetShipment(): one round trip; a transfer without lines gives one row with NULL line
   // columns.
-  constexpr const char* kSql =
-      "SELECT t.id, t.from_store_id, t.to_store_id, t.status, t.created_at, l.id, "
-      "l.transfer_id, l.product_id, l.quantity, l.special_order_id FROM store_transfers t "
+  static const std::string kSql =
+      "SELECT t.id, t.from_store_id, t.to_store_id, t.status, " + TimeColumn("t.created_at") +
+      ", l.id, l.transfer_id, l.product_id, l.quantity, l.special_order_id FROM store_transfers t "
       "LEFT JOIN store_transfer_lines l ON l.transfer_id = t.id "
       "WHERE t.id = ? ORDER BY l.id";
   return session_->Run("GetTransfer", [&] {
