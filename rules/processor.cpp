@@ -39,92 +39,9 @@ std::chrono::milliseconds Processor::Backoff(int attempt) {
   return std::chrono::milliseconds(spread(jitter_));
 }
 
+// One message is a batch of one: the same transaction, retries and view as a batch's.
 Processed Processor::Process(const Message& message, std::string_view topic, std::string_view raw) {
-  Mark("after_receive");
-  Processed result;
-  Error last;
-  bool reconnect_first = false;
-  for (int attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
-    result.attempts = attempt;
-    if (reconnect_first) {
-      ++stats_.reconnects;
-      Status s = reconnect_();
-      if (!s.ok()) {
-        last = s.error();
-        if (attempt < policy_.max_attempts) sleep_(Backoff(attempt));
-        continue;
-      }
-      reconnect_first = false;
-    }
-    switch (Attempt(message, result, last)) {
-      case Step::kDone:
-        if (!result.events.empty()) Mark("before_publish");
-        Publish(result.events);
-        Count(result);
-        return result;
-      case Step::kFail:
-        return Park(message.envelope.id, topic, raw, last.ToString(), attempt);
-      case Step::kRetry:
-        ++stats_.retries;
-        reconnect_first = last.kind == ErrorKind::kConnection;
-        if (attempt < policy_.max_attempts) sleep_(Backoff(attempt));
-        break;
-    }
-  }
-  if (last.kind == ErrorKind::kConnection) {
-    ++stats_.unavailable;
-    result.fate = Fate::kUnavailable;
-    result.detail = last.ToString();
-    result.events.clear();
-    return result;
-  }
-  return Park(
-      message.envelope.id, topic, raw,
-      "gave up after " + std::to_string(policy_.max_attempts) + " attempts: " + last.ToString(),
-      policy_.max_attempts);
-}
-
-// One transaction. A commit whose outcome was lost with the connection leaves result.events set:
-// the next attempt finds the inbox row (the commit happened) or applies the message again.
-Processor::Step Processor::Attempt(const Message& message, Processed& result, Error& error) {
-  const auto fail = [&](const Error& e) {
-    store_.Rollback();
-    error = e;
-    return e.kind == ErrorKind::kPermanent ? Step::kFail : Step::kRetry;
-  };
-  if (Status s = store_.Begin(); !s.ok()) return fail(s.error());
-  Mark("after_begin");
-  // The inbox row first: a duplicate costs one statement, and a second daemon on the same
-  // stream waits here rather than doing the work twice.
-  Result<bool> claimed = store_.InboxClaim(message.envelope);
-  if (!claimed.ok()) return fail(claimed.error());
-  if (!*claimed) {
-    store_.Rollback();
-    // The events of an uncertain commit that did happen are still owed to the POS.
-    if (result.events.empty()) result.fate = Fate::kDuplicate;
-    return Step::kDone;
-  }
-  result.events.clear();
-
-  Result<Outcome> out = engine_->Apply(message, store_);
-  if (!out.ok()) return fail(out.error());
-  const bool refused = out->disposition == Disposition::kRefused;
-  if (refused) {
-    if (Status s = store_.InboxRefused(message.envelope.id, out->detail); !s.ok()) {
-      return fail(s.error());
-    }
-  }
-  Mark("after_writes");
-  result.fate = refused ? Fate::kRefused : Fate::kApplied;
-  result.detail = out->detail;
-  Mark("before_commit");
-  if (Status s = store_.Commit(); !s.ok()) {
-    if (s.error().kind == ErrorKind::kConnection) result.events = std::move(out->events);
-    return fail(s.error());
-  }
-  Mark("after_commit");
-  result.events = std::move(out->events);
-  return Step::kDone;
+  return ProcessBatch({Delivery{message, std::string(topic), std::string(raw)}}).front();
 }
 
 Processed Processor::ParkUndecodable(std::optional<std::string> message_id, std::string_view topic,

@@ -99,7 +99,6 @@ class Processor {
 
  private:
   enum class Step { kDone, kRetry, kFail };
-  Step Attempt(const Message& message, Processed& result, Error& error);
   // One transaction over batch[todo...]; fills `results` for them. kFail with `failed` set: that
   // message fails permanently (the others may still commit without it); kFail without: the
   // batch's writes or commit failed permanently, no message to blame.
