@@ -132,7 +132,8 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
   // first in the default order of service (oldest request first): a PO line may have many
   // waiting, and a rule that serves otherwise only costs a read more for each one it picks.
   SO_RETURN_IF_ERROR(LoadSpecialOrdersOnPoLines(w.po_lines));
-  for (const auto& [po_line, units] : w.units_on_po_line) {
+  for (const auto& [line_id, units] : w.units_on_po_line) {
+    const Id po_line = line_id;  // a structured binding cannot be captured before clang 16
     std::vector<SpecialOrder> waiting =
         Kept(Among(index_.by_po_line, po_line),
              [po_line](const SpecialOrder& so) { return queries::OnPoLine(so, po_line); });

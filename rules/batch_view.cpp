@@ -529,12 +529,18 @@ Status BatchView::ApplyWrites(const WriteSet&) { return Bug("ApplyWrites() on a 
 // --- Writes that need a new id: to the store at once ---
 
 Result<Id> BatchView::InsertSpecialOrder(const SpecialOrder& so) {
-  SO_ASSIGN_OR_RETURN(const Id id, store_.InsertSpecialOrder(so));
+  // The store's own check, which the insert at the end would make too late to blame this
+  // message: one special order per line.
+  SO_RETURN_IF_ERROR(LoadSpecialOrdersOfLines({so.order_line_id}));
+  if (special_order_of_line_.contains(so.order_line_id)) {
+    return Error{ErrorKind::kPermanent, 1062,
+                 "InsertSpecialOrder: line " + Str(so.order_line_id) + " has a special order"};
+  }
   SpecialOrder row = so;
-  row.id = id;
+  row.id = next_provisional_id_++;
   Keep(row);
-  loaded_lines_.insert(row.order_line_id);
-  return id;
+  new_special_orders_.push_back(row.id);
+  return row.id;
 }
 
 Result<Id> BatchView::InsertPo(const PurchaseOrder& po, std::string_view created_by) {
@@ -566,15 +572,14 @@ Result<Id> BatchView::InsertTransfer(const StoreTransfer& transfer, std::string_
   return id;
 }
 
+// Kept for the end, after the new special orders it may name.
 Result<Id> BatchView::InsertTransferLine(const StoreTransferLine& line) {
-  SO_ASSIGN_OR_RETURN(const Id id, store_.InsertTransferLine(line));
+  StoreTransferLine row = line;
+  row.id = next_provisional_id_++;
+  transfer_lines_.push_back(row);
   auto it = transfers_.find(line.transfer_id);
-  if (it != transfers_.end() && it->second) {
-    StoreTransferLine row = line;
-    row.id = id;
-    it->second->lines.push_back(row);
-  }
-  return id;
+  if (it != transfers_.end() && it->second) it->second->lines.push_back(row);
+  return row.id;
 }
 
 // --- Writes kept for TakeWrites() ---
@@ -586,7 +591,8 @@ Status BatchView::UpdateSpecialOrder(const SpecialOrder& so) {
   }
   index_.Move(it->second, so);
   it->second = so;
-  written_special_orders_.insert(so.id);
+  // A new one is written once, as it ends up, by Flush().
+  if (!IsNew(so.id)) written_special_orders_.insert(so.id);
   return Status();
 }
 
@@ -674,6 +680,12 @@ Status BatchView::InsertAudit(const AuditEntry& entry) {
   return Status();
 }
 
+std::vector<SpecialOrder> BatchView::NewSpecialOrders() const {
+  std::vector<SpecialOrder> out;
+  for (Id id : new_special_orders_) out.push_back(special_orders_.at(id));
+  return out;
+}
+
 WriteSet BatchView::TakeWrites() const {
   WriteSet w;
   for (const auto& [id, star] : red_stars_) w.red_stars.push_back(star);
@@ -688,10 +700,77 @@ WriteSet BatchView::TakeWrites() const {
   for (Id id : written_po_lines_) {
     w.po_lines.push_back({id, po_lines_.at(id).quantity_ordered});
   }
-  for (Id id : written_picked_) w.pickups.push_back({id, picked_.at(id)});
-  w.audit = audit_;
-  w.refusals = refusals_;
+  for (StoreTransferLine line : transfer_lines_) {
+    line.special_order_id = Resolve(line.special_order_id);
+    w.transfer_lines.push_back(line);
+  }
+  for (Id id : written_picked_) w.pickups.push_back({Resolve(id), picked_.at(id)});
+  for (AuditEntry a : audit_) {
+    a.special_order_id = Resolve(a.special_order_id);
+    a.detail = Resolve(std::move(a.detail));
+    w.audit.push_back(std::move(a));
+  }
+  for (WriteSet::Refusal r : refusals_) {
+    r.reason = Resolve(std::move(r.reason));
+    w.refusals.push_back(std::move(r));
+  }
   return w;
+}
+
+Status BatchView::Flush() {
+  const std::vector<SpecialOrder> created = NewSpecialOrders();
+  SO_ASSIGN_OR_RETURN(const std::vector<Id> ids, store_.InsertSpecialOrders(created));
+  if (ids.size() != created.size()) {
+    return Bug("InsertSpecialOrders gave " + Str(static_cast<Id>(ids.size())) + " ids for " +
+               Str(static_cast<Id>(created.size())) + " rows");
+  }
+  for (size_t i = 0; i < ids.size(); ++i) stored_ids_[created[i].id] = ids[i];
+  return store_.ApplyWrites(TakeWrites());
+}
+
+Id BatchView::Resolve(Id id) const {
+  auto it = stored_ids_.find(id);
+  return it == stored_ids_.end() ? id : it->second;
+}
+
+std::optional<Id> BatchView::Resolve(const std::optional<Id>& id) const {
+  if (!id) return id;
+  return Resolve(*id);
+}
+
+// Provisional ids are exactly 19 digits and no other number in a text is that large: each run
+// of digits that is one of them is replaced.
+std::string BatchView::Resolve(std::string text) const {
+  if (stored_ids_.empty()) return text;
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] < '0' || text[i] > '9') {
+      out += text[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    const std::string digits = text.substr(i, end - i);
+    Id id = 0;
+    const bool provisional = digits.size() == 19 && digits[0] == '9';
+    if (provisional) id = std::stoll(digits);
+    out += provisional && stored_ids_.contains(id) ? Str(stored_ids_.at(id)) : digits;
+    i = end;
+  }
+  return out;
+}
+
+void BatchView::Resolve(OutEvent& event) const {
+  if (stored_ids_.empty()) return;
+  if (auto* created = std::get_if<SpecialOrderCreatedEvent>(&event)) {
+    created->special_order_id = Resolve(created->special_order_id);
+  } else if (auto* changed = std::get_if<StatusChangedEvent>(&event)) {
+    changed->special_order_id = Resolve(changed->special_order_id);
+  } else if (auto* arrived = std::get_if<ArrivedEvent>(&event)) {
+    for (auto& o : arrived->special_orders) o.special_order_id = Resolve(o.special_order_id);
+  } else if (auto* rejected = std::get_if<RejectedEvent>(&event)) {
+    rejected->reason = Resolve(std::move(rejected->reason));
+  }
 }
 
 }  // namespace so

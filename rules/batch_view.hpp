@@ -25,10 +25,17 @@ namespace so {
 //  (rules/queries.hpp),
 //    so a row moved onto (or off) a PO line by an earlier message is found (or not) as it
 //    would be in the store after that message.
-// Inserts that need a new id (special orders, POs and their lines, transfers and their lines)
-// go to the store at once; everything else waits for TakeWrites().
+// New POs and their lines, and new transfers, go to the store at once: their ids show in what
+// the engine writes about them. New special orders and transfer lines wait like every other
+// write, under provisional ids (numbers of 19 digits that no row has, from kFirstProvisionalId):
+// Flush() inserts the special orders in one go with their final values, and puts the store's
+// ids in place of the provisional ones wherever they went, rows, texts and events alike
+// (Resolve()). So a request costs no round trip of its own, and its special order is written
+// once, not inserted and then updated.
 class BatchView final : public HostStore {
  public:
+  static constexpr Id kFirstProvisionalId = 9'000'000'000'000'000'000;
+
   explicit BatchView(HostStore& store) : store_(store) {}
 
   // Reads, set-wise and in the lock order of HostStore, the rows these messages are likely to
@@ -36,8 +43,18 @@ class BatchView final : public HostStore {
   // when asked for.
   Status Prefetch(const std::vector<const Message*>& messages);
 
-  // The net writes of everything decided through the view, ready for HostStore::ApplyWrites().
+  // The special orders the batch created (under their provisional ids until Flush()), in the
+  // order they were created, with their values as the batch left them.
+  std::vector<SpecialOrder> NewSpecialOrders() const;
+  // The net writes of the rows the batch changed (the new special orders apart), ready for
+  // HostStore::ApplyWrites(); after Flush(), with the store's ids.
   WriteSet TakeWrites() const;
+  // Inserts the new special orders, then writes the rest: everything the batch decided.
+  Status Flush();
+  // What the batch publishes and says, with the store's ids in place of provisional ones (once
+  // Flush() has them; the same before).
+  void Resolve(OutEvent& event) const;
+  std::string Resolve(std::string text) const;
 
   // Reads sent to the store (set-wise reads count once), for tests and the benchmark.
   int store_reads() const { return store_reads_; }
@@ -144,8 +161,16 @@ class BatchView final : public HostStore {
     return it == index.end() ? kNone : it->second;
   }
 
+  bool IsNew(Id id) const { return id >= kFirstProvisionalId; }
+  Id Resolve(Id id) const;
+  std::optional<Id> Resolve(const std::optional<Id>& id) const;
+
   HostStore& store_;
   int store_reads_ = 0;
+  Id next_provisional_id_ = kFirstProvisionalId;
+  std::vector<Id> new_special_orders_;  // provisional ids, in the order created
+  std::map<Id, Id> stored_ids_;         // provisional id -> the store's, after Flush()
+  std::vector<StoreTransferLine> transfer_lines_;
 
   // --- What the batch has read or written; nullopt: known not to exist ---
   std::map<Id, std::optional<CustomerOrder>> orders_;

@@ -43,6 +43,16 @@ Result<std::vector<bool>> HostStore::InboxClaimAll(const std::vector<Envelope>& 
   return claimed;
 }
 
+Result<std::vector<Id>> HostStore::InsertSpecialOrders(const std::vector<SpecialOrder>& rows) {
+  std::vector<Id> ids;
+  for (const SpecialOrder& so : rows) {
+    Result<Id> id = InsertSpecialOrder(so);
+    if (!id.ok()) return id.error();
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
 Result<std::vector<CustomerOrder>> HostStore::LockOrders(const std::vector<Id>& ids) {
   return EachOf<CustomerOrder>(ids, [this](Id id) { return LockOrder(id); });
 }

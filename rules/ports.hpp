@@ -53,14 +53,15 @@ struct WriteSet {
   std::vector<ArrivalLine> arrival_lines;    // inserted or overwritten
   std::vector<StockDelta> stock;
   std::vector<PoLineQuantity> po_lines;
+  std::vector<StoreTransferLine> transfer_lines;  // inserted (ids ignored)
   std::vector<Pickup> pickups;
   std::vector<AuditEntry> audit;  // in the order decided
   std::vector<Refusal> refusals;  // inbox rows to mark refused
 
   bool empty() const {
     return red_stars.empty() && order_lines.empty() && special_orders.empty() &&
-           arrival_lines.empty() && stock.empty() && po_lines.empty() && pickups.empty() &&
-           audit.empty() && refusals.empty();
+           arrival_lines.empty() && stock.empty() && po_lines.empty() && transfer_lines.empty() &&
+           pickups.empty() && audit.empty() && refusals.empty();
   }
 };
 
@@ -200,6 +201,9 @@ class HostStore {
   // each one claimed now, false for each one already there (a duplicate). The envelopes have
   // distinct ids.
   virtual Result<std::vector<bool>> InboxClaimAll(const std::vector<Envelope>& envelopes);
+  // Inserts special orders (ids ignored) as InsertSpecialOrder() does, in order; returns their
+  // new ids, in the same order.
+  virtual Result<std::vector<Id>> InsertSpecialOrders(const std::vector<SpecialOrder>& rows);
   // Writes what a batch decided (see WriteSet), with the same failures as the single-row writes
   // (a row that is not there or a stock counter below zero: kPermanent).
   virtual Status ApplyWrites(const WriteSet& writes) = 0;

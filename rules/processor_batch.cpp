@@ -176,7 +176,11 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
     results[i].detail = std::move(out->detail);
     results[i].events = std::move(out->events);
   }
-  if (Status s = store_.ApplyWrites(view.TakeWrites()); !s.ok()) return fail(s.error());
+  if (Status s = view.Flush(); !s.ok()) return fail(s.error());
+  for (size_t i : fresh) {
+    for (OutEvent& e : results[i].events) view.Resolve(e);
+    results[i].detail = view.Resolve(std::move(results[i].detail));
+  }
   Mark("after_writes");
   Mark("before_commit");
   if (Status s = store_.Commit(); !s.ok()) {

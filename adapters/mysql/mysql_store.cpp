@@ -210,13 +210,9 @@ Result<bool> MysqlStore::InboxClaim(const Envelope& envelope) {
 }
 
 Status MysqlStore::InboxRefused(const std::string& message_id, std::string_view reason) {
-  constexpr const char* kSql =
-      "UPDATE sod_inbox SET outcome = 'refused', detail = ? WHERE message_id = ?";
-  return session_->Run("InboxRefused", [&] {
-    return session_->Query(kSql, reason, message_id).Execute() == 1
-               ? Status()
-               : Status(Error{ErrorKind::kPermanent, 0, "no inbox row for " + message_id});
-  });
+  WriteSet w;
+  w.refusals.push_back({message_id, std::string(reason)});
+  return ApplyWrites(w);
 }
 
 // --- Reads of POS-owned rows ---
@@ -486,48 +482,27 @@ Result<std::vector<SpecialOrder>> MysqlStore::LockWaitingSpecialOrders(Id store_
   });
 }
 
+// The single-row writes below are their batch twins with one row (mysql_writes.cpp): one
+// statement shape for each.
+
 Result<Id> MysqlStore::InsertSpecialOrder(const SpecialOrder& so) {
-  constexpr const char* kSql =
-      "INSERT INTO special_orders (store_id, order_id, order_line_id, customer_id, "
-      "product_id, quantity, allocated_qty, status, source, vendor_id, po_id, po_line_id, "
-      "transfer_id, requested_at, ordered_at, arrived_at, ready_at, completed_at, "
-      "cancelled_at, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  return session_->Run("InsertSpecialOrder", [&] {
-    return session_
-        ->Query(kSql, so.store_id, so.order_id, so.order_line_id, so.customer_id, so.product_id,
-                so.quantity, so.allocated_qty, so.status, so.source, so.vendor_id, so.po_id,
-                so.po_line_id, so.transfer_id, so.requested_at, so.ordered_at, so.arrived_at,
-                so.ready_at, so.completed_at, so.cancelled_at, so.updated_at)
-        .Insert();
-  });
+  Result<std::vector<Id>> ids = InsertSpecialOrders({so});
+  if (!ids.ok()) return ids.error();
+  return ids->front();
 }
 
 Status MysqlStore::UpdateSpecialOrder(const SpecialOrder& so) {
-  constexpr const char* kSql =
-      "UPDATE special_orders SET quantity = ?, allocated_qty = ?, status = ?, source = ?, "
-      "vendor_id = ?, po_id = ?, po_line_id = ?, transfer_id = ?, ordered_at = ?, "
-      "arrived_at = ?, ready_at = ?, completed_at = ?, cancelled_at = ?, updated_at = ? "
-      "WHERE id = ?";
-  return session_->Run("UpdateSpecialOrder", [&] {
-    session_
-        ->Query(kSql, so.quantity, so.allocated_qty, so.status, so.source, so.vendor_id, so.po_id,
-                so.po_line_id, so.transfer_id, so.ordered_at, so.arrived_at, so.ready_at,
-                so.completed_at, so.cancelled_at, so.updated_at, so.id)
-        .UpdateOne("special_orders", so.id);
-  });
+  WriteSet w;
+  w.special_orders.push_back(so);
+  return ApplyWrites(w);
 }
 
 // --- Writes to POS rows ---
 
 Status MysqlStore::UpdateOrderLine(const OrderLine& line) {
-  constexpr const char* kSql =
-      "UPDATE customer_order_lines SET status = ?, committed_qty = ?, backordered_qty = ? "
-      "WHERE id = ?";
-  return session_->Run("UpdateOrderLine", [&] {
-    session_->Query(kSql, line.status, line.committed_qty, line.backordered_qty, line.id)
-        .UpdateOne("customer_order_lines", line.id);
-  });
+  WriteSet w;
+  w.order_lines.push_back(line);
+  return ApplyWrites(w);
 }
 
 Status MysqlStore::SetHasSpecialOrder(Id order_id, bool value, Timestamp at) {
@@ -543,28 +518,9 @@ Status MysqlStore::SetHasSpecialOrder(Id order_id, bool value, Timestamp at) {
 
 Status MysqlStore::AddToStock(Id store_id, Id product_id, Qty committed_delta,
                               Qty backordered_delta) {
-  constexpr const char* kAdd =
-      "INSERT INTO stock (store_id, product_id, on_hand, committed, backordered) "
-      "VALUES (?, ?, 0, ?, ?) ON DUPLICATE KEY UPDATE "
-      "committed = committed + VALUES(committed), "
-      "backordered = backordered + VALUES(backordered)";
-  // Taking something away needs the row to exist already, and the upsert cannot do it: MariaDB
-  // checks the CHECK constraints (committed >= 0, backordered >= 0) on the row to insert before
-  // it finds the duplicate key, so a negative delta in VALUES always fails.
-  constexpr const char* kSubtract =
-      "UPDATE stock SET committed = committed + ?, backordered = backordered + ? "
-      "WHERE store_id = ? AND product_id = ?";
-  return session_->Run("AddToStock", [&] {
-    if (committed_delta >= 0 && backordered_delta >= 0) {
-      session_->Query(kAdd, store_id, product_id, committed_delta, backordered_delta).Execute();
-      return;
-    }
-    if (session_->Query(kSubtract, committed_delta, backordered_delta, store_id, product_id)
-            .Execute() == 0) {
-      throw NoRow("stock has no row for store " + std::to_string(store_id) + " and product " +
-                  std::to_string(product_id) + " to take from");
-    }
-  });
+  WriteSet w;
+  w.stock.push_back({store_id, product_id, committed_delta, backordered_delta});
+  return ApplyWrites(w);
 }
 
 // --- Purchase orders ---
@@ -666,11 +622,9 @@ Result<Id> MysqlStore::InsertPoLine(const PoLine& line) {
 }
 
 Status MysqlStore::SetPoLineQuantity(Id po_line_id, Qty quantity_ordered) {
-  constexpr const char* kSql = "UPDATE purchase_order_lines SET quantity_ordered = ? WHERE id = ?";
-  return session_->Run("SetPoLineQuantity", [&] {
-    session_->Query(kSql, quantity_ordered, po_line_id)
-        .UpdateOne("purchase_order_lines", po_line_id);
-  });
+  WriteSet w;
+  w.po_lines.push_back({po_line_id, quantity_ordered});
+  return ApplyWrites(w);
 }
 
 // --- Store transfers ---
@@ -771,11 +725,9 @@ Result<std::vector<std::pair<Id, Qty>>> MysqlStore::LockPickedQtys(const std::ve
 }
 
 Status MysqlStore::SetPickedQty(Id special_order_id, Qty picked_qty) {
-  constexpr const char* kSql =
-      "INSERT INTO sod_pickups (special_order_id, picked_qty) VALUES (?, ?) "
-      "ON DUPLICATE KEY UPDATE picked_qty = VALUES(picked_qty)";
-  return session_->Run("SetPickedQty",
-                       [&] { session_->Query(kSql, special_order_id, picked_qty).Execute(); });
+  WriteSet w;
+  w.pickups.push_back({special_order_id, picked_qty});
+  return ApplyWrites(w);
 }
 
 // --- Arrival ledger ---
@@ -800,30 +752,17 @@ Result<std::vector<ArrivalLine>> MysqlStore::LockArrivalLinesOf(
 }
 
 Status MysqlStore::PutArrivalLine(const ArrivalLine& line) {
-  constexpr const char* kSql =
-      "INSERT INTO sod_arrival_lines (kind, arrival_id, product_id, store_id, quantity, "
-      "allocated_qty) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-      "quantity = VALUES(quantity), allocated_qty = VALUES(allocated_qty)";
-  return session_->Run("PutArrivalLine", [&] {
-    session_
-        ->Query(kSql, line.kind, line.arrival_id, line.product_id, line.store_id, line.quantity,
-                line.allocated_qty)
-        .Execute();
-  });
+  WriteSet w;
+  w.arrival_lines.push_back(line);
+  return ApplyWrites(w);
 }
 
 // --- Audit ---
 
 Status MysqlStore::InsertAudit(const AuditEntry& entry) {
-  constexpr const char* kSql =
-      "INSERT INTO sod_audit (message_id, special_order_id, rule, decision, detail, at) "
-      "VALUES (?, ?, ?, ?, ?, ?)";
-  return session_->Run("InsertAudit", [&] {
-    session_
-        ->Query(kSql, entry.message_id, entry.special_order_id, entry.rule, entry.decision,
-                entry.detail, entry.at)
-        .Execute();
-  });
+  WriteSet w;
+  w.audit.push_back(entry);
+  return ApplyWrites(w);
 }
 
 }  // namespace so::mysql

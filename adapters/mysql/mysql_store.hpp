@@ -157,6 +157,8 @@ class MysqlStore final : public so::HostStore {
   // Batches: the writes as multi-row statements (mysql_writes.cpp); the set-wise reads as IN
   // lists, next to their single-row twins (mysql_store.cpp).
   so::Result<std::vector<bool>> InboxClaimAll(const std::vector<so::Envelope>& envelopes) override;
+  so::Result<std::vector<so::Id>> InsertSpecialOrders(
+      const std::vector<so::SpecialOrder>& rows) override;
   so::Status ApplyWrites(const so::WriteSet& writes) override;
   so::Result<std::vector<so::CustomerOrder>> LockOrders(const std::vector<so::Id>& ids) override;
   so::Result<std::vector<so::OrderLine>> LockOrderLines(const std::vector<so::Id>& ids) override;

@@ -3,6 +3,7 @@
 // changes nothing), so that a handful of statement shapes, each prepared once per connection,
 // serve every batch.
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -146,11 +147,69 @@ void InsertRows(Session& session, std::string_view head, std::string_view row_pl
   }
 }
 
+// Binds the columns of a special order that an insert writes, in kSpecialOrderInsert's order.
+void BindNewSpecialOrder(Params& p, const SpecialOrder& so) {
+  p.Add(so.store_id);
+  p.Add(so.order_id);
+  p.Add(so.order_line_id);
+  p.Add(so.customer_id);
+  p.Add(so.product_id);
+  p.Add(so.quantity);
+  p.Add(so.allocated_qty);
+  p.Add(so.status);
+  p.Add(so.source);
+  p.Add(so.vendor_id);
+  p.Add(so.po_id);
+  p.Add(so.po_line_id);
+  p.Add(so.transfer_id);
+  p.Add(so.requested_at);
+  p.Add(so.ordered_at);
+  p.Add(so.arrived_at);
+  p.Add(so.ready_at);
+  p.Add(so.completed_at);
+  p.Add(so.cancelled_at);
+  p.Add(so.updated_at);
+}
+
+constexpr const char* kSpecialOrderInsert =
+    "INSERT INTO special_orders (store_id, order_id, order_line_id, customer_id, product_id, "
+    "quantity, allocated_qty, status, source, vendor_id, po_id, po_line_id, transfer_id, "
+    "requested_at, ordered_at, arrived_at, ready_at, completed_at, cancelled_at, updated_at) "
+    "VALUES ";
+
 constexpr const char* kInboxInsert =
     "INSERT INTO sod_inbox (message_id, source, seq, type, outcome, detail, occurred_at, "
     "applied_at) VALUES ";
 
 }  // namespace
+
+// Multi-row, the ids by RETURNING, which MariaDB gives in the order of the rows; where the server
+// has no RETURNING (MySQL), one row a statement, each with its LAST_INSERT_ID().
+Result<std::vector<Id>> MysqlStore::InsertSpecialOrders(const std::vector<SpecialOrder>& rows) {
+  return session_->Run("InsertSpecialOrders", [&] {
+    std::vector<Id> ids;
+    const bool returning = session_->has_returning();
+    InPieces(rows.size(), returning ? kMaxInsertRows : 1, [&](size_t first, size_t count) {
+      sql::PreparedStatement& ps =
+          session_->Prepared(kSpecialOrderInsert + Repeat(Placeholders(20), count) +
+                             (returning ? " RETURNING id" : ""));
+      Params params(ps);
+      for (size_t i = first; i < first + count; ++i) BindNewSpecialOrder(params, rows[i]);
+      if (!returning) {
+        ps.executeUpdate();
+        ids.push_back(session_->LastInsertId());
+        return;
+      }
+      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+      while (rs->next()) ids.push_back(rs->getInt64(1));
+    });
+    if (ids.size() != rows.size()) {
+      throw BadValue("INSERT ... RETURNING gave " + std::to_string(ids.size()) + " ids for " +
+                     std::to_string(rows.size()) + " rows");
+    }
+    return ids;
+  });
+}
 
 // One multi-row INSERT per power-of-two piece. A duplicate fails the whole statement (1062, the
 // statement undone): the ids already there are found, left out, and the rest of the piece tried
@@ -316,6 +375,18 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
         s, "purchase_order_lines", {"id"}, {{"quantity_ordered"}}, w.po_lines,
         [](Params& p, const WriteSet::PoLineQuantity& l) { p.Add(l.po_line_id); },
         [](Params& p, const WriteSet::PoLineQuantity& l, size_t) { p.Add(l.quantity_ordered); });
+
+    // The ids of the new lines are never read back.
+    InsertRows(s,
+               "INSERT INTO store_transfer_lines (transfer_id, product_id, quantity, "
+               "special_order_id) VALUES ",
+               "(?, ?, ?, ?)", "", Cut::kPieces, w.transfer_lines,
+               [](Params& p, const StoreTransferLine& l) {
+                 p.Add(l.transfer_id);
+                 p.Add(l.product_id);
+                 p.Add(l.quantity);
+                 p.Add(l.special_order_id);
+               });
 
     InsertRows(s, "INSERT INTO sod_pickups (special_order_id, picked_qty) VALUES ", "(?, ?)",
                " ON DUPLICATE KEY UPDATE picked_qty = VALUES(picked_qty)", Cut::kPadded, w.pickups,

@@ -14,7 +14,9 @@ std::string Opt(const std::optional<SoSource>& s) { return s ? std::string(ToStr
 
 std::string Dump(const FakeDb& db) {
   std::ostringstream out;
-  out << "next_id " << db.next_id << '\n';
+  for (const auto& [table, id] : db.last_ids) {
+    out << "last_id " << static_cast<int>(table) << " " << id << '\n';
+  }
   for (Id id : db.stores) out << "store " << id << '\n';
   for (const auto& [id, p] : db.products) {
     out << "product " << id << " sku=" << p.sku << " primary_vendor=" << Opt(p.primary_vendor_id)

@@ -154,9 +154,10 @@ Result<std::string> StoredDecimal(std::string_view column, std::string_view text
          units.substr(units.size() - 4);
 }
 
-Id FakeDb::NewId(Id highest) {
-  next_id = std::max(next_id, highest) + 1;
-  return next_id;
+Id FakeDb::NewId(Table table, Id highest) {
+  auto [it, fresh] = last_ids.try_emplace(table, 1000);
+  it->second = std::max(it->second, highest) + 1;
+  return it->second;
 }
 
 StockRow FakeDb::Stock(Id store, Id product) const {
@@ -198,13 +199,13 @@ void FakeDb::AddOrderWithLine(Id order, Id line, Id store, Id product, Qty speci
 }
 
 Id FakeDb::AddPo(Id store, Id vendor, std::string status, Timestamp created_at) {
-  const Id id = NewId(HighestKey(pos));
+  const Id id = NewId(Table::kPos, HighestKey(pos));
   pos[id] = PurchaseOrder{id, store, vendor, std::move(status), created_at};
   return id;
 }
 
 Id FakeDb::AddPoLine(Id po, Id product, Qty qty) {
-  const Id id = NewId(HighestKey(po_lines));
+  const Id id = NewId(Table::kPoLines, HighestKey(po_lines));
   po_lines[id] = PoLine{id, po, product, qty, 0, "1.0000"};
   return id;
 }
@@ -480,7 +481,7 @@ Result<Id> FakeStore::InsertSpecialOrder(const SpecialOrder& so) {
     }
   }
   SpecialOrder row = so;
-  row.id = db.NewId(HighestKey(db.special_orders));
+  row.id = db.NewId(FakeDb::Table::kSpecialOrders, HighestKey(db.special_orders));
   FAKE_REMEMBER(special_orders, row.id);
   db.special_orders[row.id] = row;
   return row.id;
@@ -602,7 +603,7 @@ Result<Id> FakeStore::InsertPo(const PurchaseOrder& po, std::string_view created
                         Reference(db.stores, "purchase_orders.store_id", po.store_id),
                         Reference(db.vendors, "purchase_orders.vendor_id", po.vendor_id)}));
   PurchaseOrder row = po;
-  row.id = db.NewId(HighestKey(db.pos));
+  row.id = db.NewId(FakeDb::Table::kPos, HighestKey(db.pos));
   FAKE_REMEMBER(pos, row.id);
   db.pos[row.id] = row;
   return row.id;
@@ -620,7 +621,7 @@ Result<Id> FakeStore::InsertPoLine(const PoLine& line) {
              Reference(db.pos, "purchase_order_lines.po_id", line.po_id),
              Reference(db.products, "purchase_order_lines.product_id", line.product_id)}));
   PoLine row = line;
-  row.id = db.NewId(HighestKey(db.po_lines));
+  row.id = db.NewId(FakeDb::Table::kPoLines, HighestKey(db.po_lines));
   row.unit_cost = std::move(cost);
   FAKE_REMEMBER(po_lines, row.id);
   db.po_lines[row.id] = row;
@@ -666,7 +667,7 @@ Result<Id> FakeStore::InsertTransfer(const StoreTransfer& transfer, std::string_
              Reference(db.stores, "store_transfers.from_store_id", transfer.from_store_id),
              Reference(db.stores, "store_transfers.to_store_id", transfer.to_store_id)}));
   StoreTransfer row = transfer;
-  row.id = db.NewId(HighestKey(db.transfers));
+  row.id = db.NewId(FakeDb::Table::kTransfers, HighestKey(db.transfers));
   row.status = "requested";
   row.lines.clear();
   FAKE_REMEMBER(transfers, row.id);
@@ -687,7 +688,7 @@ Result<Id> FakeStore::InsertTransferLine(const StoreTransferLine& line) {
     for (const auto& l : t.lines) highest = std::max(highest, l.id);
   }
   StoreTransferLine row = line;
-  row.id = db.NewId(highest);
+  row.id = db.NewId(FakeDb::Table::kTransferLines, highest);
   FAKE_REMEMBER(transfers, line.transfer_id);
   db.transfers.at(line.transfer_id).lines.push_back(row);
   return row.id;

@@ -44,12 +44,14 @@ struct FakeDb {
   std::map<std::string, std::string> inbox;     // message id -> outcome
   std::map<std::string, std::string> refusals;  // message id -> why it was refused
   std::vector<AuditEntry> audit;
-  // The last id handed out. Like AUTO_INCREMENT, a new row's id is above every id its table has
-  // and above every id handed out before, also by a transaction that was rolled back.
-  Id next_id = 1000;
+  // The last id handed out, per table. Like AUTO_INCREMENT, a new row's id is above every id its
+  // table has and above every id handed out for it before, also by a transaction that was rolled
+  // back.
+  enum class Table { kSpecialOrders, kPos, kPoLines, kTransfers, kTransferLines };
+  std::map<Table, Id> last_ids;
 
-  // Hands out the next id for a table whose highest id is `highest`.
-  Id NewId(Id highest);
+  // Hands out the next id of `table`, whose highest id is `highest`.
+  Id NewId(Table table, Id highest);
 
   // Test set-up helpers: the POS's own writes.
   void AddStore(Id id) { stores.insert(id); }
@@ -162,7 +164,7 @@ class FakeStore final : public HostStore {
   std::optional<Error> Tick();
 
   // What the open transaction changed, for Rollback() to put back: each row's value before its
-  // first write (nullopt: it did not exist) and the audit trail's length. next_id is not put
+  // first write (nullopt: it did not exist) and the audit trail's length. last_ids are not put
   // back: MySQL does not hand out again the ids a rolled-back transaction took. A copy of the
   // whole database per transaction would cost as much, for tests that apply thousands of
   // messages, as everything else together.

@@ -38,6 +38,7 @@ Status FakeStore::ApplyWrites(const WriteSet& w) {
     if (!db.po_lines.contains(l.po_line_id)) return NoRow("purchase_order_lines", l.po_line_id);
     SO_RETURN_IF_ERROR(SetPoLineQuantity(l.po_line_id, l.quantity_ordered));
   }
+  for (const auto& l : w.transfer_lines) SO_RETURN_IF_ERROR(InsertTransferLine(l).status());
   for (const auto& p : w.pickups)
     SO_RETURN_IF_ERROR(SetPickedQty(p.special_order_id, p.picked_qty));
   for (const auto& a : w.audit) SO_RETURN_IF_ERROR(InsertAudit(a));

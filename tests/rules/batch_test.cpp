@@ -79,6 +79,33 @@ TEST_F(BatchTest, LaterMessagesSeeWhatEarlierOnesWrote) {
   EXPECT_EQ(SoOfLine(11).quantity, 5);
 }
 
+TEST_F(BatchTest, NewSpecialOrdersAreWrittenOnceAndNamedByTheirIdsEverywhere) {
+  engine();
+  Message first = RequestOf(1, 11, 2);
+  // The same fact again under a new id, in the same batch: its audit names the special order
+  // the first one made, which had only a provisional id when the decision was taken.
+  Message again = Next(SpecialOrderRequested{1, 11, kStore, 7, kProduct, 2, At(1)});
+  auto r = SendBatch({first, again});
+  ASSERT_THAT(Fates(r), ElementsAre(Fate::kApplied, Fate::kApplied));
+  const Id id = SoOfLine(11).id;
+  EXPECT_LT(id, BatchView::kFirstProvisionalId);
+  const auto created = EventsOf<SpecialOrderCreatedEvent>(r[0].events);
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].special_order_id, id);
+  EXPECT_EQ(EventsOf<StatusChangedEvent>(r[0].events).at(0).special_order_id, id);
+  bool named = false;
+  for (const auto& a : store_.db.audit) {
+    if (a.special_order_id) {
+      EXPECT_EQ(*a.special_order_id, id) << a.detail;
+    }
+    if (a.message_id == again.envelope.id) {
+      EXPECT_THAT(a.detail, HasSubstr("special order " + std::to_string(id)));
+      named = true;
+    }
+  }
+  EXPECT_TRUE(named);
+}
+
 TEST_F(BatchTest, ARefusalTouchesOnlyItsOwnMessage) {
   engine();
   auto r = SendBatch(
@@ -205,7 +232,7 @@ TEST_F(BatchTest, ReadsTheRowsOfABatchSetWiseAndOnce) {
   // creates has no lines but its own).
   EXPECT_LE(prefetched, 10);
   EXPECT_EQ(view.store_reads() - prefetched, 0);
-  ASSERT_TRUE(store_.ApplyWrites(view.TakeWrites()).ok());
+  ASSERT_TRUE(view.Flush().ok());
   ASSERT_TRUE(store_.Commit().ok());
   EXPECT_EQ(store_.db.special_orders.size(), 20u);
   EXPECT_EQ(store_.db.Stock(kStore, kProduct).backordered, 20);

@@ -434,6 +434,18 @@ void CheckStatus(const fakes::FakeDb& db, const SpecialOrder& so,
 
 // --- The scenario ---
 
+// Whether `text` holds a number as large as the batch view's provisional ids, which must never
+// leave it.
+bool HasProvisionalId(const std::string& text) {
+  size_t run = 0;
+  for (char c : text) {
+    run = std::isdigit(static_cast<unsigned char>(c)) ? run + 1 : 0;
+    if (run >= 19) return true;
+  }
+  return false;
+}
+
+
 // How the messages reach the processor.
 enum class Feed {
   kAtOnce,   // each as it is sent: Processor::Process before the POS does anything else
@@ -1301,6 +1313,27 @@ class Scenario {
         new_popups_.emplace_back(arrived->kind, arrived->arrival_id);
       }
     }
+    // Every special order an event names is a row, by the id the store gave it (a batch's new
+    // special orders have provisional ids until it is written).
+    for (const auto& e : r.events) {
+      std::vector<Id> named;
+      if (const auto* created = std::get_if<SpecialOrderCreatedEvent>(&e)) {
+        named.push_back(created->special_order_id);
+      } else if (const auto* changed = std::get_if<StatusChangedEvent>(&e)) {
+        named.push_back(changed->special_order_id);
+      } else if (const auto* arrived = std::get_if<ArrivedEvent>(&e)) {
+        for (const auto& o : arrived->special_orders) named.push_back(o.special_order_id);
+      }
+      for (Id id : named) {
+        if (store_.db.special_orders.contains(id)) continue;
+        Fail(m, duplicate, "an event names special order " + std::to_string(id) + ", no row");
+        return false;
+      }
+    }
+    if (HasProvisionalId(r.detail)) {
+      Fail(m, duplicate, "a provisional id in the outcome: " + r.detail);
+      return false;
+    }
     return true;
   }
 
@@ -1317,6 +1350,16 @@ class Scenario {
       last_so_seen_ = it->first;
     }
     auto broken = fakes::CheckInvariants(store_.db);
+    for (size_t i = audit_checked_; i < store_.db.audit.size(); ++i) {
+      const AuditEntry& a = store_.db.audit[i];
+      if ((a.special_order_id && !store_.db.special_orders.contains(*a.special_order_id)) ||
+          HasProvisionalId(a.detail)) {
+        broken.push_back("audit row of " + a.message_id + " names no special order: " +
+                         (a.special_order_id ? std::to_string(*a.special_order_id) : "-") + ", " +
+                         a.detail);
+      }
+    }
+    audit_checked_ = store_.db.audit.size();
     // Every special order is checked while it lives and once more as it ends (neither completed
     // nor cancelled ever changes again; Run() checks them all once more at the end).
     for (auto it = live_.begin(); it != live_.end();) {
@@ -1365,6 +1408,7 @@ class Scenario {
   size_t next_flush_ = 1;
   std::vector<std::string> fate_log_;
   int64_t invariants_broken_ = 0;  // queued runs only: counted, not failed
+  size_t audit_checked_ = 0;       // audit rows checked so far
   fakes::FakeStore store_;
   fakes::FakeEventSink sink_;
   fakes::FakeDeadLetters dead_;
