@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -81,6 +82,11 @@ std::optional<size_t> CountChars(std::string_view s) {
 
 // s with every byte that does not start a well-formed sequence replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view s) {
+  // Nearly every string the daemon writes is ASCII: taken whole, not byte by byte.
+  if (std::all_of(s.begin(), s.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    return std::string(s);
+  }
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {

@@ -57,8 +57,8 @@ struct SubscriberOptions {
   // Bytes of decoded messages the receive queue holds at most (QueuedBytes()); when it is full
   // the reader stops reading. Default 32 MiB.
   size_t receive_queue_bytes = size_t{32} << 20;
-  // Messages handed over at most in one batch. Default 256.
-  size_t max_batch = 256;
+  // Messages handed over at most in one batch. Default 1024.
+  size_t max_batch = 1024;
 };
 
 class Subscriber {

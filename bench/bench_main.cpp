@@ -4,7 +4,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -45,7 +47,8 @@ constexpr const char* kUsage =
     "  --n       requests of the burst (default 10000; the shipments are N+1)\n"
     "  --m       requests queued while the server is stopped (default 20000)\n"
     "  --seconds length of each fixed-rate phase (default 10)\n"
-    "  --slice   messages captured and replayed per phase (default 1000; 0: no replay)\n";
+    "  --slice   messages captured and replayed per phase, the first of its burst (default:\n"
+    "            the whole burst, so that both run the same batches; 0: no replay)\n";
 
 // The rules of the benchmark: order at once from the primary vendor onto its draft PO.
 constexpr const char* kRules =
@@ -59,7 +62,8 @@ constexpr const char* kRules =
 
 struct Options {
   std::string server_dir, work_dir, mode = "default", commit = "unknown";
-  size_t n = 10'000, m = 20'000, slice = 1'000;
+  // slice: SIZE_MAX for the whole burst.
+  size_t n = 10'000, m = 20'000, slice = SIZE_MAX;
   double seconds = 10;
   std::chrono::milliseconds ceiling{3'000};  // each commit ceiling
   std::chrono::seconds settle{5};
@@ -117,7 +121,6 @@ Options Parse(int argc, char** argv) {
     o.mode = "quick";
     o.n = 500;
     o.m = 2'000;
-    o.slice = 100;
     o.seconds = 3;
     o.ceiling = std::chrono::milliseconds(1'000);
     o.settle = std::chrono::seconds(2);
@@ -125,7 +128,7 @@ Options Parse(int argc, char** argv) {
   if (o.large) o.mode = "large";
   o.n = n.value_or(o.n);
   o.m = m.value_or(o.m);
-  o.slice = slice.value_or(o.slice);
+  o.slice = std::min(slice.value_or(o.slice), o.n);
   o.seconds = seconds.value_or(o.seconds);
   if (o.n == 0 || o.seconds <= 0) throw std::invalid_argument("--n and --seconds must be > 0");
   return o;

@@ -77,8 +77,8 @@ struct ReconcileConfig {
 // Batches: the daemon applies the messages already queued together, in one transaction.
 struct BatchConfig {
   // Messages applied at most in one transaction. It never waits for more: a lone message is
-  // applied alone, at once. Default 256, 1..10000.
-  int max_messages = 256;
+  // applied alone, at once. Default 1024, 1..10000.
+  int max_messages = 1024;
 };
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };

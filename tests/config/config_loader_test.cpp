@@ -778,7 +778,7 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_TRUE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
-  EXPECT_EQ(c.batch.max_messages, 256);
+  EXPECT_EQ(c.batch.max_messages, 1024);
   EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
   EXPECT_EQ(c.rules.version(), LoadRulesFile(Fixture("rules_minimal.yaml")).value->version());
 }
