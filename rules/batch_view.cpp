@@ -686,7 +686,7 @@ std::vector<SpecialOrder> BatchView::NewSpecialOrders() const {
   return out;
 }
 
-WriteSet BatchView::TakeWrites() const {
+WriteSet BatchView::TakeWrites() {
   WriteSet w;
   for (const auto& [id, star] : red_stars_) w.red_stars.push_back(star);
   for (Id id : written_lines_) w.order_lines.push_back(*lines_.at(id));
@@ -705,15 +705,16 @@ WriteSet BatchView::TakeWrites() const {
     w.transfer_lines.push_back(line);
   }
   for (Id id : written_picked_) w.pickups.push_back({Resolve(id), picked_.at(id)});
-  for (AuditEntry a : audit_) {
+  // Taken, not copied: the audit trail is most of what a batch writes.
+  w.audit = std::move(audit_);
+  audit_.clear();
+  for (AuditEntry& a : w.audit) {
     a.special_order_id = Resolve(a.special_order_id);
     a.detail = Resolve(std::move(a.detail));
-    w.audit.push_back(std::move(a));
   }
-  for (WriteSet::Refusal r : refusals_) {
-    r.reason = Resolve(std::move(r.reason));
-    w.refusals.push_back(std::move(r));
-  }
+  w.refusals = std::move(refusals_);
+  refusals_.clear();
+  for (WriteSet::Refusal& r : w.refusals) r.reason = Resolve(std::move(r.reason));
   return w;
 }
 
@@ -742,6 +743,14 @@ std::optional<Id> BatchView::Resolve(const std::optional<Id>& id) const {
 // of digits that is one of them is replaced.
 std::string BatchView::Resolve(std::string text) const {
   if (stored_ids_.empty()) return text;
+  // Most texts name no new special order: left as they are.
+  size_t run = 0;
+  bool long_run = false;
+  for (char c : text) {
+    run = c >= '0' && c <= '9' ? run + 1 : 0;
+    long_run = long_run || run == 19;
+  }
+  if (!long_run) return text;
   std::string out;
   for (size_t i = 0; i < text.size();) {
     if (text[i] < '0' || text[i] > '9') {

@@ -47,8 +47,9 @@ class BatchView final : public HostStore {
   // order they were created, with their values as the batch left them.
   std::vector<SpecialOrder> NewSpecialOrders() const;
   // The net writes of the rows the batch changed (the new special orders apart), ready for
-  // HostStore::ApplyWrites(); after Flush(), with the store's ids.
-  WriteSet TakeWrites() const;
+  // HostStore::ApplyWrites(); after Flush(), with the store's ids. Once: the audit rows and
+  // refusals are handed over, not copied.
+  WriteSet TakeWrites();
   // Inserts the new special orders, then writes the rest: everything the batch decided.
   Status Flush();
   // What the batch publishes and says, with the store's ids in place of provisional ones (once
