@@ -3,7 +3,6 @@
 #include <cppconn/connection.h>
 #include <cppconn/exception.h>
 #include <cppconn/resultset.h>
-#include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
@@ -11,14 +10,8 @@
 #include <stdexcept>
 
 namespace so::bench {
-namespace {
 
-std::runtime_error SqlError(const sql::SQLException& e, const std::string& sql) {
-  return std::runtime_error("MySQL error " + std::to_string(e.getErrorCode()) + ": " + e.what() +
-                            "\n  in: " + sql.substr(0, 300));
-}
-
-}  // namespace
+using so::testing::SqlError;
 
 SqlConn::SqlConn(const so::testing::ServerInfo& server, const std::string& database,
                  bool multi_statements) {
@@ -70,25 +63,7 @@ int SqlConn::TryRun(const std::string& sql, std::string* error) {
 }
 
 std::vector<Row> SqlConn::Query(const std::string& sql) {
-  std::vector<Row> rows;
-  try {
-    std::unique_ptr<sql::ResultSet> rs(stmt_->executeQuery(sql));
-    const unsigned columns = rs->getMetaData()->getColumnCount();
-    while (rs->next()) {
-      Row row;
-      for (unsigned i = 1; i <= columns; ++i) {
-        if (rs->isNull(i)) {
-          row.emplace_back(std::nullopt);
-        } else {
-          row.emplace_back(std::string(rs->getString(i)));
-        }
-      }
-      rows.push_back(std::move(row));
-    }
-  } catch (const sql::SQLException& e) {
-    throw SqlError(e, sql);
-  }
-  return rows;
+  return so::testing::QueryText(*stmt_, sql);
 }
 
 std::string SqlConn::QueryValue(const std::string& sql) {

@@ -17,7 +17,7 @@ class Statement;
 
 namespace so::bench {
 
-using Row = std::vector<std::optional<std::string>>;
+using Row = so::testing::TextRow;
 
 class SqlConn {
  public:

@@ -44,12 +44,35 @@ std::string FirstLine(const std::string& text) {
   return end == std::string::npos ? text : text.substr(0, end);
 }
 
+}  // namespace
+
 std::runtime_error SqlError(const sql::SQLException& e, const std::string& sql) {
   return std::runtime_error("MySQL error " + std::to_string(e.getErrorCode()) + ": " + e.what() +
                             "\n  in: " + sql.substr(0, 500));
 }
 
-}  // namespace
+std::vector<TextRow> QueryText(sql::Statement& stmt, const std::string& sql) {
+  std::vector<TextRow> rows;
+  try {
+    std::unique_ptr<sql::ResultSet> rs(stmt.executeQuery(sql));
+    const unsigned columns = rs->getMetaData()->getColumnCount();
+    while (rs->next()) {
+      TextRow row;
+      row.reserve(columns);
+      for (unsigned i = 1; i <= columns; ++i) {
+        if (rs->isNull(i)) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(std::string(rs->getString(i)));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+  } catch (const sql::SQLException& e) {
+    throw SqlError(e, sql);
+  }
+  return rows;
+}
 
 std::string QuoteIdentifier(const std::string& name) {
   std::string out = "`";
@@ -209,28 +232,14 @@ void TestDatabase::Exec(const std::string& sql) {
   }
 }
 
-std::vector<std::vector<std::optional<std::string>>> TestDatabase::Query(const std::string& sql) {
-  std::vector<std::vector<std::optional<std::string>>> rows;
+std::vector<TextRow> TestDatabase::Query(const std::string& sql) {
+  std::unique_ptr<sql::Statement> stmt;
   try {
-    std::unique_ptr<sql::Statement> stmt(conn_->createStatement());
-    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(sql));
-    const unsigned columns = rs->getMetaData()->getColumnCount();
-    while (rs->next()) {
-      std::vector<std::optional<std::string>> row;
-      row.reserve(columns);
-      for (unsigned i = 1; i <= columns; ++i) {
-        if (rs->isNull(i)) {
-          row.emplace_back(std::nullopt);
-        } else {
-          row.emplace_back(std::string(rs->getString(i)));
-        }
-      }
-      rows.push_back(std::move(row));
-    }
+    stmt.reset(conn_->createStatement());
   } catch (const sql::SQLException& e) {
     throw SqlError(e, sql);
   }
-  return rows;
+  return QueryText(*stmt, sql);
 }
 
 int64_t TestDatabase::QueryInt(const std::string& sql) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 
 namespace sql {
 class Connection;
+class SQLException;
+class Statement;
 }  // namespace sql
 
 namespace so::testing {
@@ -29,6 +32,14 @@ ServerInfo PrivateServer();
 // A server started by scripts/private-mariadb.sh in `dir` (not necessarily the ctest run's own),
 // read from its port and socket files; throws std::runtime_error when it is not running.
 ServerInfo ServerAt(const std::string& dir);
+
+// A row as the text protocol gives it: NULL as nullopt.
+using TextRow = std::vector<std::optional<std::string>>;
+// The rows of one query run on `stmt`; throws SqlError().
+std::vector<TextRow> QueryText(sql::Statement& stmt, const std::string& sql);
+// The error to throw for `e`, raised by `sql`: the MySQL code and message and the statement's
+// start.
+std::runtime_error SqlError(const sql::SQLException& e, const std::string& sql);
 
 // A fresh database in the private server, named <prefix>_<pid>_<n>, with the POS reference schema
 // and the daemon schema loaded; dropped on destruction unless env SO_KEEP_TEST_DB=1. Every method
@@ -55,7 +66,7 @@ class TestDatabase {
   // Runs the statements of a file, as Exec() does.
   void ExecFile(const std::string& path);
   // Rows of nullable strings, as the text protocol gives them.
-  std::vector<std::vector<std::optional<std::string>>> Query(const std::string& sql);
+  std::vector<TextRow> Query(const std::string& sql);
   // The first column of the single row; throws if there is not exactly one row or it is NULL.
   int64_t QueryInt(const std::string& sql);
   // Every table of the database (POS and sod_), in name order, every row ordered by primary key,
