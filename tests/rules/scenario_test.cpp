@@ -445,7 +445,6 @@ bool HasProvisionalId(const std::string& text) {
   return false;
 }
 
-
 // How the messages reach the processor.
 enum class Feed {
   kAtOnce,   // each as it is sent: Processor::Process before the POS does anything else
