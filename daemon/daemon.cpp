@@ -7,11 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,73 +20,13 @@
 #include "adapters/zmq_publisher.hpp"
 #include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
+#include "daemon/log.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
 
 namespace so::daemon {
 namespace {
-
-using config::LogLevel;
-
-constexpr const char* kUsage =
-    "usage: special-ordersd --config FILE     run the daemon\n"
-    "       special-ordersd --check-config FILE   validate FILE and its rules file, touch nothing\n"
-    "       special-ordersd --version\n";
-
-// One line per event on stderr. Under systemd (JOURNAL_STREAM set) each line carries its
-// syslog priority as "<N>", which journald reads as the entry's priority.
-class Log {
- public:
-  explicit Log(LogLevel level)
-      : level_(level), journal_(std::getenv("JOURNAL_STREAM") != nullptr) {}
-  void set_level(LogLevel level) { level_ = level; }
-
-  void Debug(const std::string& s) const { Write(LogLevel::kDebug, 7, s); }
-  void Info(const std::string& s) const { Write(LogLevel::kInfo, 6, s); }
-  void Warning(const std::string& s) const { Write(LogLevel::kWarning, 4, s); }
-  void Error(const std::string& s) const { Write(LogLevel::kError, 3, s); }
-
-  // While one lives, lines wait and go out together when the last one ends: the lines of a
-  // batch (one per message) in one write rather than a write each.
-  class Hold {
-   public:
-    explicit Hold(const Log& log) : log_(log) { ++log_.holds_; }
-    ~Hold() {
-      if (--log_.holds_ == 0) log_.Flush();
-    }
-    Hold(const Hold&) = delete;
-    Hold& operator=(const Hold&) = delete;
-
-   private:
-    const Log& log_;
-  };
-
- private:
-  void Write(LogLevel level, int priority, const std::string& s) const {
-    if (level < level_) return;
-    if (journal_) {
-      pending_ += "<" + std::to_string(priority) + ">";
-    } else {
-      pending_ += FormatRfc3339(zmqbus::Now()) + " " + std::string(config::ToString(level)) + " ";
-    }
-    pending_ += s;
-    pending_ += '\n';
-    if (holds_ == 0) Flush();
-  }
-
-  void Flush() const {
-    if (pending_.empty()) return;
-    std::fwrite(pending_.data(), 1, pending_.size(), stderr);
-    std::fflush(stderr);
-    pending_.clear();
-  }
-
-  LogLevel level_;
-  bool journal_;
-  mutable std::string pending_;
-  mutable int holds_ = 0;
-};
 
 #ifdef SO_CRASH_POINTS
 // Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
@@ -108,17 +46,6 @@ std::optional<Processor::Checkpoint> CrashPointFromEnv(const Log& log) {
   };
 }
 #endif
-
-mysql::MysqlOptions ToMysqlOptions(const config::DatabaseConfig& db) {
-  mysql::MysqlOptions o;
-  o.host = db.host;
-  o.port = db.port;
-  o.socket = db.socket;
-  o.user = db.user;
-  o.password = db.password;
-  o.database = db.name;
-  return o;
-}
 
 // Dead letters go to the daemon's table through their own short transaction.
 class MysqlDeadLetters final : public DeadLetterSink {
@@ -517,40 +444,19 @@ class Daemon {
   bool stop_requested_ = false;
 };
 
-int CheckConfig(const std::string& path) {
-  auto loaded = config::LoadDaemonConfig(path);
-  for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
-  if (!loaded.ok()) {
-    std::cerr << path << ": " << loaded.problems.size() << " problem(s)\n";
-    return 2;
-  }
-  std::cout << path << ": OK (rules " << loaded.value->rules_file << ", "
-            << loaded.value->rules.rules().size() << " rule(s), " << loaded.value->rules.version()
-            << ")\n";
-  return 0;
-}
-
 }  // namespace
 
-int Main(int argc, char** argv) {
-  const std::string flag = argc > 1 ? argv[1] : "";
-  if (argc == 2 && flag == "--version") {
-    std::cout << "special-ordersd 0.1.0\n";
-    return 0;
-  }
-  if (argc != 3 || (flag != "--config" && flag != "--check-config")) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  const std::string path = argv[2];
-  if (flag == "--check-config") return CheckConfig(path);
-  auto loaded = config::LoadDaemonConfig(path);
-  if (!loaded.ok()) {
-    for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
-    std::cerr << "special-ordersd: invalid config, not starting\n";
-    return 2;
-  }
-  return Daemon(std::move(*loaded.value)).Run();
+mysql::MysqlOptions ToMysqlOptions(const config::DatabaseConfig& db) {
+  mysql::MysqlOptions o;
+  o.host = db.host;
+  o.port = db.port;
+  o.socket = db.socket;
+  o.user = db.user;
+  o.password = db.password;
+  o.database = db.name;
+  return o;
 }
+
+int RunDaemon(config::DaemonConfig config) { return Daemon(std::move(config)).Run(); }
 
 }  // namespace so::daemon

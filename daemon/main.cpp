@@ -1,3 +1,3 @@
-#include "daemon/daemon.hpp"
+#include "daemon/cli.hpp"
 
 int main(int argc, char** argv) { return so::daemon::Main(argc, argv); }
