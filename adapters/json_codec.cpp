@@ -613,12 +613,6 @@ std::variant<Decoded, DecodeError> Decode(std::string_view topic, std::string_vi
                        ToValidUtf8(topic) + "\"");
     return failed();
   }
-  size_t kind = 0;
-  while (kind < N && types[kind] != topic) ++kind;
-  if (kind == N) {
-    err.reason = "unknown type \"" + ToValidUtf8(topic) + "\"";
-    return err;
-  }
   env.type = std::string(topic);
 
   env.source = r.Text("source");
@@ -633,6 +627,16 @@ std::variant<Decoded, DecodeError> Decode(std::string_view topic, std::string_vi
   }
   env.occurred_at = r.Time("occurred_at");
   if (!r.ok()) return failed();
+
+  // The envelope is whole; only now is the type looked up, so that one the contract does not
+  // define still tells its source and seq (a message of a newer POS still counts in the seq).
+  size_t kind = 0;
+  while (kind < N && types[kind] != topic) ++kind;
+  if (kind == N) {
+    err.reason = "unknown type \"" + ToValidUtf8(topic) + "\"";
+    err.unknown_type = std::move(env);
+    return err;
+  }
 
   const Value* payload = r.Required("payload");
   if (payload != nullptr && !payload->IsObject()) r.Fail("payload", "must be an object");

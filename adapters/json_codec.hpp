@@ -24,6 +24,9 @@ struct DecodeError {
   std::optional<std::string> message_id;
   // The envelope type when it is a string, else the topic frame.
   std::string type;
+  // Set when the envelope is valid in full and only its type is not one the contract defines:
+  // the envelope as read (its payload is not looked at).
+  std::optional<so::Envelope> unknown_type;
 };
 
 // Decodes one 2-frame bus message (topic frame, JSON body) from the POS into a typed so::Message,

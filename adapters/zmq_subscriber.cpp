@@ -45,6 +45,10 @@ size_t HeapBytes(const std::vector<T>& v) {
   return v.capacity() > 0 ? v.capacity() * sizeof(T) + kMallocOverhead : 0;
 }
 
+size_t HeapBytes(const Envelope& e) {
+  return HeapBytes(e.id) + HeapBytes(e.type) + HeapBytes(e.source);
+}
+
 struct PayloadBytes {
   size_t operator()(const OrderPickedUp& p) const { return HeapBytes(p.lines); }
   size_t operator()(const ShipmentCompleted& p) const { return HeapBytes(p.lines); }
@@ -76,6 +80,7 @@ Inbound Decode(std::vector<std::string> frames) {
   }
   auto decoded = json::DecodeMessage(frames[0], frames[1]);
   if (auto* err = std::get_if<json::DecodeError>(&decoded)) {
+    if (err->unknown_type) return UnknownType{std::move(*err->unknown_type)};
     return Undecodable{std::move(err->message_id), std::move(frames[0]), std::move(frames[1]),
                        std::move(err->reason)};
   }
@@ -86,13 +91,13 @@ Inbound Decode(std::vector<std::string> frames) {
 size_t QueuedBytes(const Inbound& message) {
   size_t bytes = sizeof(Inbound);
   if (const auto* d = std::get_if<Delivery>(&message)) {
-    const Envelope& e = d->message.envelope;
-    bytes += HeapBytes(d->topic) + HeapBytes(d->raw) + HeapBytes(e.id) + HeapBytes(e.type) +
-             HeapBytes(e.source) + std::visit(PayloadBytes{}, d->message.payload);
+    bytes += HeapBytes(d->topic) + HeapBytes(d->raw) + HeapBytes(d->message.envelope) +
+             std::visit(PayloadBytes{}, d->message.payload);
+  } else if (const auto* u = std::get_if<Undecodable>(&message)) {
+    bytes += HeapBytes(u->topic) + HeapBytes(u->raw) + HeapBytes(u->reason) +
+             (u->message_id ? HeapBytes(*u->message_id) : 0);
   } else {
-    const auto& u = std::get<Undecodable>(message);
-    bytes += HeapBytes(u.topic) + HeapBytes(u.raw) + HeapBytes(u.reason) +
-             (u.message_id ? HeapBytes(*u.message_id) : 0);
+    bytes += HeapBytes(std::get<UnknownType>(message).envelope);
   }
   return bytes;
 }
@@ -102,8 +107,9 @@ Subscriber::Subscriber(boost::asio::io_context& io, zmq::context_t& ctx, Subscri
 
 Subscriber::~Subscriber() { Stop(); }
 
-Status Subscriber::Start(Handler handler) {
+Status Subscriber::Start(Handler handler, Failed failed) {
   handler_ = std::move(handler);
+  failed_ = std::move(failed);
   // Before the connection exists: the engine reads the option when it is made. Where libzmq has
   // no draft options the call fails and messages keep libzmq's default (more memory per message
   // queued inside ZeroMQ, which the receive queue's bound does not see).
@@ -177,10 +183,23 @@ void Subscriber::ReadLoop() {
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal is never an error for the reader
-      std::lock_guard lock(mu_);
-      if (e.num() != ETERM) reader_error_ = std::string("the POS bus reader stopped: ") + e.what();
+      if (e.num() == ETERM) return;    // the context is closing: the process is stopping
+      Fail(std::string("the POS bus reader stopped: ") + e.what());
+      return;
+    } catch (const std::exception& e) {  // out of memory decoding, say: nothing more is read
+      Fail(std::string("the POS bus reader stopped: ") + e.what());
       return;
     }
+  }
+}
+
+void Subscriber::Fail(std::string why) {
+  std::lock_guard lock(mu_);
+  reader_error_ = why;
+  if (failed_ && !stopping_) {
+    boost::asio::post(io_, [this, why = std::move(why)] {
+      if (started_) failed_(why);
+    });
   }
 }
 

@@ -34,8 +34,15 @@ struct Undecodable {
   std::string reason;
 };
 
+// A valid message of a type the contract does not define, under a subscribed prefix (a newer
+// POS's `order.voided`): the bus carries more than special orders. It is counted and skipped,
+// never dead-lettered; its seq still counts, so that it is not taken for a gap.
+struct UnknownType {
+  Envelope envelope;
+};
+
 // One message off the bus.
-using Inbound = std::variant<Delivery, Undecodable>;
+using Inbound = std::variant<Delivery, Undecodable, UnknownType>;
 
 // Decodes the frames of one message (CONTRACT section 2: topic and JSON body).
 Inbound Decode(std::vector<std::string> frames);
@@ -73,9 +80,13 @@ class Subscriber {
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
 
+  // Called on the io_context when the reader thread stopped on an error it cannot get past
+  // (nothing more will be received), with the error.
+  using Failed = std::function<void(const std::string& why)>;
+
   // Connects, subscribes and starts the reader thread; batches flow to `handler` from the
   // io_context.
-  Status Start(Handler handler);
+  Status Start(Handler handler, Failed failed = nullptr);
   void Resume();
   // Stops reading and joins the reader thread; what is queued is dropped with the socket (the
   // POS re-publishes, the sweep catches up).
@@ -96,6 +107,8 @@ class Subscriber {
   void ReadLoop();
   // Takes in the messages that are there, up to the bound; false when the socket has no more.
   bool ReadSome();
+  // Records why the reader thread stops and tells the io_context's thread (failed_).
+  void Fail(std::string why);
   // On the io_context: hands the next batch over.
   void Deliver();
   // Posts Deliver() unless it is posted already; called with mu_ held.
@@ -106,6 +119,7 @@ class Subscriber {
   zmq::socket_t socket_;  // the reader thread's once started
   SubscriberOptions options_;
   Handler handler_;
+  Failed failed_;
   std::thread reader_;
 
   mutable std::mutex mu_;

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <zmq.hpp>
@@ -30,9 +31,13 @@ namespace {
 
 #ifdef SO_CRASH_POINTS
 // Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
-// the first) a message passes the processor's checkpoint `label`, as a power cut would.
+// the first) a message passes the processor's checkpoint `label`, as a power cut would;
+// SO_THROW_AT=label[:n] throws there instead, as a bug would.
 std::optional<Processor::Checkpoint> CrashPointFromEnv(const Log& log) {
-  const char* spec = std::getenv("SO_CRASH_AT");
+  const char* kill_spec = std::getenv("SO_CRASH_AT");
+  const char* throw_spec = std::getenv("SO_THROW_AT");
+  const bool throws = throw_spec != nullptr && *throw_spec != '\0';
+  const char* spec = throws ? throw_spec : kill_spec;
   if (spec == nullptr || *spec == '\0') return std::nullopt;
   std::string label = spec;
   int hits = 1;
@@ -40,9 +45,12 @@ std::optional<Processor::Checkpoint> CrashPointFromEnv(const Log& log) {
     hits = std::atoi(label.c_str() + colon + 1);
     label.resize(colon);
   }
-  log.Warning("test build: will crash at " + label + " #" + std::to_string(hits));
-  return [label, hits, seen = 0](std::string_view at) mutable {
-    if (at == label && ++seen == hits) raise(SIGKILL);
+  log.Warning(std::string("test build: will ") + (throws ? "throw" : "crash") + " at " + label +
+              " #" + std::to_string(hits));
+  return [label, hits, throws, seen = 0](std::string_view at) mutable {
+    if (at != label || ++seen != hits) return;
+    if (throws) throw std::runtime_error("test build: thrown at " + label);
+    raise(SIGKILL);
   };
 }
 #endif
@@ -75,13 +83,34 @@ class Daemon {
         watchdog_timer_(io_) {}
 
   int Run() {
-    // Start-up in a fixed order: database, engine, event socket, subscription, ready.
     log_.Info("starting: rules " + config_.rules_file + " (" + config_.rules.version() + ")");
     WaitForSignals();
-    if (!ConnectDatabase()) return stop_requested_ ? 0 : 1;
+    // Likely errors (bad messages, the database away, a bad reload) are handled where they
+    // happen; what still escapes is a bug or the machine failing (out of memory): it is logged
+    // with its cause and ends the process with status 1, so that systemd restarts it.
+    try {
+      if (!StartUp()) return exit_code_;
+      Serve();
+    } catch (const std::exception& e) {
+      log_.Error(std::string("stopping on an unexpected error: ") + e.what());
+      exit_code_ = 1;
+    }
+    TearDown();
+    return exit_code_;
+  }
+
+ private:
+  // Start-up in a fixed order: database, engine, event socket, subscription. False (with
+  // exit_code_ set) when one cannot be had.
+  bool StartUp() {
+    if (!ConnectDatabase()) {
+      exit_code_ = stop_requested_ ? 0 : 1;
+      return false;
+    }
+    exit_code_ = 1;
     if (Status s = store_.EnsureDaemonSchema(); !s.ok()) {
       log_.Error("cannot create the daemon's tables: " + s.error().ToString());
-      return 1;
+      return false;
     }
     if (auto problems = store_.SchemaProblems(); problems.ok()) {
       for (const std::string& p : *problems) log_.Warning("schema: " + p);
@@ -91,7 +120,7 @@ class Daemon {
                                                      zmqbus::Now());
     if (Status s = publisher_->Bind(); !s.ok()) {
       log_.Error(s.error().ToString());
-      return 1;
+      return false;
     }
     processor_ = std::make_unique<Processor>(
         *engine_, store_, dead_letters_, *publisher_, RetryPolicy{},
@@ -107,16 +136,23 @@ class Daemon {
             config_.bus.heartbeat_interval_ms, config_.bus.receive_queue_bytes,
             static_cast<size_t>(config_.batch.max_messages)});
     if (Status s = subscriber_->Start(
-            [this](std::vector<zmqbus::Inbound>&& batch) { return OnBatch(std::move(batch)); });
+            [this](std::vector<zmqbus::Inbound>&& batch) { return OnBatch(std::move(batch)); },
+            [this](const std::string& why) { Fail(why); });
         !s.ok()) {
       log_.Error(s.error().ToString());
-      return 1;
+      return false;
     }
     reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
     reconciler_->set_observer([this](const Message& m, const Processed& p) {
       Report(m.envelope.type, m.envelope.id, p);
       KeepAlive();  // a long catch-up is work, not a hang
     });
+    exit_code_ = 0;
+    return true;
+  }
+
+  // Catches up, reports ready and runs the loop until a signal (or a failure) stops it.
+  void Serve() {
     // After subscribing, so that what the POS publishes meanwhile queues rather than slips
     // between the sweep and the subscription.
     if (config_.reconcile.on_start) Sweep("start-up");
@@ -125,24 +161,25 @@ class Daemon {
               config_.bus.publish + " as " + publisher_->source());
     sd_notify(0, "READY=1\nSTATUS=processing POS messages");
     StartWatchdog();
-
     io_.run();
+  }
 
-    // Teardown in reverse. Nothing is in flight here: each message is handled whole inside one
-    // handler, so a signal is only ever acted on between messages.
+  // In reverse. Nothing is in flight here: each message is handled whole inside one handler, so
+  // a signal is only ever acted on between messages (after an unexpected error the open
+  // transaction goes with the connection, uncommitted).
+  void TearDown() {
     sd_notify(0, "STOPPING=1");
-    subscriber_->Stop();
+    if (subscriber_) subscriber_->Stop();
+    if (!processor_ || !publisher_) return;  // start-up did not get that far
     const ProcessorStats& st = processor_->stats();
     log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
               std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
               ", dead letters " + std::to_string(st.dead_lettered) + ", batches " +
               std::to_string(st.batches) + ", retries " + std::to_string(st.retries) + ", gaps " +
-              std::to_string(gaps_) + ", events published " +
-              std::to_string(publisher_->published()));
-    return 0;
+              std::to_string(gaps_) + ", of unknown types " + std::to_string(UnknownTypes()) +
+              ", events published " + std::to_string(publisher_->published()));
   }
 
- private:
   // The database may start after the daemon (boot order): keep trying until it answers or a
   // signal says stop.
   bool ConnectDatabase() {
@@ -166,16 +203,28 @@ class Daemon {
     }
   }
 
+  // The bus reader cannot go on: nothing more would be received, so the process ends with
+  // status 1 and systemd starts it again (the sweep then catches up what was missed).
+  void Fail(const std::string& why) {
+    log_.Error(why + "; stopping");
+    exit_code_ = 1;
+    Stop();
+  }
+
+  void Stop() {
+    stop_requested_ = true;
+    retry_timer_.cancel();
+    sweep_timer_.cancel();
+    watchdog_timer_.cancel();
+    if (subscriber_) subscriber_->Stop();
+    io_.stop();
+  }
+
   void WaitForSignals() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       log_.Info(std::string("signal ") + strsignal(signo) + ": stopping");
-      stop_requested_ = true;
-      retry_timer_.cancel();
-      sweep_timer_.cancel();
-      watchdog_timer_.cancel();
-      if (subscriber_) subscriber_->Stop();
-      io_.stop();
+      Stop();
     });
     WaitForReload();
     WaitForReplay();
@@ -206,14 +255,26 @@ class Daemon {
         after = letter.id;
         // A sweep's repair has no bytes to replay: the sweep finds its fact again by itself.
         if (letter.message_id && letter.message_id->rfind("sweep:", 0) == 0) {
-          (void)store_.DeleteDeadLetter(letter.id);
           ++swept;
+          Forget(letter.id);
           continue;
         }
         const zmqbus::Inbound decoded = zmqbus::Decode({letter.topic, letter.raw});
+        // Parked by an older daemon that dead-lettered unknown types: ignored now, as on the bus.
+        if (const auto* other = std::get_if<zmqbus::UnknownType>(&decoded)) {
+          CountUnknownType(other->envelope.type);
+          ++done;
+          Forget(letter.id);
+          continue;
+        }
         if (const auto* bad = std::get_if<zmqbus::Undecodable>(&decoded)) {
           ++failing;
-          (void)store_.RecordDeadLetterRetry(letter.id, bad->reason, engine_->rules().version());
+          if (Status st = store_.RecordDeadLetterRetry(letter.id, bad->reason,
+                                                       engine_->rules().version());
+              !st.ok()) {
+            log_.Warning("dead letter " + std::to_string(letter.id) +
+                         ": cannot count the attempt: " + st.error().ToString());
+          }
           continue;
         }
         const Message& m = std::get<Delivery>(decoded).message;
@@ -227,13 +288,22 @@ class Daemon {
           ++failing;  // the processor counted the attempt on the same row (same message id)
         } else {
           ++done;
-          (void)store_.DeleteDeadLetter(letter.id);
+          Forget(letter.id);
         }
       }
     }
     log_.Info("dead-letter replay: " + std::to_string(done) + " applied, " +
               std::to_string(failing) + " still failing");
     if (swept > 0) Sweep("dead-letter replay");
+  }
+
+  // A dead letter replayed for good leaves the table; one that cannot be deleted now is found
+  // again by the next replay, which sees its message in the inbox.
+  void Forget(int64_t dead_letter_id) {
+    if (Status s = store_.DeleteDeadLetter(dead_letter_id); !s.ok()) {
+      log_.Warning("dead letter " + std::to_string(dead_letter_id) +
+                   " replayed but not deleted: " + s.error().ToString());
+    }
   }
 
   void WaitForReload() {
@@ -360,6 +430,16 @@ class Daemon {
       return back.empty();
     };
     while (!items.empty()) {
+      if (const auto* other = std::get_if<zmqbus::UnknownType>(&items.front())) {
+        // Not for us, but in the source's seq: a gap before it is still a gap.
+        if (TrackSeq(other->envelope)) {
+          if (!flush()) return false;
+          Sweep("gap");
+        }
+        CountUnknownType(other->envelope.type);
+        items.pop_front();
+        continue;
+      }
       if (const auto* bad = std::get_if<zmqbus::Undecodable>(&items.front())) {
         if (!flush()) return false;
         const Processed p =
@@ -406,6 +486,20 @@ class Daemon {
     return gap;
   }
 
+  // A type under a subscribed prefix that the contract does not define: counted, and logged the
+  // first time only, since the POS bus carries more than special orders.
+  void CountUnknownType(const std::string& type) {
+    if (unknown_types_[type]++ == 0) {
+      log_.Info("ignoring " + type + ": a type the contract does not define (counted, logged once)");
+    }
+  }
+
+  uint64_t UnknownTypes() const {
+    uint64_t n = 0;
+    for (const auto& [type, count] : unknown_types_) n += count;
+    return n;
+  }
+
   Processed Report(const std::string& topic, const std::optional<std::string>& id, Processed p) {
     std::string line = std::string(ToString(p.fate)) + " " + topic + " id=" + id.value_or("?");
     if (!p.detail.empty()) line += ": " + p.detail;
@@ -440,8 +534,10 @@ class Daemon {
   std::deque<zmqbus::Inbound> held_;
   std::string unavailable_;  // why the database was last found away
   std::map<std::string, uint64_t> last_seq_;
+  std::map<std::string, uint64_t> unknown_types_;  // messages ignored, by type
   uint64_t gaps_ = 0;
   bool stop_requested_ = false;
+  int exit_code_ = 0;
 };
 
 }  // namespace

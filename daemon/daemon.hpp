@@ -9,7 +9,7 @@
 namespace so::daemon {
 
 // Runs until SIGTERM or SIGINT; returns the process exit code: 0 after a clean stop, 1 when
-// start-up failed (database, bus).
+// start-up failed (database, bus), the bus reader failed or an unexpected error escaped.
 int RunDaemon(config::DaemonConfig config);
 
 // How the daemon's database settings reach the MySQL adapter (the daemon and its read-only tools).

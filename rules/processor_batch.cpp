@@ -171,7 +171,9 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
       return out.error().kind == ErrorKind::kPermanent ? fail(out.error(), i) : fail(out.error());
     }
     const bool refused = out->disposition == Disposition::kRefused;
-    if (refused) (void)view.InboxRefused(m.envelope.id, out->detail);
+    if (refused) {
+      if (Status s = view.InboxRefused(m.envelope.id, out->detail); !s.ok()) return fail(s.error());
+    }
     results[i].fate = refused ? Fate::kRefused : Fate::kApplied;
     results[i].detail = std::move(out->detail);
     results[i].events = std::move(out->events);

@@ -1029,6 +1029,29 @@ TEST(JsonCodecErrorTest, UnknownTypeKeepsIdAndType) {
   EXPECT_EQ(err.type, "order.voided");
 }
 
+TEST(JsonCodecErrorTest, UnknownTypeWithAValidEnvelopeKeepsTheEnvelope) {
+  const DecodeError err = DecodeFails(
+      "order.voided", Body{.id = R"("m-77")", .type = R"("order.voided")", .seq = "196",
+                           .payload = R"({"anything":[1,2]})"}
+                          .Json());
+  ASSERT_TRUE(err.unknown_type.has_value());
+  EXPECT_EQ(err.unknown_type->id, "m-77");
+  EXPECT_EQ(err.unknown_type->type, "order.voided");
+  EXPECT_EQ(err.unknown_type->source, "pos-a");
+  EXPECT_EQ(err.unknown_type->seq, 196u);
+}
+
+TEST(JsonCodecErrorTest, UnknownTypeWithABadEnvelopeIsMalformed) {
+  const DecodeError err =
+      DecodeFails("order.voided", Body{.type = R"("order.voided")", .seq = "0"}.Json());
+  EXPECT_FALSE(err.unknown_type.has_value());
+  EXPECT_EQ(err.reason, "seq: must be an integer >= 1");
+}
+
+TEST(JsonCodecErrorTest, AKnownTypeWithABadPayloadIsNoUnknownType) {
+  EXPECT_FALSE(DecodeFails("order.cancelled", Body{.payload = "{}"}.Json()).unknown_type);
+}
+
 TEST(JsonCodecErrorTest, BadPayloadKeepsIdAndType) {
   const DecodeError err =
       DecodeFails("order.cancelled", Body{.id = R"("m-78")", .payload = "{}"}.Json());

@@ -17,8 +17,15 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kOrderAtOnce = "version: 1\n";
+
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 constexpr const char* kWaitForBackOffice =
     "version: 1\n"
     "defaults:\n"
@@ -131,10 +138,11 @@ TEST_F(SeedFlowTest, RedeliveringEveryMessageLeavesTheDatabaseByteForByte) {
 TEST_F(SeedFlowTest, BadInputLeavesAReadableRecordAndTheDaemonKeepsRunning) {
   world_.LoadDemoData();
   StartDaemon(kOrderAtOnce);
-  // Not JSON, a type the contract does not have, three frames, a message naming a missing row.
+  // Not JSON, a type the contract does not have with an envelope that is not one either, three
+  // frames, a message naming a missing row.
   bus_->SendFrames({"order.special_order_requested", "{not json"});
   bus_->SendFrames({"order.exploded", R"({"v":1,"id":"bad-type-1","type":"order.exploded",)"
-                                      R"("source":"pos","seq":1,"occurred_at":)"
+                                      R"("source":"pos","seq":0,"occurred_at":)"
                                       R"("2026-12-01T09:00:00Z","payload":{}})"});
   bus_->SendFrames({"po.status_changed", "{}", "extra"});
   const std::string missing = Send(SpecialOrderRequested{7777, 77771, 1, 1, 100, 1, bus_->clock()});
@@ -143,7 +151,7 @@ TEST_F(SeedFlowTest, BadInputLeavesAReadableRecordAndTheDaemonKeepsRunning) {
               HasSubstr("order 7777 does not exist"));
   EXPECT_EQ(Int("SELECT COUNT(*) FROM sod_dead_letters"), 3);
   EXPECT_THAT(Str("SELECT reason FROM sod_dead_letters WHERE message_id = 'bad-type-1'"),
-              HasSubstr("unknown type"));
+              HasSubstr("seq: must be an integer >= 1"));
   EXPECT_THAT(Str("SELECT GROUP_CONCAT(reason SEPARATOR ' | ') FROM sod_dead_letters"),
               AllOf(HasSubstr("expected 2 frames, got 3"), HasSubstr("body")));
   EXPECT_EQ(Str("SELECT raw FROM sod_dead_letters WHERE topic = 'order.special_order_requested'"),
@@ -151,6 +159,28 @@ TEST_F(SeedFlowTest, BadInputLeavesAReadableRecordAndTheDaemonKeepsRunning) {
   // Still running: the seed flow goes through.
   PlaySeedScenario();
   EXPECT_EQ(Str("SELECT GROUP_CONCAT(status ORDER BY id) FROM special_orders"), "ready,ready");
+}
+
+// The POS bus carries more than special orders: a valid message of a type the contract does not
+// define is counted and logged once per type, changes nothing, is not dead-lettered, and its seq
+// counts, so that the message after it is no gap.
+TEST_F(SeedFlowTest, UnknownTypesAreIgnoredLoggedOncePerTypeAndKeepTheSeq) {
+  world_.LoadDemoData();
+  StartDaemon(kOrderAtOnce);
+  bus_->PublishOtherType("order.voided", R"({"order_id":5004})");
+  bus_->PublishOtherType("order.voided", R"({"order_id":5005})");
+  bus_->PublishOtherType("po.archived", R"({"po_id":900})");
+  const std::string missing = Send(SpecialOrderRequested{7777, 77771, 1, 1, 100, 1, bus_->clock()});
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM sod_dead_letters"), 0);
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM sod_inbox"), 1);  // the request only
+  EXPECT_EQ(Str("SELECT outcome FROM sod_inbox WHERE message_id = '" + missing + "'"), "refused");
+  ASSERT_EQ(daemon_->Stop(), 0);
+  const std::string log = daemon_->Log();
+  EXPECT_THAT(log, HasSubstr("ignoring order.voided: a type the contract does not define"));
+  EXPECT_THAT(log, HasSubstr("ignoring po.archived"));
+  EXPECT_EQ(Occurrences(log, "ignoring order.voided"), 1u) << log;
+  EXPECT_THAT(log, Not(HasSubstr("gap from"))) << log;
+  EXPECT_THAT(log, HasSubstr("of unknown types 3"));
 }
 
 TEST_F(SeedFlowTest, BackOfficeOrdersWhatTheRulesLeftWaiting) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -82,6 +83,43 @@ TEST(SystemdTest, ReadyWhenServingThenWatchdogPingsThenStopping) {
   EXPECT_EQ(daemon.Stop(), 0);
   EXPECT_THAT(notify.Receive(std::chrono::milliseconds(200)), Contains("STOPPING=1"));
 }
+
+#ifdef SO_CRASH_POINTS
+// What escapes a handler of the loop (here an exception thrown by a test build where
+// SO_THROW_AT says, as a bug would throw) is logged with its cause, ends the process with status
+// 1 for systemd to restart it, after STOPPING=1 and the counters; nothing is lost: the write
+// was not committed, and the restarted daemon's start-up sweep applies the request.
+TEST(SystemdTest, AnUnexpectedErrorEndsTheProcessWithStatusOneAfterStoppingAndLosesNothing) {
+  TestDatabase db("systemd");
+  PosWorld world(db);
+  world.LoadDemoData();
+  const std::string work = std::string(SO_BINARY_DIR) + "/test-work/systemd-throw";
+  std::filesystem::remove_all(work);
+  std::filesystem::create_directories(work);
+  std::ofstream(work + "/rules.yaml") << "version: 1\n";
+  NotifySocket notify;
+  DaemonSetup setup{db.options(), work + "/rules.yaml", work};
+  setup.env = {{"NOTIFY_SOCKET", notify.path()}, {"SO_THROW_AT", "after_writes"}};
+  DaemonProcess daemon(setup);
+  daemon.Start();
+  PosBus bus(daemon.pos_endpoint(), daemon.events_endpoint());
+  bus.WaitForDaemon();
+  world.CreateOrderWithSpecialLine(5001, 50011, 1, 1, 100, 2);
+  bus.Publish(SpecialOrderRequested{5001, 50011, 1, 1, 100, 2, bus.clock()});
+
+  EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(20)), std::optional<int>(1)) << daemon.Log();
+  EXPECT_THAT(notify.Receive(std::chrono::milliseconds(200)), Contains("STOPPING=1"));
+  EXPECT_THAT(daemon.Log(), HasSubstr("stopping on an unexpected error: test build: thrown at "
+                                      "after_writes"));
+  EXPECT_THAT(daemon.Log(), HasSubstr("stopped: applied 0"));
+  EXPECT_EQ(db.QueryInt("SELECT COUNT(*) FROM sod_inbox"), 0);
+
+  daemon.SetEnv("SO_THROW_AT", std::nullopt);
+  daemon.Start();
+  EXPECT_EQ(db.QueryInt("SELECT COUNT(*) FROM special_orders WHERE order_line_id = 50011"), 1);
+  EXPECT_EQ(daemon.Stop(), 0);
+}
+#endif
 
 }  // namespace
 }  // namespace so::testing

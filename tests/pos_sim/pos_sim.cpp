@@ -85,6 +85,19 @@ std::string PosBus::Publish(const Payload& payload, std::string id) {
   return id;
 }
 
+std::string PosBus::PublishOtherType(const std::string& type, const std::string& payload_json) {
+  ++seq_;
+  clock_.micros += 1'000'000;
+  const std::string id = source_ + "-" + std::to_string(seq_);
+  const std::string body = R"({"v":1,"id":")" + id + R"(","type":")" + type + R"(","source":")" +
+                           source_ + R"(","seq":)" + std::to_string(seq_) +
+                           R"(,"occurred_at":")" + FormatRfc3339(clock_) +
+                           R"(","payload":)" + payload_json + "}";
+  sent_ids_.push_back(id);
+  SendFrames({type, body});
+  return id;
+}
+
 void PosBus::Republish(const std::string& id) {
   const auto& [topic, body] = sent_.at(id);
   SendFrames({topic, body});

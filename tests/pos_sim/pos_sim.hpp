@@ -39,6 +39,9 @@ class PosBus {
   // occurred_at is a simulated clock: one second per message from a fixed start, so that two runs
   // of a scenario write identical rows.
   std::string Publish(const Payload& payload, std::string id = "");
+  // A message of a type the contract does not define (a newer POS's `order.voided`), with the
+  // next seq, as a POS publishes it among the others; returns its id.
+  std::string PublishOtherType(const std::string& type, const std::string& payload_json);
   // The same bytes again under the same id, as the POS does after its restart.
   void Republish(const std::string& id);
   // Arbitrary frames (malformed messages).
