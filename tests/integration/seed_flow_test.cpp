@@ -4,11 +4,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "tests/integration/daemon_fixture.hpp"
 
@@ -236,6 +240,65 @@ TEST_F(SeedFlowTest, ReloadSwapsValidRulesAndKeepsTheOldOnesOtherwise) {
   WriteRules(kWaitForBackOffice);
   daemon_->SendSignal(SIGHUP);
   daemon_->WaitForLog("reloaded rules");
+  world_.CreateOrderWithSpecialLine(5002, 50021, 1, 1, 100, 1);
+  Send(SpecialOrderRequested{5002, 50021, 1, 1, 100, 1, bus_->clock()});
+  EXPECT_EQ(Str("SELECT status FROM special_orders WHERE order_line_id = 50021"), "request");
+}
+
+// `systemctl reload` runs the unit's ExecReload= lines in order and stops at the first that
+// fails: here they run so, as the unit has them, against the real daemon.
+class UnitReload {
+ public:
+  UnitReload() {
+    std::ifstream unit(std::string(SO_SOURCE_DIR) + "/systemd/special-ordersd.service");
+    for (std::string line; std::getline(unit, line);) {
+      if (line.rfind("ExecReload=", 0) == 0) lines_.push_back(line.substr(11));
+    }
+  }
+  const std::vector<std::string>& lines() const { return lines_; }
+
+  // The exit status of the first line that fails, or 0; `ran` counts the lines run.
+  int Run(const DaemonProcess& daemon, int& ran) const {
+    ran = 0;
+    for (std::string cmd : lines_) {
+      Replace(cmd, "/usr/bin/special-ordersd", DaemonBinary());
+      Replace(cmd, "/etc/special-ordersd/special-ordersd.yaml", daemon.config_path());
+      Replace(cmd, "$MAINPID", std::to_string(daemon.pid()));
+      ++ran;
+      const int status = std::system((cmd + " >/dev/null 2>&1").c_str());
+      if (status != 0) return WEXITSTATUS(status);
+    }
+    return 0;
+  }
+
+ private:
+  static void Replace(std::string& s, const std::string& what, const std::string& with) {
+    if (const auto at = s.find(what); at != std::string::npos) s.replace(at, what.size(), with);
+  }
+  std::vector<std::string> lines_;
+};
+
+TEST_F(SeedFlowTest, TheUnitsReloadFailsOnABadFileAndTheDaemonKeepsItsRulesIfTheFileBreaksLater) {
+  const UnitReload reload;
+  ASSERT_EQ(reload.lines().size(), 2u);
+  EXPECT_THAT(reload.lines()[0], HasSubstr("--check-config"));
+  world_.LoadDemoData();
+  StartDaemon(kOrderAtOnce);
+  int ran = 0;
+
+  // A bad file: the check fails, so the reload fails and the daemon is never signalled.
+  WriteRules("version: 1\ndefaults:\n  on_request: sometimes\n");
+  EXPECT_EQ(reload.Run(*daemon_, ran), 2);
+  EXPECT_EQ(ran, 1);
+  // A good file: checked, then re-read.
+  WriteRules(kWaitForBackOffice);
+  EXPECT_EQ(reload.Run(*daemon_, ran), 0);
+  EXPECT_EQ(ran, 2);
+  daemon_->WaitForLog("reloaded rules");
+  // Broken between the check and the daemon's own reading: the daemon still refuses it.
+  WriteRules("version: 1\ndefaults:\n  on_request: sometimes\n");
+  daemon_->SendSignal(SIGHUP);
+  daemon_->WaitForLog("reload refused: " + rules_file_ + ":3:15:");
   world_.CreateOrderWithSpecialLine(5002, 50021, 1, 1, 100, 1);
   Send(SpecialOrderRequested{5002, 50021, 1, 1, 100, 1, bus_->clock()});
   EXPECT_EQ(Str("SELECT status FROM special_orders WHERE order_line_id = 50021"), "request");
