@@ -20,8 +20,8 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {"bus",       "database", "rules_file",
-                                         "reconcile", "batch",    "log_level"};
+constexpr std::string_view kTopKeys[] = {
+    "bus", "database", "rules_file", "reconcile", "batch", "log_level", "log_summary_interval_s"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
 constexpr std::string_view kBusKeys[] = {"subscribe",
@@ -249,6 +249,11 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
     if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
+    }
+    if (const Value* v = top->Find("log_summary_interval_s")) {
+      if (auto n = reader.ReadInteger(*v, 1, 3600)) {
+        config.log_summary_interval_s = static_cast<int>(*n);
+      }
     }
   }
 

@@ -98,6 +98,9 @@ struct DaemonConfig {
   BatchConfig batch;
   // Least severe message that is logged. Default kInfo.
   LogLevel log_level = LogLevel::kInfo;
+  // Seconds between the info lines that sum up what was applied (the lines of each message are
+  // at debug). Default 10, 1..3600.
+  int log_summary_interval_s = 10;
 };
 
 // A value, present only when it is valid in full; otherwise every problem found.

@@ -2,6 +2,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,12 +23,16 @@
 #include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
 #include "daemon/log.hpp"
+#include "daemon/log_fields.hpp"
+#include "daemon/log_ids.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
 
 namespace so::daemon {
 namespace {
+
+using config::LogLevel;
 
 #ifdef SO_CRASH_POINTS
 // Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
@@ -80,7 +85,8 @@ class Daemon {
         replay_(io_, SIGUSR1),
         retry_timer_(io_),
         sweep_timer_(io_),
-        watchdog_timer_(io_) {}
+        watchdog_timer_(io_),
+        summary_timer_(io_) {}
 
   int Run() {
     log_.Info("starting: rules " + config_.rules_file + " (" + config_.rules.version() + ")");
@@ -92,7 +98,8 @@ class Daemon {
       if (!StartUp()) return exit_code_;
       Serve();
     } catch (const std::exception& e) {
-      log_.Error(std::string("stopping on an unexpected error: ") + e.what());
+      log_.Error(std::string("stopping on an unexpected error: ") + e.what(),
+                 LogFields{log_ids::kUnexpectedError});
       exit_code_ = 1;
     }
     TearDown();
@@ -144,7 +151,7 @@ class Daemon {
     }
     reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
     reconciler_->set_observer([this](const Message& m, const Processed& p) {
-      Report(m.envelope.type, m.envelope.id, p);
+      Report(m.envelope.type, m.envelope.id, &m, p);
       KeepAlive();  // a long catch-up is work, not a hang
     });
     exit_code_ = 0;
@@ -158,7 +165,9 @@ class Daemon {
     if (config_.reconcile.on_start) Sweep("start-up");
     ScheduleSweep();
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
-              config_.bus.publish + " as " + publisher_->source());
+                  config_.bus.publish + " as " + publisher_->source(),
+              LogFields{log_ids::kStarted}.Add("SO_RULES_VERSION", engine_->rules().version()));
+    ScheduleSummary();
     sd_notify(0, "READY=1\nSTATUS=processing POS messages");
     StartWatchdog();
     io_.run();
@@ -173,11 +182,13 @@ class Daemon {
     if (!processor_ || !publisher_) return;  // start-up did not get that far
     const ProcessorStats& st = processor_->stats();
     log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
-              std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
-              ", dead letters " + std::to_string(st.dead_lettered) + ", batches " +
-              std::to_string(st.batches) + ", retries " + std::to_string(st.retries) + ", gaps " +
-              std::to_string(gaps_) + ", of unknown types " + std::to_string(UnknownTypes()) +
-              ", events published " + std::to_string(publisher_->published()));
+                  std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
+                  ", dead letters " + std::to_string(st.dead_lettered) + ", batches " +
+                  std::to_string(st.batches) + ", retries " + std::to_string(st.retries) +
+                  ", gaps " + std::to_string(gaps_) + ", of unknown types " +
+                  std::to_string(UnknownTypes()) + ", events published " +
+                  std::to_string(publisher_->published()),
+              LogFields{log_ids::kStopped});
   }
 
   // The database may start after the daemon (boot order): keep trying until it answers or a
@@ -206,7 +217,7 @@ class Daemon {
   // The bus reader cannot go on: nothing more would be received, so the process ends with
   // status 1 and systemd starts it again (the sweep then catches up what was missed).
   void Fail(const std::string& why) {
-    log_.Error(why + "; stopping");
+    log_.Error(why + "; stopping", LogFields{log_ids::kUnexpectedError});
     exit_code_ = 1;
     Stop();
   }
@@ -216,6 +227,7 @@ class Daemon {
     retry_timer_.cancel();
     sweep_timer_.cancel();
     watchdog_timer_.cancel();
+    summary_timer_.cancel();
     if (subscriber_) subscriber_->Stop();
     io_.stop();
   }
@@ -269,8 +281,8 @@ class Daemon {
         }
         if (const auto* bad = std::get_if<zmqbus::Undecodable>(&decoded)) {
           ++failing;
-          if (Status st = store_.RecordDeadLetterRetry(letter.id, bad->reason,
-                                                       engine_->rules().version());
+          if (Status st =
+                  store_.RecordDeadLetterRetry(letter.id, bad->reason, engine_->rules().version());
               !st.ok()) {
             log_.Warning("dead letter " + std::to_string(letter.id) +
                          ": cannot count the attempt: " + st.error().ToString());
@@ -278,8 +290,8 @@ class Daemon {
           continue;
         }
         const Message& m = std::get<Delivery>(decoded).message;
-        const Processed p =
-            Report(letter.topic, m.envelope.id, processor_->Process(m, letter.topic, letter.raw));
+        const Processed p = Report(letter.topic, m.envelope.id, &m,
+                                   processor_->Process(m, letter.topic, letter.raw));
         if (p.fate == Fate::kUnavailable) {
           log_.Warning("dead-letter replay stopped: the database is unavailable");
           return;
@@ -320,13 +332,16 @@ class Daemon {
     sd_notify(0, "RELOADING=1");
     auto loaded = config::LoadRulesFile(config_.rules_file);
     if (!loaded.ok()) {
-      for (const auto& p : loaded.problems) log_.Error("reload refused: " + p.ToString());
+      for (const auto& p : loaded.problems) {
+        log_.Error("reload refused: " + p.ToString(), LogFields{log_ids::kReloadRefused});
+      }
       log_.Warning("keeping rules " + engine_->rules().version());
     } else {
       auto next = std::make_unique<Engine>(std::move(*loaded.value));
       processor_->set_engine(*next);
       engine_ = std::move(next);
-      log_.Info("reloaded rules " + engine_->rules().version());
+      log_.Info("reloaded rules " + engine_->rules().version(),
+                LogFields{log_ids::kReloaded}.Add("SO_RULES_VERSION", engine_->rules().version()));
     }
     sd_notify(0, "READY=1");
   }
@@ -387,9 +402,11 @@ class Daemon {
     std::deque<zmqbus::Inbound> items(std::make_move_iterator(batch.begin()),
                                       std::make_move_iterator(batch.end()));
     if (Apply(items)) return true;
-    log_.Warning("database unavailable, holding the message" +
-                 std::string(items.size() > 1 ? "s (" + std::to_string(items.size()) + ")" : "") +
-                 " and pausing: " + unavailable_);
+    log_.Warning(
+        "database unavailable, holding the message" +
+            std::string(items.size() > 1 ? "s (" + std::to_string(items.size()) + ")" : "") +
+            " and pausing: " + unavailable_,
+        LogFields{log_ids::kDatabaseLost});
     held_ = std::move(items);
     ScheduleRetry();
     return false;
@@ -404,7 +421,7 @@ class Daemon {
         ScheduleRetry();
         return;
       }
-      log_.Info("database back: resuming");
+      log_.Info("database back: resuming", LogFields{log_ids::kDatabaseBack});
       subscriber_->Resume();
     });
   }
@@ -417,9 +434,10 @@ class Daemon {
     const auto flush = [&] {
       if (run.empty()) return true;
       const std::vector<Processed> results = processor_->ProcessBatch(run);
+      tally_.CountBatch();
       std::vector<Delivery> back;
       for (size_t i = 0; i < run.size(); ++i) {
-        Report(run[i].topic, run[i].message.envelope.id, results[i]);
+        Report(run[i].topic, run[i].message.envelope.id, &run[i].message, results[i]);
         if (results[i].fate != Fate::kUnavailable) continue;
         unavailable_ = results[i].detail;
         back.push_back(std::move(run[i]));
@@ -443,7 +461,7 @@ class Daemon {
       if (const auto* bad = std::get_if<zmqbus::Undecodable>(&items.front())) {
         if (!flush()) return false;
         const Processed p =
-            Report(bad->topic, bad->message_id,
+            Report(bad->topic, bad->message_id, nullptr,
                    processor_->ParkUndecodable(bad->message_id, bad->topic, bad->raw, bad->reason));
         if (p.fate == Fate::kUnavailable) {
           unavailable_ = p.detail;
@@ -470,16 +488,20 @@ class Daemon {
     auto [it, fresh] = last_seq_.try_emplace(e.source, e.seq);
     if (fresh) {
       if (last_seq_.size() == 1) return false;
-      log_.Warning("new source " + e.source + " (the POS restarted?) at seq " +
-                   std::to_string(e.seq));
+      log_.Warning(
+          "new source " + e.source + " (the POS restarted?) at seq " + std::to_string(e.seq),
+          LogFields{log_ids::kGap}.Add("SO_SOURCE", e.source));
       ++gaps_;
       return true;
     }
     const bool gap = e.seq > it->second + 1;
     if (gap) {
       log_.Warning("gap from " + e.source + ": seq " + std::to_string(it->second) + " then " +
-                   std::to_string(e.seq) + " (" + std::to_string(e.seq - it->second - 1) +
-                   " messages lost)");
+                       std::to_string(e.seq) + " (" + std::to_string(e.seq - it->second - 1) +
+                       " messages lost)",
+                   LogFields{log_ids::kGap}
+                       .Add("SO_SOURCE", e.source)
+                       .Add("SO_LOST", std::to_string(e.seq - it->second - 1)));
       ++gaps_;
     }
     if (e.seq > it->second) it->second = e.seq;
@@ -490,7 +512,8 @@ class Daemon {
   // first time only, since the POS bus carries more than special orders.
   void CountUnknownType(const std::string& type) {
     if (unknown_types_[type]++ == 0) {
-      log_.Info("ignoring " + type + ": a type the contract does not define (counted, logged once)");
+      log_.Info("ignoring " + type + ": a type the contract does not define (counted, logged once)",
+                LogFields{log_ids::kUnknownType}.Add("SO_TYPE", type));
     }
   }
 
@@ -500,16 +523,50 @@ class Daemon {
     return n;
   }
 
-  Processed Report(const std::string& topic, const std::optional<std::string>& id, Processed p) {
+  // One message's fate: a line at debug for what went as expected (applied, a duplicate, the
+  // database away: its outage has lines of its own), at info or above, always, for a refusal, a
+  // dead letter and a message that needed retries.
+  Processed Report(const std::string& topic, const std::optional<std::string>& id,
+                   const Message* message, Processed p) {
+    tally_.Count(topic, p);
+    LogLevel level = LogLevel::kDebug;
+    if (p.fate == Fate::kRefused) level = LogLevel::kInfo;
+    if (p.fate == Fate::kDeadLettered) level = LogLevel::kWarning;
+    if (p.fate != Fate::kUnavailable && p.attempts > 1) level = std::max(level, LogLevel::kInfo);
+    if (!log_.enabled(level)) return p;
     std::string line = std::string(ToString(p.fate)) + " " + topic + " id=" + id.value_or("?");
     if (!p.detail.empty()) line += ": " + p.detail;
     for (const auto& e : p.events) line += " [" + EventType(e) + "]";
-    if (p.fate == Fate::kDeadLettered || p.fate == Fate::kUnavailable) {
-      log_.Warning(line);
-    } else {
-      log_.Info(line);
+    if (p.attempts > 1) line += " (after " + std::to_string(p.attempts) + " attempts)";
+    LogFields fields = MessageFields(topic, id, message, p);
+    if (p.fate == Fate::kRefused) fields.message_id = log_ids::kRefused;
+    if (p.fate == Fate::kDeadLettered) fields.message_id = log_ids::kDeadLetter;
+    switch (level) {
+      case LogLevel::kDebug:
+        log_.Debug(line, fields);
+        break;
+      case LogLevel::kInfo:
+        log_.Info(line, fields);
+        break;
+      default:
+        log_.Warning(line, fields);
+        break;
     }
     return p;
+  }
+
+  // At info, what was applied since the last summary, every log_summary_interval_s (nothing when
+  // nothing happened).
+  void ScheduleSummary() {
+    summary_timer_.expires_after(std::chrono::seconds(config_.log_summary_interval_s));
+    summary_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (!tally_.empty()) {
+        log_.Info(tally_.Text(config_.log_summary_interval_s), tally_.Fields());
+        tally_ = Tally{};
+      }
+      ScheduleSummary();
+    });
   }
 
   config::DaemonConfig config_;
@@ -529,6 +586,8 @@ class Daemon {
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer summary_timer_;
+  Tally tally_;  // since the last summary
   std::chrono::microseconds watchdog_interval_{0};
   std::chrono::steady_clock::time_point last_ping_;
   std::deque<zmqbus::Inbound> held_;

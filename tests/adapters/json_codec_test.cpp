@@ -1030,10 +1030,11 @@ TEST(JsonCodecErrorTest, UnknownTypeKeepsIdAndType) {
 }
 
 TEST(JsonCodecErrorTest, UnknownTypeWithAValidEnvelopeKeepsTheEnvelope) {
-  const DecodeError err = DecodeFails(
-      "order.voided", Body{.id = R"("m-77")", .type = R"("order.voided")", .seq = "196",
-                           .payload = R"({"anything":[1,2]})"}
-                          .Json());
+  const DecodeError err = DecodeFails("order.voided", Body{.id = R"("m-77")",
+                                                           .type = R"("order.voided")",
+                                                           .seq = "196",
+                                                           .payload = R"({"anything":[1,2]})"}
+                                                          .Json());
   ASSERT_TRUE(err.unknown_type.has_value());
   EXPECT_EQ(err.unknown_type->id, "m-77");
   EXPECT_EQ(err.unknown_type->type, "order.voided");

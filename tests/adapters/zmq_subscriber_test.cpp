@@ -129,8 +129,9 @@ TEST_F(SubscriberTest, UndecodableMessagesComeWithTheirFramesAndReason) {
 TEST_F(SubscriberTest, AValidMessageOfAnUnknownTypeComesWithItsEnvelope) {
   Pos pos;
   Start(pos, {});
-  pos.Send({"order.voided", R"({"v":1,"id":"v-1","type":"order.voided","source":"pos-store12-boot-0007",)"
-                            R"("seq":7,"occurred_at":"2026-11-29T20:16:16Z","payload":{}})"});
+  pos.Send({"order.voided",
+            R"({"v":1,"id":"v-1","type":"order.voided","source":"pos-store12-boot-0007",)"
+            R"("seq":7,"occurred_at":"2026-11-29T20:16:16Z","payload":{}})"});
   RunUntil(1);
   ASSERT_EQ(got_.size(), 1u);
   const auto* other = std::get_if<UnknownType>(&got_[0]);

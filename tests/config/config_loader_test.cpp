@@ -775,6 +775,7 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_EQ(c.database.password, "");
   EXPECT_EQ(c.database.name, "pos");
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.log_summary_interval_s, 10);
   EXPECT_TRUE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
@@ -800,6 +801,7 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_EQ(c.database.password, "s3cret-from-file");
   EXPECT_EQ(c.database.name, "pos_live");
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.log_summary_interval_s, 60);
   EXPECT_FALSE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 0);
   EXPECT_EQ(c.reconcile.batch, 50);

@@ -2,15 +2,19 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "daemon/log_ids.hpp"
 
 extern char** environ;
 
@@ -72,6 +76,15 @@ void DaemonProcess::Start(std::chrono::milliseconds timeout) {
     if (!setup_.env.contains(entry.substr(0, entry.find('=')))) env_strings.push_back(entry);
   }
   for (const auto& [name, value] : setup_.env) env_strings.push_back(name + "=" + value);
+  // Opened before fork() too, so that its device and inode can name it as the journal's stream.
+  const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) throw std::runtime_error("cannot open " + log_path_);
+  if (setup_.journal) {
+    struct stat st {};
+    fstat(log_fd, &st);
+    env_strings.push_back("JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
+                          std::to_string(st.st_ino));
+  }
   std::vector<char*> envp;
   for (auto& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);
@@ -83,16 +96,17 @@ void DaemonProcess::Start(std::chrono::milliseconds timeout) {
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, STDERR_FILENO);
-    dup2(fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    dup2(log_fd, STDOUT_FILENO);
     execve(bin.c_str(), argv, envp.data());
     _exit(127);
   }
+  close(log_fd);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string log = Log();
     if (log.find("ready:", log_start) != std::string::npos) return;
+    if (setup_.journal && JournalSaysReady()) return;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -102,6 +116,18 @@ void DaemonProcess::Start(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   throw std::runtime_error("special-ordersd not ready in time; log:\n" + Log());
+}
+
+bool DaemonProcess::JournalSaysReady() const {
+  const std::string cmd = std::string("journalctl --no-pager -q -o cat MESSAGE_ID=") +
+                          daemon::log_ids::kStarted + " _PID=" + std::to_string(pid_) +
+                          " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return false;
+  char buf[256];
+  const bool any = std::fgets(buf, sizeof buf, p) != nullptr;
+  pclose(p);
+  return any;
 }
 
 int DaemonProcess::Wait(std::chrono::milliseconds timeout) {

@@ -36,6 +36,9 @@ struct DaemonSetup {
   std::string log_level = "debug";
   // Appended to the config as it is (top-level YAML keys, e.g. "batch:\n  max_messages: 1\n").
   std::string extra_config = "";
+  // As under systemd: JOURNAL_STREAM names the daemon's stderr, so that it logs to the journal
+  // (a private one: tests/integration/private-journal.sh); readiness is then read from there.
+  bool journal = false;
 };
 
 class DaemonProcess {
@@ -81,6 +84,8 @@ class DaemonProcess {
 
  private:
   int Wait(std::chrono::milliseconds timeout);
+  // Whether the journal has this run's "ready" entry (setup.journal).
+  bool JournalSaysReady() const;
 
   static int ExitStatus(int wait_status);
 

@@ -90,9 +90,8 @@ std::string PosBus::PublishOtherType(const std::string& type, const std::string&
   clock_.micros += 1'000'000;
   const std::string id = source_ + "-" + std::to_string(seq_);
   const std::string body = R"({"v":1,"id":")" + id + R"(","type":")" + type + R"(","source":")" +
-                           source_ + R"(","seq":)" + std::to_string(seq_) +
-                           R"(,"occurred_at":")" + FormatRfc3339(clock_) +
-                           R"(","payload":)" + payload_json + "}";
+                           source_ + R"(","seq":)" + std::to_string(seq_) + R"(,"occurred_at":")" +
+                           FormatRfc3339(clock_) + R"(","payload":)" + payload_json + "}";
   sent_ids_.push_back(id);
   SendFrames({type, body});
   return id;

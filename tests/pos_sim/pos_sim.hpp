@@ -42,6 +42,8 @@ class PosBus {
   // A message of a type the contract does not define (a newer POS's `order.voided`), with the
   // next seq, as a POS publishes it among the others; returns its id.
   std::string PublishOtherType(const std::string& type, const std::string& payload_json);
+  // Uses up `n` seqs without publishing: messages the daemon never gets (a gap).
+  void Lose(uint64_t n) { seq_ += n; }
   // The same bytes again under the same id, as the POS does after its restart.
   void Republish(const std::string& id);
   // Arbitrary frames (malformed messages).
