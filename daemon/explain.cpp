@@ -90,6 +90,28 @@ std::string Counters(const CountersMoved& c) {
 
 // --- Text ---
 
+// When the special order took its current status, where a column says so: in_progress has none,
+// and one back in request after it was ordered (taken off a PO or transfer) neither.
+std::optional<Timestamp> Since(const SpecialOrder& so) {
+  switch (so.status) {
+    case SoStatus::kRequest:
+      return so.ordered_at ? std::nullopt : std::optional<Timestamp>(so.requested_at);
+    case SoStatus::kOrdered:
+      return so.ordered_at;
+    case SoStatus::kArrived:
+      return so.arrived_at;
+    case SoStatus::kReady:
+      return so.ready_at;
+    case SoStatus::kCompleted:
+      return so.completed_at;
+    case SoStatus::kCancelled:
+      return so.cancelled_at;
+    case SoStatus::kInProgress:
+      break;
+  }
+  return std::nullopt;
+}
+
 void WriteHistory(std::ostream& out, const std::vector<ExplainHistoryEntry>& history) {
   if (history.empty()) {
     out << "  (no audit rows)\n";
@@ -123,13 +145,7 @@ void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
         << "\n";
   };
   std::string status = std::string(ToString(so.status));
-  const std::optional<Timestamp> since = so.status == SoStatus::kCompleted ? so.completed_at
-                                         : so.status == SoStatus::kCancelled ? so.cancelled_at
-                                         : so.status == SoStatus::kReady     ? so.ready_at
-                                         : so.status == SoStatus::kArrived   ? so.arrived_at
-                                         : so.status == SoStatus::kOrdered   ? so.ordered_at
-                                         : so.status == SoStatus::kRequest   ? so.requested_at
-                                                                             : so.updated_at;
+  const std::optional<Timestamp> since = Since(so);
   if (since) status += " since " + Time(*since);
   out << "Now: " << status << "; " << so.allocated_qty << " of " << so.quantity << " allocated, "
       << (now.missing == 0 ? "nothing" : std::to_string(now.missing)) << " missing, "
@@ -154,7 +170,7 @@ void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
   if (so.ordered_at) field("ordered", Time(*so.ordered_at));
   if (e.po) {
     std::string po = "PO " + std::to_string(e.po->id) + " " + e.po->status + ", vendor " +
-                      std::to_string(e.po->vendor_id);
+                     std::to_string(e.po->vendor_id);
     if (e.vendor_name) po += " (" + *e.vendor_name + ")";
     po += ", created " + Time(e.po->created_at);
     if (e.po_line) {
@@ -178,12 +194,12 @@ void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
     std::string ahead = q.ahead.empty() ? "nobody" : "";
     for (size_t i = 0; i < q.ahead.size(); ++i) {
       const auto& a = q.ahead[i];
-      ahead += (i ? "; " : "") + std::string("special order ") + std::to_string(a.id) +
-               " (order " + std::to_string(a.order_id) + ", requested " + Time(a.requested_at) +
-               ", " + std::to_string(a.waiting()) + " missing)";
+      ahead += (i ? "; " : "") + std::string("special order ") + std::to_string(a.id) + " (order " +
+               std::to_string(a.order_id) + ", requested " + Time(a.requested_at) + ", " +
+               std::to_string(a.waiting()) + " missing)";
     }
-    field("ahead of it", ahead + " (order of service " +
-                             std::string(ToString(q.service_order)) + ", rule " + q.rule + ")");
+    field("ahead of it", ahead + " (order of service " + std::string(ToString(q.service_order)) +
+                             ", rule " + q.rule + ")");
     if (now.still_due) {
       const Qty need = q.ahead_waiting + now.missing;
       const std::string sums = std::to_string(*now.still_due) + " still due, " +

@@ -121,9 +121,8 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
       });
   e.stock.store_id = o.store_id;
   e.stock.product_id = o.product_id;
-  s.Query(
-       "SELECT on_hand, committed, backordered FROM stock WHERE store_id = ? AND product_id = ?",
-       o.store_id, o.product_id)
+  s.Query("SELECT on_hand, committed, backordered FROM stock WHERE store_id = ? AND product_id = ?",
+          o.store_id, o.product_id)
       .ForEach([&](const sql::ResultSet& rs) {
         e.stock.on_hand = rs.getInt64(1);
         e.stock.committed = rs.getInt64(2);
@@ -133,9 +132,8 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
     e.vendor_name = s.Query("SELECT name FROM vendors WHERE id = ?", *o.vendor_id).One(GetStrFirst);
   }
   if (o.po_id) {
-    static const std::string kPo =
-        "SELECT id, store_id, vendor_id, status, " + TimeColumn("created_at") +
-        " FROM purchase_orders WHERE id = ?";
+    static const std::string kPo = "SELECT id, store_id, vendor_id, status, " +
+                                   TimeColumn("created_at") + " FROM purchase_orders WHERE id = ?";
     e.po = s.Query(kPo, *o.po_id).One([](const sql::ResultSet& rs) {
       PurchaseOrder po;
       po.id = rs.getInt64(1);
@@ -167,9 +165,9 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
     e.same_source = s.Query(kSame, *o.po_line_id).All(ReadSpecialOrder);
   }
   if (o.transfer_id) {
-    static const std::string kTransfer =
-        "SELECT id, from_store_id, to_store_id, status, " + TimeColumn("created_at") +
-        " FROM store_transfers WHERE id = ?";
+    static const std::string kTransfer = "SELECT id, from_store_id, to_store_id, status, " +
+                                         TimeColumn("created_at") +
+                                         " FROM store_transfers WHERE id = ?";
     e.transfer = s.Query(kTransfer, *o.transfer_id).One([](const sql::ResultSet& rs) {
       StoreTransfer t;
       t.id = rs.getInt64(1);
@@ -189,9 +187,9 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
                 return StoreTransferLine{rs.getInt64(1), rs.getInt64(2), rs.getInt64(3),
                                          rs.getInt64(4), GetOptId(rs, 5)};
               });
-      e.transfer_from_code = s.Query("SELECT code FROM stores WHERE id = ?",
-                                     e.transfer->from_store_id)
-                                 .One(GetStrFirst);
+      e.transfer_from_code =
+          s.Query("SELECT code FROM stores WHERE id = ?", e.transfer->from_store_id)
+              .One(GetStrFirst);
     }
     static const std::string kSame = SelectSpecialOrders(
         "WHERE transfer_id = ? AND status NOT IN ('completed', 'cancelled') AND "

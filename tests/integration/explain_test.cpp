@@ -110,21 +110,21 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
                              ": 1 x CHAIR-OAK (Oak dining chair) for Grace Hopper (customer 2), "
                              "order 5002 line 50021, store 1 (S01)"));
   // One line per audit row, with its time, message id and type, rule, decision and counters.
-  EXPECT_THAT(out, ContainsRegex(
-                       "\n  [0-9T:-]+Z +" + grace_request_ +
-                       " +order\\.special_order_requested +defaults +created +backordered \\+1 +"
-                       "special order for 1 x CHAIR-OAK"));
+  EXPECT_THAT(
+      out, ContainsRegex("\n  [0-9T:-]+Z +" + grace_request_ +
+                         " +order\\.special_order_requested +defaults +created +backordered \\+1 +"
+                         "special order for 1 x CHAIR-OAK"));
   EXPECT_THAT(out, ContainsRegex("\n  [0-9T:-]+Z +" + grace_request_ +
-                                          " +order\\.special_order_requested +defaults +"
-                                          "attached_to_po +- +vendor 10 \\(Acme Furniture"));
+                                 " +order\\.special_order_requested +defaults +"
+                                 "attached_to_po +- +vendor 10 \\(Acme Furniture"));
   // The shipment did not serve it: no row of that message is about it.
   EXPECT_THAT(out, Not(HasSubstr(shipment_)));
   EXPECT_THAT(out, HasSubstr("Now: ordered since "));
   EXPECT_THAT(out, HasSubstr("0 of 1 allocated, 1 missing"));
   EXPECT_THAT(out, HasSubstr("\n  waits for   PO " + S(po_) + " line " + S(po_line_) + "\n"));
   EXPECT_THAT(out, HasSubstr("line " + S(po_line_) + ": 3 ordered, 1 received, 2 still due"));
-  EXPECT_THAT(out, HasSubstr("\n  ahead of it special order " + S(ada_) +
-                             " (order 5001, requested "));
+  EXPECT_THAT(out,
+              HasSubstr("\n  ahead of it special order " + S(ada_) + " (order 5001, requested "));
   EXPECT_THAT(out, HasSubstr(", 1 missing) (order of service oldest_request_first, rule "
                              "defaults)"));
   EXPECT_THAT(out, HasSubstr("\n  covered     yes: 2 still due, 1 for those ahead, 1 for it\n"));
@@ -179,9 +179,9 @@ TEST_F(ExplainTest, OrderLineShowsWhatTheShipmentMovedAndNobodyAhead) {
   const ToolRun run = Explain({"--order-line", "50011"});
   ASSERT_EQ(run.exit_status, 0) << run.err;
   EXPECT_THAT(run.out, ContainsRegex("\n  [0-9T:-]+Z +" + shipment_ +
-                                              " +shipment\\.completed +defaults +allocated +"
-                                              "committed \\+1, backordered -1 +1 from shipment "
-                                              "9001; allocated 1 of 2"));
+                                     " +shipment\\.completed +defaults +allocated +"
+                                     "committed \\+1, backordered -1 +1 from shipment "
+                                     "9001; allocated 1 of 2"));
   EXPECT_THAT(run.out, HasSubstr("Now: in_progress"));
   EXPECT_THAT(run.out, HasSubstr("\n  ahead of it nobody"));
   EXPECT_THAT(run.out, HasSubstr("covered     yes: 2 still due, 0 for those ahead, 1 for it"));
@@ -216,8 +216,8 @@ TEST_F(ExplainTest, OrderShowsEachOfItsSpecialOrdersAndTheTransferOneWaitsFor) {
   EXPECT_THAT(run.out, AllOf(HasSubstr("special order " + S(grace_) + ": 1 x CHAIR-OAK"),
                              HasSubstr("special order " + S(desk_) + ": 2 x DESK-WALNUT")));
   EXPECT_THAT(run.out, HasSubstr("\n  waits for   transfer " + S(transfer_) + "\n"));
-  EXPECT_THAT(run.out, HasSubstr("transfer " + S(transfer_) +
-                                 " requested, from store 2 (S02), created "));
+  EXPECT_THAT(run.out,
+              HasSubstr("transfer " + S(transfer_) + " requested, from store 2 (S02), created "));
   EXPECT_THAT(run.out, HasSubstr("desks-from-harbour  requested_transfer"));
 
   const auto doc = Json({"--order", "5002"});
@@ -260,21 +260,20 @@ TEST_F(ExplainTest, NothingFoundIsExitCodeOneWithAClearMessage) {
 
 TEST_F(ExplainTest, ABadCommandLineOrConfigIsExitCodeTwo) {
   PlayScenario();
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {},
-           {"--special-order"},
-           {"--special-order", "x"},
-           {"--special-order", "0"},
-           {"--special-order", "1", "--po", "1"},
-           {"--special-order", "1", "--colour", "red"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"--special-order"},
+                                             {"--special-order", "x"},
+                                             {"--special-order", "0"},
+                                             {"--special-order", "1", "--po", "1"},
+                                             {"--special-order", "1", "--colour", "red"}}) {
     const ToolRun run = Explain(args);
     EXPECT_EQ(run.exit_status, 2) << ::testing::PrintToString(args) << run.out << run.err;
     EXPECT_THAT(run.err, HasSubstr("usage:")) << ::testing::PrintToString(args);
     EXPECT_EQ(run.out, "");
   }
-  const ToolRun no_config =
-      RunDaemonTool({"explain", "--config", work_dir_ + "/missing.yaml", "--order", "5001"},
-                    work_dir_);
+  const ToolRun no_config = RunDaemonTool(
+      {"explain", "--config", work_dir_ + "/missing.yaml", "--order", "5001"}, work_dir_);
   EXPECT_EQ(no_config.exit_status, 2);
   EXPECT_THAT(no_config.err, HasSubstr(work_dir_ + "/missing.yaml"));
 }
@@ -290,8 +289,8 @@ TEST_F(ExplainTest, ADatabaseThatCannotBeReachedIsExitCodeOne) {
   const ToolRun run =
       RunDaemonTool({"explain", "--config", config, "--special-order", S(ada_)}, work_dir_);
   EXPECT_EQ(run.exit_status, 1);
-  EXPECT_THAT(run.err, AllOf(HasSubstr("cannot reach the database"),
-                             HasSubstr("no_such_database_here")));
+  EXPECT_THAT(run.err,
+              AllOf(HasSubstr("cannot reach the database"), HasSubstr("no_such_database_here")));
   EXPECT_EQ(run.out, "");
 }
 

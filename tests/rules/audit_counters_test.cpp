@@ -9,9 +9,9 @@ namespace {
 TEST(AuditCountersTest, ReadsTheEnginesWordings) {
   EXPECT_EQ(ParseCountersMoved("special order for 2 x CHAIR-OAK on line 50011; backordered +2"),
             (CountersMoved{0, 2, true}));
-  EXPECT_EQ(ParseCountersMoved(
-                "2 from shipment 9001; allocated 2 of 2; committed +2, backordered -2"),
-            (CountersMoved{2, -2, true}));
+  EXPECT_EQ(
+      ParseCountersMoved("2 from shipment 9001; allocated 2 of 2; committed +2, backordered -2"),
+      (CountersMoved{2, -2, true}));
   EXPECT_EQ(ParseCountersMoved("-1 to 2; backordered -1, committed -0"),
             (CountersMoved{0, -1, true}));
   EXPECT_EQ(ParseCountersMoved("3 handed over; picked up 3 of 3; committed -2, 1 from open stock "

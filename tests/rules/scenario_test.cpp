@@ -1519,8 +1519,8 @@ TEST(ScenarioTest, CountersNamedInTheAuditTrailAddUpToTheStock) {
     const CountersMoved c = ParseCountersMoved(a.detail);
     if (!c.named) continue;
     ++rows_with_counters;
-    ASSERT_TRUE(a.special_order_id) << "a row that moves counters names no special order: "
-                                    << a.decision << ": " << a.detail;
+    ASSERT_TRUE(a.special_order_id)
+        << "a row that moves counters names no special order: " << a.decision << ": " << a.detail;
     const SpecialOrder& so = db.special_orders.at(*a.special_order_id);
     auto& sum = sums[{so.store_id, so.product_id}];
     sum.committed += c.committed;
