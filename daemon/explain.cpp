@@ -180,6 +180,18 @@ void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
             std::to_string(*now.still_due) + " still due";
     }
     field("PO", po);
+    if (e.po_line) {
+      std::string arrived = e.po_line_shipments.empty() ? "nothing yet" : "";
+      for (size_t i = 0; i < e.po_line_shipments.size(); ++i) {
+        const auto& sh = e.po_line_shipments[i];
+        arrived += (i ? "; " : "") + std::string("shipment ") + std::to_string(sh.id) + ": " +
+                   std::to_string(sh.quantity) + " (" + sh.status;
+        if (sh.completed_at) arrived += " " + Time(*sh.completed_at);
+        arrived += sh.applied ? ", " + std::to_string(sh.allocated) + " of it allocated)"
+                              : ", not applied by the daemon yet)";
+      }
+      field("arrived", arrived);
+    }
   }
   if (e.transfer) {
     std::string t = "transfer " + std::to_string(e.transfer->id) + " " + e.transfer->status +
@@ -354,6 +366,19 @@ void WriteJsonOrder(Json& j, const ExplainedOrder& e, const Now& now) {
     j.Int("quantity_ordered", e.po_line->quantity_ordered);
     j.Int("quantity_received", e.po_line->quantity_received);
     j.Opt("still_due", now.still_due);
+    j.Key("shipments");
+    w.StartArray();
+    for (const auto& sh : e.po_line_shipments) {
+      w.StartObject();
+      j.Int("id", sh.id);
+      j.Str("status", sh.status);
+      j.Opt("completed_at", sh.completed_at);
+      j.Int("quantity", sh.quantity);
+      j.Bool("applied", sh.applied);
+      j.Int("allocated", sh.allocated);
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
   } else {
     j.Null("po_line");

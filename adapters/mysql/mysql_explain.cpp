@@ -159,6 +159,23 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
                       l.unit_cost = GetStr(rs, 6);
                       return l;
                     });
+    static const std::string kShipments =
+        "SELECT s.id, s.status, " + TimeColumn("s.completed_at") +
+        ", SUM(l.quantity), MAX(a.arrival_id IS NOT NULL), COALESCE(MAX(a.allocated_qty), 0) "
+        "FROM vendor_shipment_lines l JOIN vendor_shipments s ON s.id = l.shipment_id "
+        "LEFT JOIN sod_arrival_lines a ON a.kind = 'shipment' AND a.arrival_id = s.id AND "
+        "a.product_id = l.product_id "
+        "WHERE l.po_line_id = ? GROUP BY s.id, s.status, s.completed_at ORDER BY s.id";
+    e.po_line_shipments = s.Query(kShipments, *o.po_line_id).All([](const sql::ResultSet& rs) {
+      ExplainShipment sh;
+      sh.id = rs.getInt64(1);
+      sh.status = GetStr(rs, 2);
+      sh.completed_at = GetOptTime(rs, 3, "vendor_shipments.completed_at");
+      sh.quantity = rs.getInt64(4);
+      sh.applied = rs.getInt64(5) != 0;
+      sh.allocated = rs.getInt64(6);
+      return sh;
+    });
     static const std::string kSame = SelectSpecialOrders(
         "WHERE po_line_id = ? AND status NOT IN ('completed', 'cancelled') AND "
         "quantity > allocated_qty ORDER BY id");

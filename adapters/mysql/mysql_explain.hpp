@@ -39,6 +39,19 @@ struct ExplainHistoryEntry {
   std::optional<std::string> outcome;  // applied / refused
 };
 
+// A vendor shipment that brought goods for a PO line, as the POS wrote it and as far as the
+// daemon applied it (sod_arrival_lines).
+struct ExplainShipment {
+  Id id = 0;
+  std::string status;  // open / completed
+  std::optional<Timestamp> completed_at;
+  Qty quantity = 0;  // of the PO line
+  // Whether the daemon has applied it, and how many of the units it brought of the product it
+  // allocated (to any special order).
+  bool applied = false;
+  Qty allocated = 0;
+};
+
 // One special order as explain shows it: the row, the rows around it, its history.
 struct ExplainedOrder {
   SpecialOrder so;
@@ -59,6 +72,8 @@ struct ExplainedOrder {
   std::optional<std::string> vendor_name;
   std::optional<PurchaseOrder> po;
   std::optional<PoLine> po_line;
+  // The shipments with goods for its PO line, in id order.
+  std::vector<ExplainShipment> po_line_shipments;
   // Its transfer, when it is sourced by one, with the quantity of its line on it.
   std::optional<StoreTransfer> transfer;
   std::optional<std::string> transfer_from_code;

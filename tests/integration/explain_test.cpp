@@ -123,6 +123,8 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   EXPECT_THAT(out, HasSubstr("0 of 1 allocated, 1 missing"));
   EXPECT_THAT(out, HasSubstr("\n  waits for   PO " + S(po_) + " line " + S(po_line_) + "\n"));
   EXPECT_THAT(out, HasSubstr("line " + S(po_line_) + ": 3 ordered, 1 received, 2 still due"));
+  EXPECT_THAT(out, ContainsRegex("\n  arrived     shipment 9001: 1 \\(completed [0-9T:.-]+Z, 1 "
+                                 "of it allocated\\)\n"));
   EXPECT_THAT(out,
               HasSubstr("\n  ahead of it special order " + S(ada_) + " (order 5001, requested "));
   EXPECT_THAT(out, HasSubstr(", 1 missing) (order of service oldest_request_first, rule "
@@ -163,6 +165,11 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   EXPECT_STREQ(now["po"]["vendor_name"].GetString(), "Acme Furniture");
   EXPECT_EQ(now["po_line"]["quantity_ordered"].GetInt64(), 3);
   EXPECT_EQ(now["po_line"]["still_due"].GetInt64(), 2);
+  ASSERT_EQ(now["po_line"]["shipments"].Size(), 1u);
+  EXPECT_EQ(now["po_line"]["shipments"][0]["id"].GetInt64(), 9001);
+  EXPECT_EQ(now["po_line"]["shipments"][0]["quantity"].GetInt64(), 1);
+  EXPECT_TRUE(now["po_line"]["shipments"][0]["applied"].GetBool());
+  EXPECT_EQ(now["po_line"]["shipments"][0]["allocated"].GetInt64(), 1);
   EXPECT_TRUE(now["transfer"].IsNull());
   EXPECT_STREQ(now["queue"]["service_order"].GetString(), "oldest_request_first");
   ASSERT_EQ(now["queue"]["ahead"].Size(), 1u);
@@ -172,6 +179,27 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   EXPECT_STREQ(now["line"]["status"].GetString(), "backordered");
   EXPECT_TRUE(now["order"]["red_star"].GetBool());
   EXPECT_EQ(now["stock"]["backordered"].GetInt64(), 2);
+}
+
+// A shipment the POS completed whose message the daemon has not seen (lost on the bus, not yet
+// swept) shows as such: the operator sees why the goods are not allocated.
+TEST_F(ExplainTest, AShipmentTheDaemonHasNotAppliedYetIsShownAsSuch) {
+  PlayScenario();
+  world_.CompleteShipment(9002, po_, {{po_line_, 2}});
+  const ToolRun run = Explain({"--special-order", S(grace_)});
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, ContainsRegex("\n  arrived     shipment 9001: 1 \\([^)]+\\); shipment "
+                                     "9002: 2 \\(completed [0-9T:.-]+Z, not applied by the "
+                                     "daemon yet\\)\n"));
+  EXPECT_THAT(run.out, HasSubstr("3 ordered, 3 received, 0 still due"));
+  EXPECT_THAT(run.out, HasSubstr("covered     no, short by 2: 0 still due, 1 for those ahead, 1 "
+                                 "for it"));
+  const auto doc = Json({"--special-order", S(grace_)});
+  const auto& shipments = doc["special_orders"][0]["now"]["po_line"]["shipments"];
+  ASSERT_EQ(shipments.Size(), 2u);
+  EXPECT_EQ(shipments[1]["id"].GetInt64(), 9002);
+  EXPECT_FALSE(shipments[1]["applied"].GetBool());
+  EXPECT_EQ(shipments[1]["allocated"].GetInt64(), 0);
 }
 
 TEST_F(ExplainTest, OrderLineShowsWhatTheShipmentMovedAndNobodyAhead) {
