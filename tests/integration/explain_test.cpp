@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -82,6 +81,18 @@ class ExplainTest : public DaemonTest {
     EXPECT_FALSE(doc.HasParseError()) << run.out;
     EXPECT_TRUE(doc.IsObject()) << run.out;
     return doc;
+  }
+
+  // A copy of the daemon's config that names another database; returns its path.
+  std::string ConfigFor(const std::string& database) {
+    std::ifstream in(daemon_->config_path());
+    std::stringstream out;
+    for (std::string line; std::getline(in, line);) {
+      out << (line.rfind("  name: ", 0) == 0 ? "  name: " + database : line) << "\n";
+    }
+    const std::string path = work_dir_ + "/" + database + ".yaml";
+    std::ofstream(path) << out.str();
+    return path;
   }
 
   // The server's counters of statements that write, over every connection.
@@ -308,12 +319,7 @@ TEST_F(ExplainTest, ABadCommandLineOrConfigIsExitCodeTwo) {
 
 TEST_F(ExplainTest, ADatabaseThatCannotBeReachedIsExitCodeOne) {
   PlayScenario();
-  std::ifstream in(daemon_->config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string config = work_dir_ + "/wrong-database.yaml";
-  std::ofstream(config) << std::regex_replace(text.str(), std::regex("\n  name: [^\n]+\n"),
-                                              "\n  name: no_such_database_here\n");
+  const std::string config = ConfigFor("no_such_database_here");
   const ToolRun run =
       RunDaemonTool({"explain", "--config", config, "--special-order", S(ada_)}, work_dir_);
   EXPECT_EQ(run.exit_status, 1);
@@ -342,12 +348,7 @@ TEST_F(ExplainTest, WritesNothing) {
   for (const auto& row : bare.Query("SHOW TABLES LIKE 'sod\\_%'")) {
     bare.Exec("DROP TABLE " + QuoteIdentifier(*row.at(0)));
   }
-  std::ifstream in(daemon_->config_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string config = work_dir_ + "/bare.yaml";
-  std::ofstream(config) << std::regex_replace(text.str(), std::regex("\n  name: [^\n]+\n"),
-                                              "\n  name: " + bare.name() + "\n");
+  const std::string config = ConfigFor(bare.name());
   const ToolRun run = RunDaemonTool({"explain", "--config", config, "--order", "5001"}, work_dir_);
   EXPECT_EQ(run.exit_status, 1) << run.err;
   EXPECT_THAT(bare.Query("SHOW TABLES LIKE 'sod\\_%'"), IsEmpty());
