@@ -2,9 +2,12 @@
 
 #include <iostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "config/config_loader.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/explain.hpp"
 
 namespace so::daemon {
 namespace {
@@ -13,6 +16,22 @@ constexpr const char* kUsage =
     "usage: special-ordersd --config FILE     run the daemon\n"
     "       special-ordersd --check-config FILE   validate FILE and its rules file, touch nothing\n"
     "       special-ordersd --version\n";
+
+// The tools that share the daemon's config, by the first argument; each gets the arguments
+// after its name and returns the exit code.
+struct Subcommand {
+  std::string_view name;
+  int (*run)(const std::vector<std::string>& args);
+  const char* usage;
+};
+constexpr Subcommand kSubcommands[] = {
+    {"explain", RunExplain, kExplainUsage},
+};
+
+void PrintUsage() {
+  std::cerr << kUsage;
+  for (const auto& sub : kSubcommands) std::cerr << sub.usage;
+}
 
 int CheckConfig(const std::string& path) {
   auto loaded = config::LoadDaemonConfig(path);
@@ -31,12 +50,15 @@ int CheckConfig(const std::string& path) {
 
 int Main(int argc, char** argv) {
   const std::string flag = argc > 1 ? argv[1] : "";
+  for (const auto& sub : kSubcommands) {
+    if (flag == sub.name) return sub.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
   if (argc == 2 && flag == "--version") {
     std::cout << "special-ordersd " SO_VERSION "\n";
     return 0;
   }
   if (argc != 3 || (flag != "--config" && flag != "--check-config")) {
-    std::cerr << kUsage;
+    PrintUsage();
     return 2;
   }
   const std::string path = argv[2];

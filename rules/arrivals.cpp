@@ -4,6 +4,7 @@
 #include <map>
 
 #include "rules/decision.hpp"
+#include "rules/service.hpp"
 
 namespace so::internal {
 namespace {
@@ -68,9 +69,7 @@ Status Decision::Arrive(Arrival& a, const std::vector<std::pair<Id, Qty>>& broug
   for (const auto& [product_id, qty] : per_product) {
     ledger.push_back(ArrivalLine{a.kind, a.id, product_id, a.store_id, qty, 0});
   }
-  std::erase_if(a.waiting, [](const SpecialOrder& so) {
-    return so.waiting() <= 0 || so.status == SoStatus::kRequest;
-  });
+  std::erase_if(a.waiting, [](const SpecialOrder& so) { return !ServedByArrival(so); });
 
   // Announce every special order this arrival serves, in order of service, with what it would
   // get (the POS pop-up), then move each to `arrived`.
@@ -217,9 +216,7 @@ Status Decision::Handle(const BackofficeAllocate& p) {
 Status Decision::Confirm(Arrival& a, const std::optional<std::vector<Id>>& ids,
                          const std::string& user) {
   const std::string what = std::string(ToString(a.kind)) + " " + Str(a.id);
-  std::erase_if(a.waiting, [](const SpecialOrder& so) {
-    return so.waiting() <= 0 || so.status == SoStatus::kRequest;
-  });
+  std::erase_if(a.waiting, [](const SpecialOrder& so) { return !ServedByArrival(so); });
   SO_ASSIGN_OR_RETURN(auto ledger, store_.LockArrivalLines(a.kind, a.id));
   if (ledger.empty()) return Refuse(std::nullopt, kContractRule, what + " has not arrived yet");
   std::set<Id> only;

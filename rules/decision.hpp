@@ -54,7 +54,7 @@ class Decision {
   // Gives `take` units to the special order: allocated, status, line, audit. The caller moves
   // the stock counters (once for all the units it gives).
   Status Give(SpecialOrder& so, Qty take, const std::string& rule, const std::string& from);
-  // Order of service: by the rule's service order, ties by request time then id.
+  // Order of service (rules/service.hpp).
   static bool ServedBefore(const Settings& s, const SpecialOrder& a, const SpecialOrder& b);
   static void SortForService(std::vector<SpecialOrder>& v, const Settings& s);
   // Offers `units` of freed stock to special orders of the store and product that still wait,

@@ -1,9 +1,9 @@
 #include "rules/engine.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 #include "rules/decision.hpp"
+#include "rules/service.hpp"
 
 namespace so {
 namespace internal {
@@ -156,10 +156,7 @@ Status Decision::Give(SpecialOrder& so, Qty take, const std::string& rule,
 }
 
 bool Decision::ServedBefore(const Settings& s, const SpecialOrder& a, const SpecialOrder& b) {
-  if (s.service_order == ServiceOrder::kSmallestFirst && a.waiting() != b.waiting()) {
-    return a.waiting() < b.waiting();
-  }
-  return std::tie(a.requested_at, a.id) < std::tie(b.requested_at, b.id);
+  return so::ServedBefore(s, a, b);
 }
 
 void Decision::SortForService(std::vector<SpecialOrder>& v, const Settings& s) {

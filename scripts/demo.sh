@@ -2,8 +2,9 @@
 # The demo, end to end: set-up and build (as scripts/setup.sh), a private MariaDB under
 # build/demo/ (never the system service), the reference POS schema with demo data, the daemon
 # with config/rules.example.yaml, and the seed scenario of the POS help page played over ZeroMQ.
-# Prints the timeline and the final rows; stops everything; exits 0 when the scenario ended as
-# the help page says.
+# Prints the timeline (with `special-ordersd explain` for one special order, twice) and the final
+# rows; stops everything; exits 0 when the scenario ended as the help page says and explain
+# answered.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -58,4 +58,48 @@ std::optional<Timestamp> GetOptTime(const sql::ResultSet& rs, uint32_t col, cons
 
 int64_t ReadInt64(const sql::ResultSet& rs) { return rs.getInt64(1); }
 
+const std::string& SpecialOrderColumns() {
+  static const std::string columns =
+      "id, store_id, order_id, order_line_id, customer_id, product_id, quantity, allocated_qty, "
+      "status, source, vendor_id, po_id, po_line_id, transfer_id, " +
+      TimeColumn("requested_at") + ", " + TimeColumn("ordered_at") + ", " +
+      TimeColumn("arrived_at") + ", " + TimeColumn("ready_at") + ", " + TimeColumn("completed_at") +
+      ", " + TimeColumn("cancelled_at") + ", " + TimeColumn("updated_at");
+  return columns;
+}
+
+std::string SelectSpecialOrders(std::string_view rest) {
+  return "SELECT " + SpecialOrderColumns() + " FROM special_orders " + std::string(rest);
+}
+
+SpecialOrder ReadSpecialOrder(const sql::ResultSet& rs) {
+  SpecialOrder so;
+  so.id = rs.getInt64(1);
+  so.store_id = rs.getInt64(2);
+  so.order_id = rs.getInt64(3);
+  so.order_line_id = rs.getInt64(4);
+  so.customer_id = rs.getInt64(5);
+  so.product_id = rs.getInt64(6);
+  so.quantity = rs.getInt64(7);
+  so.allocated_qty = rs.getInt64(8);
+  const std::string status = GetStr(rs, 9);
+  so.status = Parsed(ParseSoStatus(status), "special_orders.status", status);
+  if (!rs.isNull(10)) {
+    const std::string source = GetStr(rs, 10);
+    so.source = Parsed(ParseSoSource(source), "special_orders.source", source);
+  }
+  so.vendor_id = GetOptId(rs, 11);
+  so.po_id = GetOptId(rs, 12);
+  so.po_line_id = GetOptId(rs, 13);
+  so.transfer_id = GetOptId(rs, 14);
+  so.requested_at = GetTime(rs, 15, "special_orders.requested_at");
+  so.ordered_at = GetOptTime(rs, 16, "special_orders.ordered_at");
+  so.arrived_at = GetOptTime(rs, 17, "special_orders.arrived_at");
+  so.ready_at = GetOptTime(rs, 18, "special_orders.ready_at");
+  so.completed_at = GetOptTime(rs, 19, "special_orders.completed_at");
+  so.cancelled_at = GetOptTime(rs, 20, "special_orders.cancelled_at");
+  so.updated_at = GetTime(rs, 21, "special_orders.updated_at");
+  return so;
+}
+
 }  // namespace so::mysql

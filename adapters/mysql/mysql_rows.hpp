@@ -159,6 +159,14 @@ std::optional<Timestamp> GetOptTime(const sql::ResultSet& rs, uint32_t col, cons
 // The first column, for queries that select one number.
 int64_t ReadInt64(const sql::ResultSet& rs);
 
+// --- Rows ---
+
+// The columns ReadSpecialOrder() reads, in its order; shared by the store and the explain reader.
+const std::string& SpecialOrderColumns();
+// "SELECT <SpecialOrderColumns()> FROM special_orders " + rest.
+std::string SelectSpecialOrders(std::string_view rest);
+SpecialOrder ReadSpecialOrder(const sql::ResultSet& rs);
+
 // The value a Parse*() function (rules/model.hpp) made of `text`, or BadValue naming the column.
 template <typename T>
 T Parsed(std::optional<T> v, const char* name, const std::string& text) {

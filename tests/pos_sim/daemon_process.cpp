@@ -214,4 +214,56 @@ void DaemonProcess::WaitForLog(const std::string& text, std::chrono::millisecond
   }
 }
 
+namespace {
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+ToolRun RunDaemonTool(const std::vector<std::string>& args, const std::string& work_dir,
+                      std::chrono::milliseconds timeout) {
+  std::filesystem::create_directories(work_dir);
+  const std::string out_path = work_dir + "/tool.stdout";
+  const std::string err_path = work_dir + "/tool.stderr";
+  // Everything exec needs is made before fork(): the test process has ZeroMQ's threads running.
+  std::vector<std::string> strings = {DaemonBinary()};
+  strings.insert(strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out_fd < 0 || err_fd < 0) throw std::runtime_error("cannot create files in " + work_dir);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    execve(argv[0], argv.data(), environ);
+    _exit(127);
+  }
+  close(out_fd);
+  close(err_fd);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      throw std::runtime_error("special-ordersd tool run did not end in time");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ToolRun run;
+  run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.out = ReadWhole(out_path);
+  run.err = ReadWhole(err_path);
+  return run;
+}
+
 }  // namespace so::testing

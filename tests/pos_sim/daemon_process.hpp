@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/mysql/mysql_store.hpp"
 
@@ -97,5 +98,18 @@ class DaemonProcess {
 
 // The daemon binary built next to the tests.
 std::string DaemonBinary();
+
+// What a run of the daemon binary as a tool (special-ordersd explain ...) gave.
+struct ToolRun {
+  int exit_status = -1;  // 128+signal when a signal ended it
+  std::string out;       // stdout
+  std::string err;       // stderr
+};
+
+// Runs DaemonBinary() with `args` (after the program name) to its end, with stdout and stderr
+// caught in files under `work_dir`; throws when it cannot be started or takes longer than
+// `timeout` (it is killed then).
+ToolRun RunDaemonTool(const std::vector<std::string>& args, const std::string& work_dir,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace so::testing

@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "rules/audit_counters.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "tests/fakes/dump.hpp"
@@ -1502,6 +1503,40 @@ TEST(ScenarioTest, FixedSeedKeepsEveryInvariantAfterEveryMessage) {
   const Scenario& run = FixedSeedOnce();
   ASSERT_FALSE(run.failed()) << "the fixed seed's run failed: see above";
   if (EnvMessages() >= kDefaultMessages) run.ExpectEveryTypeApplied();
+}
+
+// `special-ordersd explain` reads the counters each decision moved from its audit row's detail
+// (rules/audit_counters.hpp): over the whole run, what the rows say must add up to the stock
+// counters, store by store and product by product (the scenario's stock starts with nothing
+// committed or backordered, and only the daemon moves those two).
+TEST(ScenarioTest, CountersNamedInTheAuditTrailAddUpToTheStock) {
+  const Scenario& run = FixedSeedOnce();
+  ASSERT_FALSE(run.failed()) << "the fixed seed's run failed: see above";
+  const fakes::FakeDb& db = run.result();
+  std::map<std::pair<Id, Id>, CountersMoved> sums;
+  int64_t rows_with_counters = 0;
+  for (const auto& a : db.audit) {
+    const CountersMoved c = ParseCountersMoved(a.detail);
+    if (!c.named) continue;
+    ++rows_with_counters;
+    ASSERT_TRUE(a.special_order_id)
+        << "a row that moves counters names no special order: " << a.decision << ": " << a.detail;
+    const SpecialOrder& so = db.special_orders.at(*a.special_order_id);
+    auto& sum = sums[{so.store_id, so.product_id}];
+    sum.committed += c.committed;
+    sum.backordered += c.backordered;
+  }
+  EXPECT_GT(rows_with_counters, 1000);
+  for (const auto& [key, row] : db.stock) {
+    const CountersMoved sum = sums.contains(key) ? sums.at(key) : CountersMoved{};
+    EXPECT_EQ(sum.committed, row.committed) << "store " << key.first << " product " << key.second;
+    EXPECT_EQ(sum.backordered, row.backordered)
+        << "store " << key.first << " product " << key.second;
+  }
+  for (const auto& [key, sum] : sums) {
+    EXPECT_TRUE(db.stock.contains(key) || (sum.committed == 0 && sum.backordered == 0))
+        << "store " << key.first << " product " << key.second << " has no stock row";
+  }
 }
 
 TEST(ScenarioTest, SeedFromTheClockKeepsEveryInvariantAfterEveryMessage) {
