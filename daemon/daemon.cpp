@@ -16,10 +16,13 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "adapters/mysql/mysql_observe.hpp"
 #include "adapters/mysql/mysql_store.hpp"
 #include "adapters/zmq_publisher.hpp"
 #include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
+#include "daemon/daemon_metrics.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/log.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
@@ -27,6 +30,16 @@
 
 namespace so::daemon {
 namespace {
+
+// The figures read from the database are read again at most this often, however often the
+// endpoint is scraped, so that scrapes cost the database a bounded load.
+constexpr std::chrono::seconds kObserveEvery{5};
+// A health check asks the database again at most this often; after a failure, at most every
+// kObserveEvery, so that checks during an outage do not keep the loop waiting for connects.
+constexpr std::chrono::seconds kPingEvery{1};
+// The observer connection's connect, read and write timeout: the loop waits that long at most
+// for a scrape's queries.
+constexpr int kObserveTimeoutS = 2;
 
 #ifdef SO_CRASH_POINTS
 // Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
@@ -67,6 +80,7 @@ class Daemon {
         log_(config_.log_level),
         store_(ToMysqlOptions(config_.database)),
         dead_letters_(store_),
+        metrics_(SO_VERSION),
         signals_(io_, SIGINT, SIGTERM),
         reload_(io_, SIGHUP),
         replay_(io_, SIGUSR1),
@@ -75,8 +89,10 @@ class Daemon {
         watchdog_timer_(io_) {}
 
   int Run() {
-    // Start-up in a fixed order: database, engine, event socket, subscription, ready.
+    // Start-up in a fixed order: database, engine, event socket, subscription, HTTP, ready.
     log_.Info("starting: rules " + config_.rules_file + " (" + config_.rules.version() + ")");
+    metrics_.SetRules(config_.rules.version());
+    metrics_.SetReload(true, std::chrono::system_clock::now());
     WaitForSignals();
     if (!ConnectDatabase()) return stop_requested_ ? 0 : 1;
     if (Status s = store_.EnsureDaemonSchema(); !s.ok()) {
@@ -112,8 +128,11 @@ class Daemon {
       log_.Error(s.error().ToString());
       return 1;
     }
+    // Every listener is up before the daemon says it is ready.
+    if (!StartHttp()) return 1;
     reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
     reconciler_->set_observer([this](const Message& m, const Processed& p) {
+      metrics_.CountRepair(m.envelope.id, p.fate);
       Report(m.envelope.type, m.envelope.id, p);
       KeepAlive();  // a long catch-up is work, not a hang
     });
@@ -131,6 +150,7 @@ class Daemon {
     // Teardown in reverse. Nothing is in flight here: each message is handled whole inside one
     // handler, so a signal is only ever acted on between messages.
     sd_notify(0, "STOPPING=1");
+    if (http_) http_->Stop();
     subscriber_->Stop();
     const ProcessorStats& st = processor_->stats();
     log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
@@ -174,6 +194,7 @@ class Daemon {
       retry_timer_.cancel();
       sweep_timer_.cancel();
       watchdog_timer_.cancel();
+      if (http_) http_->Stop();
       if (subscriber_) subscriber_->Stop();
       io_.stop();
     });
@@ -219,6 +240,7 @@ class Daemon {
         const Message& m = std::get<Delivery>(decoded).message;
         const Processed p =
             Report(letter.topic, m.envelope.id, processor_->Process(m, letter.topic, letter.raw));
+        metrics_.CountFate(m.envelope.type, p.fate);
         if (p.fate == Fate::kUnavailable) {
           log_.Warning("dead-letter replay stopped: the database is unavailable");
           return;
@@ -252,11 +274,14 @@ class Daemon {
     if (!loaded.ok()) {
       for (const auto& p : loaded.problems) log_.Error("reload refused: " + p.ToString());
       log_.Warning("keeping rules " + engine_->rules().version());
+      metrics_.SetReload(false, std::chrono::system_clock::now());
     } else {
       auto next = std::make_unique<Engine>(std::move(*loaded.value));
       processor_->set_engine(*next);
       engine_ = std::move(next);
       log_.Info("reloaded rules " + engine_->rules().version());
+      metrics_.SetRules(engine_->rules().version());
+      metrics_.SetReload(true, std::chrono::system_clock::now());
     }
     sd_notify(0, "READY=1");
   }
@@ -314,6 +339,11 @@ class Daemon {
   // queue's bound (then ZeroMQ's high-water mark) limits what waits behind it.
   bool OnBatch(std::vector<zmqbus::Inbound>&& batch) {
     const Log::Hold hold(log_);
+    for (const auto& in : batch) {
+      const auto* d = std::get_if<Delivery>(&in);
+      metrics_.CountReceived(d != nullptr ? std::string_view(d->message.envelope.type)
+                                          : std::string_view("undecodable"));
+    }
     std::deque<zmqbus::Inbound> items(std::make_move_iterator(batch.begin()),
                                       std::make_move_iterator(batch.end()));
     if (Apply(items)) return true;
@@ -346,10 +376,18 @@ class Daemon {
     // Applies `run` as one batch; what the database could not take goes back to the front.
     const auto flush = [&] {
       if (run.empty()) return true;
+      metrics_.ObserveBatch(run.size());
       const std::vector<Processed> results = processor_->ProcessBatch(run);
+      const auto done = std::chrono::steady_clock::now();
       std::vector<Delivery> back;
       for (size_t i = 0; i < run.size(); ++i) {
         Report(run[i].topic, run[i].message.envelope.id, results[i]);
+        metrics_.CountFate(run[i].message.envelope.type, results[i].fate);
+        const bool committed =
+            results[i].fate == Fate::kApplied || results[i].fate == Fate::kRefused;
+        if (committed && run[i].received_at.time_since_epoch().count() != 0) {
+          metrics_.ObserveReceiveToCommit(done - run[i].received_at);
+        }
         if (results[i].fate != Fate::kUnavailable) continue;
         unavailable_ = results[i].detail;
         back.push_back(std::move(run[i]));
@@ -365,6 +403,7 @@ class Daemon {
         const Processed p =
             Report(bad->topic, bad->message_id,
                    processor_->ParkUndecodable(bad->message_id, bad->topic, bad->raw, bad->reason));
+        metrics_.CountFate("undecodable", p.fate);
         if (p.fate == Fate::kUnavailable) {
           unavailable_ = p.detail;
           return false;
@@ -393,6 +432,7 @@ class Daemon {
       log_.Warning("new source " + e.source + " (the POS restarted?) at seq " +
                    std::to_string(e.seq));
       ++gaps_;
+      metrics_.CountGap(true);
       return true;
     }
     const bool gap = e.seq > it->second + 1;
@@ -401,9 +441,77 @@ class Daemon {
                    std::to_string(e.seq) + " (" + std::to_string(e.seq - it->second - 1) +
                    " messages lost)");
       ++gaps_;
+      metrics_.CountGap(false);
     }
     if (e.seq > it->second) it->second = e.seq;
     return gap;
+  }
+
+  // The HTTP endpoint (metrics.listen), off when not configured. False when it cannot listen.
+  bool StartHttp() {
+    if (config_.metrics.listen.empty()) return true;
+    observer_ =
+        std::make_unique<mysql::Observer>(ToMysqlOptions(config_.database), kObserveTimeoutS);
+    http_ = std::make_unique<HttpServer>(io_);
+    http_->Handle("/metrics", [this] { return Scrape(); });
+    http_->Handle("/healthz", [this] { return Health(); });
+    if (Status s =
+            http_->Listen(config_.metrics.address, static_cast<uint16_t>(config_.metrics.port));
+        !s.ok()) {
+      log_.Error(s.error().ToString());
+      return false;
+    }
+    log_.Info("metrics and health on http://" + config_.metrics.listen + "/metrics, /healthz");
+    return true;
+  }
+
+  HttpResponse Scrape() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!observed_at_ || now - *observed_at_ >= kObserveEvery) {
+      observed_at_ = now;
+      auto o = observer_->Observe();
+      if (!o.ok()) {
+        log_.Warning("metrics: cannot read the special orders and dead letters: " +
+                     o.error().ToString());
+      }
+      metrics_.SetObservation(o.ok() ? &*o : nullptr);
+    }
+    const ProcessorStats& ps = processor_->stats();
+    const zmqbus::Subscriber::Stats ss = subscriber_->stats();
+    metrics_.SetMirrored({.read_off_socket = ss.received,
+                          .retries = ps.retries,
+                          .reconnects = ps.reconnects,
+                          .unavailable = ps.unavailable,
+                          .published = publisher_->published(),
+                          .publish_errors = ps.publish_errors,
+                          .queued = ss.queued,
+                          .queued_bytes = ss.queued_bytes,
+                          .subscription_connected = subscriber_->connected()});
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.Render();
+    return r;
+  }
+
+  // 200 when the database answers and the subscription is connected; 503 naming what is not.
+  HttpResponse Health() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto every = database_problem_.empty() ? kPingEvery : kObserveEvery;
+    if (!pinged_at_ || now - *pinged_at_ >= every) {
+      pinged_at_ = now;
+      const Status s = observer_->Ping();
+      database_problem_ = s.ok() ? "" : s.error().ToString();
+    }
+    std::string reasons;
+    if (!database_problem_.empty()) reasons += "database: " + database_problem_ + "\n";
+    if (!subscriber_->connected()) {
+      reasons += "subscription: not connected to " + config_.bus.subscribe + "\n";
+    }
+    if (auto e = subscriber_->reader_error()) reasons += "subscription: " + *e + "\n";
+    HttpResponse r;
+    r.status = reasons.empty() ? 200 : 503;
+    r.body = reasons.empty() ? "ok\n" : reasons;
+    return r;
   }
 
   Processed Report(const std::string& topic, const std::optional<std::string>& id, Processed p) {
@@ -429,6 +537,11 @@ class Daemon {
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
   std::unique_ptr<Reconciler> reconciler_;
+  DaemonMetrics metrics_;
+  std::unique_ptr<mysql::Observer> observer_;  // /metrics' and /healthz' own connection
+  std::unique_ptr<HttpServer> http_;
+  std::optional<std::chrono::steady_clock::time_point> observed_at_, pinged_at_;
+  std::string database_problem_;  // what the last health check's ping said, empty when fine
   boost::asio::signal_set signals_;
   boost::asio::signal_set reload_;
   boost::asio::signal_set replay_;
