@@ -86,8 +86,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
       if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         return Write(Plain(431, "request header fields too large\n"), false);
       }
-      if (ec == http::error::body_limit)
+      if (ec == http::error::body_limit) {
         return Write(Plain(413, "request body too large\n"), false);
+      }
       // Any other complaint of the parser about what was sent; not a request cut short (the
       // client went away) or a timeout or a socket error, which are not answered.
       if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
