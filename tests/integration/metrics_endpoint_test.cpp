@@ -127,6 +127,29 @@ TEST_F(MetricsEndpointTest, ScrapeCountsMessagesByTypeAndFateAndPassesPromtool) 
   EXPECT_EQ(check.exit_code, 0) << SO_PROMTOOL << " check metrics: " << check.output << "\n" << m;
 }
 
+TEST_F(MetricsEndpointTest, AGapAndTheSweepsRepairAreCounted) {
+  Request(5001, 50011, kChair);
+  // The POS commits a request and its message is lost: the next message's seq jumps over it.
+  world_.CreateOrderWithSpecialLine(5002, 50021, kDowntown, kAda, kChair, 1);
+  PosBus::Position position = bus_->position();
+  position.seq += 1;
+  bus_.reset();
+  bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint(), "pos-sim",
+                                  position);
+  bus_->WaitForDaemon();
+  // The sweep before it repairs both the lost request and this one's (the POS committed its line
+  // before publishing); the message itself then finds its fact applied.
+  Request(5003, 50031, kChair);
+  daemon_->WaitForLog("sweep (gap): 2 repaired");
+  const std::string m = Scrape();
+  EXPECT_EQ(Sample(m, "special_ordersd_seq_gaps_total{cause=\"gap\"}"), 1) << m;
+  EXPECT_EQ(Sample(m, "special_ordersd_seq_gaps_total{cause=\"new_source\"}"), 0);
+  EXPECT_EQ(Sample(m, "special_ordersd_sweep_repairs_total{kind=\"request\",fate=\"applied\"}"), 2);
+  // The repairs are not messages off the bus.
+  EXPECT_EQ(Sample(m, Processed("order.special_order_requested", "applied")), 2);
+  EXPECT_EQ(Sample(m, "special_ordersd_special_orders{status=\"ordered\",store=\"1\"}"), 3);
+}
+
 TEST_F(MetricsEndpointTest, AFailedReloadShowsAndKeepsTheLastSuccessTime) {
   const std::string before = Scrape();
   const double success =
