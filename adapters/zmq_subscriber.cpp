@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cstring>
 #include <zmq_addon.hpp>
 
 #include "adapters/json_codec.hpp"
@@ -122,7 +123,18 @@ Status Subscriber::Start(Handler handler, Failed failed) {
       socket_.set(zmq::sockopt::heartbeat_timeout, 3 * options_.heartbeat_interval_ms);
     }
     for (const auto& p : options_.prefixes) socket_.set(zmq::sockopt::subscribe, p);
+    // Before connecting, so that the first handshake is seen.
+    const std::string monitor_endpoint =
+        "inproc://so-subscriber-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+    if (zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      throw zmq::error_t();
+    }
+    monitor_ = zmq::socket_t(ctx_, zmq::socket_type::pair);
+    monitor_.set(zmq::sockopt::linger, 0);
+    monitor_.connect(monitor_endpoint);
     socket_.connect(options_.endpoint);
+    connected_ = options_.endpoint.rfind("inproc://", 0) == 0;
   } catch (const zmq::error_t& e) {
     return ZmqError("cannot subscribe to " + options_.endpoint, e);
   }
@@ -153,6 +165,8 @@ void Subscriber::Stop() {
   space_.notify_all();
   if (reader_.joinable()) reader_.join();
   socket_.close();
+  monitor_.close();
+  connected_ = false;
 }
 
 Subscriber::Stats Subscriber::stats() const {
@@ -167,6 +181,16 @@ std::optional<std::string> Subscriber::reader_error() const {
 
 void Subscriber::ReadLoop() {
   for (;;) {
+    try {
+      ReadMonitor();  // also while the queue is full and the socket is not read
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) {
+        std::lock_guard lock(mu_);
+        if (e.num() != ETERM)
+          reader_error_ = std::string("the POS bus monitor failed: ") + e.what();
+        return;
+      }
+    }
     {
       std::unique_lock lock(mu_);
       if (!space_.wait_for(lock, kReaderTick, [this] {
@@ -177,8 +201,10 @@ void Subscriber::ReadLoop() {
       if (stopping_) return;
     }
     try {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, kReaderTick) == 0) continue;
+      zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+      if (zmq::poll(items, 2, kReaderTick) == 0) continue;
+      if ((items[0].revents & ZMQ_POLLIN) == 0) continue;  // a monitor event: read above
       while (ReadSome()) {
       }
     } catch (const zmq::error_t& e) {
@@ -221,9 +247,11 @@ bool Subscriber::ReadSome() {
       more = false;
       break;
     }
+    const auto received_at = std::chrono::steady_clock::now();
     std::vector<std::string> frames;
     for (auto& p : parts) frames.push_back(p.to_string());
     read.push_back(Decode(std::move(frames)));
+    if (auto* d = std::get_if<Delivery>(&read.back())) d->received_at = received_at;
     sizes.push_back(QueuedBytes(read.back()));
     bytes += sizes.back();
   }
@@ -244,6 +272,22 @@ bool Subscriber::ReadSome() {
     return false;
   }
   return more;
+}
+
+void Subscriber::ReadMonitor() {
+  for (;;) {
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(monitor_, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
+      return;
+    }
+    // Frame 1: the event (uint16) and its value (uint32), in host byte order; frame 2: the
+    // endpoint.
+    if (parts.empty() || parts[0].size() < sizeof(uint16_t)) continue;
+    uint16_t event = 0;
+    std::memcpy(&event, parts[0].data(), sizeof event);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) connected_ = true;
+    if (event == ZMQ_EVENT_DISCONNECTED) connected_ = false;
+  }
 }
 
 void Subscriber::WakeLocked() {

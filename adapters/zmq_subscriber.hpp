@@ -4,6 +4,7 @@
 // thread that runs the io_context; the reader thread is internal.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <cstddef>
@@ -102,6 +103,11 @@ class Subscriber {
   Stats stats() const;
   // The error that stopped the reader thread, if one did.
   std::optional<std::string> reader_error() const;
+  // Whether the SUB socket holds a connection to the POS, its ZMTP handshake done (a ZeroMQ
+  // socket monitor read by the reader thread; false again when it disconnects, heartbeats
+  // included). inproc:// endpoints produce no monitor events: they count as connected from
+  // Start(). Any thread.
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
 
  private:
   void ReadLoop();
@@ -109,6 +115,8 @@ class Subscriber {
   bool ReadSome();
   // Records why the reader thread stops and tells the io_context's thread (failed_).
   void Fail(std::string why);
+  // Reads the socket monitor's events that are there and updates connected_.
+  void ReadMonitor();
   // On the io_context: hands the next batch over.
   void Deliver();
   // Posts Deliver() unless it is posted already; called with mu_ held.
@@ -116,7 +124,9 @@ class Subscriber {
 
   boost::asio::io_context& io_;
   zmq::context_t& ctx_;
-  zmq::socket_t socket_;  // the reader thread's once started
+  zmq::socket_t socket_;   // the reader thread's once started
+  zmq::socket_t monitor_;  // PAIR receiving socket_'s monitor events; the reader thread's too
+  std::atomic<bool> connected_{false};
   SubscriberOptions options_;
   Handler handler_;
   Failed failed_;

@@ -2,6 +2,7 @@
 
 #include "config/config_loader.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,8 +21,10 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {
-    "bus", "database", "rules_file", "reconcile", "batch", "log_level", "log_summary_interval_s"};
+constexpr std::string_view kTopKeys[] = {"bus",       "database", "rules_file",
+                                         "reconcile", "batch",    "metrics",
+                                         "log_level", "log_summary_interval_s"};
+constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
 constexpr std::string_view kBusKeys[] = {"subscribe",
@@ -142,6 +145,42 @@ void ReadBatch(Reader& reader, const Value& value, BatchConfig& batch) {
   }
 }
 
+// "address:port" with an IP address literal (IPv6 in brackets) and a port 1..65535.
+void ReadMetrics(Reader& reader, const Value& value, MetricsConfig& metrics) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kMetricsKeys);
+  if (!mapping) return;
+  const Value* v = mapping->Find("listen");
+  if (v == nullptr) return;
+  std::optional<std::string> listen = reader.ReadString(*v);
+  if (!listen) return;
+  const auto bad = [&](const std::string& why) {
+    reader.Report(*v, "'" + *listen + "' is not an address to listen on: " + why +
+                          "; expected address:port, e.g. 127.0.0.1:9464 or [::1]:9464");
+  };
+  const size_t colon = listen->rfind(':');
+  if (colon == std::string::npos) return bad("no port");
+  std::string address = listen->substr(0, colon);
+  const std::string port_text = listen->substr(colon + 1);
+  bool v6 = false;
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+    v6 = true;
+  }
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1) {
+    return bad(v6 ? "not an IPv6 address" : "not an IPv4 address (IPv6 goes in brackets)");
+  }
+  int port = 0;
+  const bool digits =
+      !port_text.empty() && port_text.size() <= 5 &&
+      std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) port = std::stoi(port_text);
+  if (port < 1 || port > kMaxPort) return bad("the port must be 1..65535");
+  metrics.listen = *listen;
+  metrics.address = address;
+  metrics.port = port;
+}
+
 // The first line of the file, without its line ending.
 std::optional<std::string> ReadPasswordFile(Reader& reader, const Value& value,
                                             const std::filesystem::path& config_dir) {
@@ -247,6 +286,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
     }
     if (const Value* v = top->Find("reconcile")) ReadReconcile(reader, *v, config.reconcile);
     if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
+    if (const Value* v = top->Find("metrics")) ReadMetrics(reader, *v, config.metrics);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
     }

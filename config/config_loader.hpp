@@ -81,6 +81,16 @@ struct BatchConfig {
   int max_messages = 1024;
 };
 
+// The HTTP endpoint of /metrics (Prometheus) and /healthz.
+struct MetricsConfig {
+  // "address:port" to listen on: an IPv4 address (127.0.0.1:9464) or an IPv6 one in brackets
+  // ([::1]:9464), port 1..65535; host names are not resolved. Default empty: no endpoint.
+  std::string listen;
+  // The address and port of `listen`, split.
+  std::string address;
+  int port = 0;
+};
+
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // "debug", "info", "warning", "error": the spelling the config file uses.
@@ -96,6 +106,7 @@ struct DaemonConfig {
   so::RuleSet rules;
   ReconcileConfig reconcile;
   BatchConfig batch;
+  MetricsConfig metrics;
   // Least severe message that is logged. Default kInfo.
   LogLevel log_level = LogLevel::kInfo;
   // Seconds between the info lines that sum up what was applied (the lines of each message are

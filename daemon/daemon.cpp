@@ -18,10 +18,13 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "adapters/mysql/mysql_observe.hpp"
 #include "adapters/mysql/mysql_store.hpp"
 #include "adapters/zmq_publisher.hpp"
 #include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
+#include "daemon/daemon_metrics.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/log.hpp"
 #include "daemon/log_fields.hpp"
 #include "daemon/log_ids.hpp"
@@ -33,6 +36,16 @@ namespace so::daemon {
 namespace {
 
 using config::LogLevel;
+
+// The figures read from the database are read again at most this often, however often the
+// endpoint is scraped, so that scrapes cost the database a bounded load.
+constexpr std::chrono::seconds kObserveEvery{5};
+// A health check asks the database again at most this often; after a failure, at most every
+// kObserveEvery, so that checks during an outage do not keep the loop waiting for connects.
+constexpr std::chrono::seconds kPingEvery{1};
+// The observer connection's connect, read and write timeout: the loop waits that long at most
+// for a scrape's queries.
+constexpr int kObserveTimeoutS = 2;
 
 #ifdef SO_CRASH_POINTS
 // Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
@@ -80,6 +93,7 @@ class Daemon {
         log_(config_.log_level),
         store_(ToMysqlOptions(config_.database)),
         dead_letters_(store_),
+        metrics_(SO_VERSION),
         signals_(io_, SIGINT, SIGTERM),
         reload_(io_, SIGHUP),
         replay_(io_, SIGUSR1),
@@ -90,6 +104,8 @@ class Daemon {
 
   int Run() {
     log_.Info("starting: rules " + config_.rules_file + " (" + config_.rules.version() + ")");
+    metrics_.SetRules(config_.rules.version());
+    metrics_.SetReload(true, std::chrono::system_clock::now());
     WaitForSignals();
     // Likely errors (bad messages, the database away, a bad reload) are handled where they
     // happen; what still escapes is a bug or the machine failing (out of memory): it is logged
@@ -149,8 +165,11 @@ class Daemon {
       log_.Error(s.error().ToString());
       return false;
     }
+    // Every listener is up before the daemon says it is ready.
+    if (!StartHttp()) return false;
     reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
     reconciler_->set_observer([this](const Message& m, const Processed& p) {
+      metrics_.CountRepair(m.envelope.id, p.fate);
       Report(m.envelope.type, m.envelope.id, &m, p);
       KeepAlive();  // a long catch-up is work, not a hang
     });
@@ -178,6 +197,7 @@ class Daemon {
   // transaction goes with the connection, uncommitted).
   void TearDown() {
     sd_notify(0, "STOPPING=1");
+    if (http_) http_->Stop();
     if (subscriber_) subscriber_->Stop();
     if (!processor_ || !publisher_) return;  // start-up did not get that far
     const ProcessorStats& st = processor_->stats();
@@ -228,6 +248,7 @@ class Daemon {
     sweep_timer_.cancel();
     watchdog_timer_.cancel();
     summary_timer_.cancel();
+    if (http_) http_->Stop();
     if (subscriber_) subscriber_->Stop();
     io_.stop();
   }
@@ -292,6 +313,7 @@ class Daemon {
         const Message& m = std::get<Delivery>(decoded).message;
         const Processed p = Report(letter.topic, m.envelope.id, &m,
                                    processor_->Process(m, letter.topic, letter.raw));
+        metrics_.CountFate(m.envelope.type, p.fate);
         if (p.fate == Fate::kUnavailable) {
           log_.Warning("dead-letter replay stopped: the database is unavailable");
           return;
@@ -336,12 +358,15 @@ class Daemon {
         log_.Error("reload refused: " + p.ToString(), LogFields{log_ids::kReloadRefused});
       }
       log_.Warning("keeping rules " + engine_->rules().version());
+      metrics_.SetReload(false, std::chrono::system_clock::now());
     } else {
       auto next = std::make_unique<Engine>(std::move(*loaded.value));
       processor_->set_engine(*next);
       engine_ = std::move(next);
       log_.Info("reloaded rules " + engine_->rules().version(),
                 LogFields{log_ids::kReloaded}.Add("SO_RULES_VERSION", engine_->rules().version()));
+      metrics_.SetRules(engine_->rules().version());
+      metrics_.SetReload(true, std::chrono::system_clock::now());
     }
     sd_notify(0, "READY=1");
   }
@@ -399,6 +424,15 @@ class Daemon {
   // queue's bound (then ZeroMQ's high-water mark) limits what waits behind it.
   bool OnBatch(std::vector<zmqbus::Inbound>&& batch) {
     const Log::Hold hold(log_);
+    for (const auto& in : batch) {
+      // Labelled by type for the contract's types only: other topics are any text a POS sends
+      // (the types it adds are in unknown_types_total).
+      const auto* d = std::get_if<Delivery>(&in);
+      metrics_.CountReceived(d != nullptr ? std::string_view(d->message.envelope.type)
+                             : std::holds_alternative<zmqbus::UnknownType>(in)
+                                 ? std::string_view("unknown")
+                                 : std::string_view("undecodable"));
+    }
     std::deque<zmqbus::Inbound> items(std::make_move_iterator(batch.begin()),
                                       std::make_move_iterator(batch.end()));
     if (Apply(items)) return true;
@@ -433,11 +467,19 @@ class Daemon {
     // Applies `run` as one batch; what the database could not take goes back to the front.
     const auto flush = [&] {
       if (run.empty()) return true;
+      metrics_.ObserveBatch(run.size());
       const std::vector<Processed> results = processor_->ProcessBatch(run);
       tally_.CountBatch();
+      const auto done = std::chrono::steady_clock::now();
       std::vector<Delivery> back;
       for (size_t i = 0; i < run.size(); ++i) {
         Report(run[i].topic, run[i].message.envelope.id, &run[i].message, results[i]);
+        metrics_.CountFate(run[i].message.envelope.type, results[i].fate);
+        const bool committed =
+            results[i].fate == Fate::kApplied || results[i].fate == Fate::kRefused;
+        if (committed && run[i].received_at.time_since_epoch().count() != 0) {
+          metrics_.ObserveReceiveToCommit(done - run[i].received_at);
+        }
         if (results[i].fate != Fate::kUnavailable) continue;
         unavailable_ = results[i].detail;
         back.push_back(std::move(run[i]));
@@ -463,6 +505,7 @@ class Daemon {
         const Processed p =
             Report(bad->topic, bad->message_id, nullptr,
                    processor_->ParkUndecodable(bad->message_id, bad->topic, bad->raw, bad->reason));
+        metrics_.CountFate("undecodable", p.fate);
         if (p.fate == Fate::kUnavailable) {
           unavailable_ = p.detail;
           return false;
@@ -492,6 +535,7 @@ class Daemon {
           "new source " + e.source + " (the POS restarted?) at seq " + std::to_string(e.seq),
           LogFields{log_ids::kGap}.Add("SO_SOURCE", e.source));
       ++gaps_;
+      metrics_.CountGap(true);
       return true;
     }
     const bool gap = e.seq > it->second + 1;
@@ -503,14 +547,84 @@ class Daemon {
                        .Add("SO_SOURCE", e.source)
                        .Add("SO_LOST", std::to_string(e.seq - it->second - 1)));
       ++gaps_;
+      metrics_.CountGap(false);
     }
     if (e.seq > it->second) it->second = e.seq;
     return gap;
   }
 
+  // The HTTP endpoint (metrics.listen), off when not configured. False when it cannot listen.
+  bool StartHttp() {
+    if (config_.metrics.listen.empty()) return true;
+    observer_ =
+        std::make_unique<mysql::Observer>(ToMysqlOptions(config_.database), kObserveTimeoutS);
+    http_ = std::make_unique<HttpServer>(io_);
+    http_->Handle("/metrics", [this] { return Scrape(); });
+    http_->Handle("/healthz", [this] { return Health(); });
+    if (Status s =
+            http_->Listen(config_.metrics.address, static_cast<uint16_t>(config_.metrics.port));
+        !s.ok()) {
+      log_.Error(s.error().ToString());
+      return false;
+    }
+    log_.Info("metrics and health on http://" + config_.metrics.listen + "/metrics, /healthz");
+    return true;
+  }
+
+  HttpResponse Scrape() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!observed_at_ || now - *observed_at_ >= kObserveEvery) {
+      observed_at_ = now;
+      auto o = observer_->Observe();
+      if (!o.ok()) {
+        log_.Warning("metrics: cannot read the special orders and dead letters: " +
+                     o.error().ToString());
+      }
+      metrics_.SetObservation(o.ok() ? &*o : nullptr);
+    }
+    const ProcessorStats& ps = processor_->stats();
+    const zmqbus::Subscriber::Stats ss = subscriber_->stats();
+    metrics_.SetMirrored({.read_off_socket = ss.received,
+                          .retries = ps.retries,
+                          .reconnects = ps.reconnects,
+                          .unavailable = ps.unavailable,
+                          .published = publisher_->published(),
+                          .publish_errors = ps.publish_errors,
+                          .queued = ss.queued,
+                          .queued_bytes = ss.queued_bytes,
+                          .subscription_connected = subscriber_->connected()});
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.Render();
+    return r;
+  }
+
+  // 200 when the database answers and the subscription is connected; 503 naming what is not.
+  HttpResponse Health() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto every = database_problem_.empty() ? kPingEvery : kObserveEvery;
+    if (!pinged_at_ || now - *pinged_at_ >= every) {
+      pinged_at_ = now;
+      const Status s = observer_->Ping();
+      database_problem_ = s.ok() ? "" : s.error().ToString();
+    }
+    std::string reasons;
+    if (!database_problem_.empty()) reasons += "database: " + database_problem_ + "\n";
+    if (!subscriber_->connected()) {
+      reasons += "subscription: not connected to " + config_.bus.subscribe + "\n";
+    }
+    if (auto e = subscriber_->reader_error()) reasons += "subscription: " + *e + "\n";
+    HttpResponse r;
+    r.status = reasons.empty() ? 200 : 503;
+    r.body = reasons.empty() ? "ok\n" : reasons;
+    return r;
+  }
+
+
   // A type under a subscribed prefix that the contract does not define: counted, and logged the
   // first time only, since the POS bus carries more than special orders.
   void CountUnknownType(const std::string& type) {
+    metrics_.CountUnknownType(type);
     if (unknown_types_[type]++ == 0) {
       log_.Info("ignoring " + type + ": a type the contract does not define (counted, logged once)",
                 LogFields{log_ids::kUnknownType}.Add("SO_TYPE", type));
@@ -580,6 +694,11 @@ class Daemon {
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
   std::unique_ptr<Reconciler> reconciler_;
+  DaemonMetrics metrics_;
+  std::unique_ptr<mysql::Observer> observer_;  // /metrics' and /healthz' own connection
+  std::unique_ptr<HttpServer> http_;
+  std::optional<std::chrono::steady_clock::time_point> observed_at_, pinged_at_;
+  std::string database_problem_;  // what the last health check's ping said, empty when fine
   boost::asio::signal_set signals_;
   boost::asio::signal_set reload_;
   boost::asio::signal_set replay_;

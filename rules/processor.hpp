@@ -59,6 +59,9 @@ struct Delivery {
   Message message;
   std::string topic;
   std::string raw;
+  // When the bus reader took it off the socket (for the receive-to-commit latency); the epoch
+  // when it did not come off the bus.
+  std::chrono::steady_clock::time_point received_at{};
 };
 
 class Processor {

@@ -22,6 +22,7 @@ readonly PACKAGES=(
   rapidjson-dev           # the message codec
   libgtest-dev libgmock-dev
   mariadb-server mariadb-client
+  prometheus              # promtool: the metrics tests validate /metrics with it
   clang libclang-rt-14-dev  # libFuzzer and clang's sanitizers (SO_FUZZ=1 scripts/test.sh)
 )
 

@@ -104,10 +104,36 @@ TEST_F(SubscriberTest, HandsOverWhatIsQueuedInBatchesInOrder) {
     ASSERT_NE(d, nullptr);
     EXPECT_EQ(d->message.envelope.seq, n);
     EXPECT_EQ(d->topic, "order.special_order_requested");
+    EXPECT_NE(d->received_at.time_since_epoch().count(), 0);  // stamped by the reader
+    EXPECT_LE(d->received_at, std::chrono::steady_clock::now());
   }
   // A burst comes in batches of more than one, never more than the bound.
   EXPECT_LT(batches_.size(), 1000u);
   EXPECT_LE(*std::max_element(batches_.begin(), batches_.end()), 64u);
+}
+
+TEST_F(SubscriberTest, ConnectedFollowsTheConnectionToThePos) {
+  auto pos = std::make_unique<Pos>();
+  Start(*pos, {});
+  EXPECT_TRUE(subscriber_->connected());  // a message came through: the handshake is done
+  pos.reset();                            // the POS goes away
+  for (int i = 0; i < 100 && subscriber_->connected(); ++i) RunFor(std::chrono::milliseconds(20));
+  EXPECT_FALSE(subscriber_->connected());
+}
+
+TEST_F(SubscriberTest, NotConnectedWhileNobodyListensOnTheEndpoint) {
+  std::string endpoint;
+  {
+    Pos gone;  // a port that was free a moment ago, and is free again
+    endpoint = gone.endpoint();
+  }
+  SubscriberOptions options;
+  options.endpoint = endpoint;
+  Subscriber subscriber(io_, ctx_, options);
+  ASSERT_TRUE(subscriber.Start([](std::vector<Inbound>&&) { return true; }).ok());
+  RunFor(std::chrono::milliseconds(300));
+  EXPECT_FALSE(subscriber.connected());
+  subscriber.Stop();
 }
 
 TEST_F(SubscriberTest, UndecodableMessagesComeWithTheirFramesAndReason) {

@@ -780,6 +780,7 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
   EXPECT_EQ(c.batch.max_messages, 1024);
+  EXPECT_EQ(c.metrics.listen, "");  // no HTTP endpoint
   EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
   EXPECT_EQ(c.rules.version(), LoadRulesFile(Fixture("rules_minimal.yaml")).value->version());
 }
@@ -806,6 +807,9 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_EQ(c.reconcile.interval_s, 0);
   EXPECT_EQ(c.reconcile.batch, 50);
   EXPECT_EQ(c.batch.max_messages, 64);
+  EXPECT_EQ(c.metrics.listen, "[::1]:9465");
+  EXPECT_EQ(c.metrics.address, "::1");
+  EXPECT_EQ(c.metrics.port, 9465);
   EXPECT_EQ(c.rules_file, Fixture("rules_every_setting.yaml"));
   EXPECT_EQ(c.rules.defaults().on_request, OnRequest::kWait);
 }
@@ -968,6 +972,51 @@ TEST(LoadDaemonConfigTest, ReceiveQueueAndBatchBoundsAreChecked) {
                          "1048576..17179869184",
                   file + ":10:17: batch.max_messages: 0 is out of range; expected 1..10000",
                   file + ":11:3: batch: unknown key 'max_bytes'; allowed keys: max_messages"));
+}
+
+TEST(LoadDaemonConfigTest, MetricsListenIsAnAddressLiteralAndAPort) {
+  ScratchDir dir;
+  const auto listen = [&](const std::string& value) {
+    return LoadDaemonConfig(
+        dir.Write("d.yaml", DaemonYaml("", "metrics:\n  listen: \"" + value + "\"\n")));
+  };
+  Loaded<DaemonConfig> v4 = listen("127.0.0.1:9464");
+  ASSERT_TRUE(v4.ok()) << ::testing::PrintToString(Messages(v4));
+  EXPECT_EQ(v4.value->metrics.address, "127.0.0.1");
+  EXPECT_EQ(v4.value->metrics.port, 9464);
+  const std::string expected = "; expected address:port, e.g. 127.0.0.1:9464 or [::1]:9464";
+  const std::string at = dir.path().string() + "/d.yaml:9:11: metrics.listen: '";
+  EXPECT_THAT(Messages(listen("localhost:9464")),
+              ElementsAre(at +
+                          "localhost:9464' is not an address to listen on: not an IPv4 "
+                          "address (IPv6 goes in brackets)" +
+                          expected));
+  EXPECT_THAT(Messages(listen("127.0.0.1")),
+              ElementsAre(at + "127.0.0.1' is not an address to listen on: no port" + expected));
+  EXPECT_THAT(Messages(listen("127.0.0.1:0")),
+              ElementsAre(at +
+                          "127.0.0.1:0' is not an address to listen on: the port must be "
+                          "1..65535" +
+                          expected));
+  EXPECT_THAT(Messages(listen("127.0.0.1:65536")),
+              ElementsAre(at +
+                          "127.0.0.1:65536' is not an address to listen on: the port must "
+                          "be 1..65535" +
+                          expected));
+  EXPECT_THAT(Messages(listen("::1:9464")),
+              ElementsAre(at +
+                          "::1:9464' is not an address to listen on: not an IPv4 address "
+                          "(IPv6 goes in brackets)" +
+                          expected));
+  EXPECT_THAT(Messages(listen("[127.0.0.1]:9464")),
+              ElementsAre(at +
+                          "[127.0.0.1]:9464' is not an address to listen on: not an IPv6 "
+                          "address" +
+                          expected));
+  EXPECT_THAT(
+      Messages(LoadDaemonConfig(dir.Write("d.yaml", DaemonYaml("", "metrics:\n  port: 9464\n")))),
+      ElementsAre(dir.path().string() +
+                  "/d.yaml:9:3: metrics: unknown key 'port'; allowed keys: listen"));
 }
 
 TEST(LoadDaemonConfigTest, MissingConfigFileIsReported) {

@@ -35,7 +35,9 @@ class DaemonTest : public ::testing::Test {
     std::filesystem::create_directories(work_dir_);
     rules_file_ = work_dir_ + "/rules.yaml";
     WriteRules(rules_yaml);
-    daemon_ = std::make_unique<DaemonProcess>(DaemonSetup{db_.options(), rules_file_, work_dir_});
+    DaemonSetup setup{db_.options(), rules_file_, work_dir_};
+    setup.metrics_port = metrics_port_;
+    daemon_ = std::make_unique<DaemonProcess>(std::move(setup));
     daemon_->Start();
     bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint());
     bus_->WaitForDaemon();
@@ -126,6 +128,7 @@ class DaemonTest : public ::testing::Test {
   TestDatabase db_;
   PosWorld world_{db_};
   std::string work_dir_, rules_file_;
+  int metrics_port_ = 0;  // set before StartDaemon(): the daemon serves /metrics on it
   std::unique_ptr<DaemonProcess> daemon_;
   std::unique_ptr<PosBus> bus_;
 

@@ -50,6 +50,9 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
       << "  name: " << db.database << "\n"
       << "rules_file: " << setup_.rules_file << "\n"
       << "log_level: " << setup_.log_level << "\n";
+  if (setup_.metrics_port != 0) {
+    cfg << "metrics:\n  listen: 127.0.0.1:" << setup_.metrics_port << "\n";
+  }
   cfg << setup_.extra_config;
   if (setup_.reconcile) {
     cfg << "reconcile:\n"

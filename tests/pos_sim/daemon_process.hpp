@@ -35,6 +35,9 @@ struct DaemonSetup {
   std::map<std::string, std::string> env = {};
   // The config's log_level: debug (the tests read the daemon's log), or what a service runs with.
   std::string log_level = "debug";
+  // When not 0, the config's metrics.listen is 127.0.0.1:<metrics_port> (tests pick a free
+  // port: FreeTcpPort() in tests/support/http_client.hpp).
+  int metrics_port = 0;
   // Appended to the config as it is (top-level YAML keys, e.g. "batch:\n  max_messages: 1\n").
   std::string extra_config = "";
   // As under systemd: JOURNAL_STREAM names the daemon's stderr, so that it logs to the journal

@@ -1,6 +1,5 @@
-// A MariaDB of the test's own (scripts/private-mariadb.sh on a directory under the build tree),
-// so that stopping it touches no other test: the server ctest started is shared by the tests
-// that run in parallel. Stopped, and its directory removed, on destruction. One owner.
+// A MariaDB server of a test's own, which the test may stop and start under the daemon: the
+// server ctest starts is shared by the tests that run in parallel. Not thread-safe; one owner.
 #pragma once
 
 #include <cstdlib>
@@ -13,6 +12,9 @@
 
 namespace so::testing {
 
+// A MariaDB of the test's own (scripts/private-mariadb.sh on a directory under the build tree),
+// so that stopping it touches no other test: the server ctest started is shared by the tests
+// that run in parallel. Stopped, and its directory removed, on destruction.
 class OwnMariadb {
  public:
   explicit OwnMariadb(std::string dir) : dir_(std::move(dir)) {

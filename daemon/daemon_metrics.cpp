@@ -1,0 +1,159 @@
+#include "daemon/daemon_metrics.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace so::daemon {
+
+DaemonMetrics::DaemonMetrics(const std::string& build_version)
+    : build_info_(registry_.AddGauge("build_info", "The daemon's version; always 1.", {"version"})),
+      rules_info_(registry_.AddGauge(
+          "rules_info", "The version (fnv1a64 of the file) of the rules in use; always 1.",
+          {"version"})),
+      reload_ok_(registry_.AddGauge("config_last_reload_successful",
+                                    "Whether the last reload of the rules (SIGHUP) succeeded.")),
+      reload_time_(registry_.AddGauge(
+          "config_last_reload_success_timestamp_seconds",
+          "When the rules were last loaded successfully (start or reload), Unix time.")),
+      received_(registry_.AddCounter("messages_received",
+                                     "Messages taken off the receive queue, by type "
+                                     "(\"undecodable\": could not be decoded).",
+                                     {"type"})),
+      processed_(registry_.AddCounter(
+          "messages_processed",
+          "Messages by type and fate: applied, refused, duplicate, dead_lettered.",
+          {"type", "fate"})),
+      unknown_types_(registry_.AddCounter(
+          "unknown_types", "Messages of a type the contract does not define, by type.", {"type"})),
+      gaps_(registry_.AddCounter(
+          "seq_gaps",
+          "Lost messages noticed: a jump in a source's seq (gap) or a new POS instance "
+          "(new_source).",
+          {"cause"})),
+      repairs_(registry_.AddCounter("sweep_repairs",
+                                    "Facts the catch-up sweep applied, by kind and fate.",
+                                    {"kind", "fate"})),
+      retries_(registry_.AddCounter("database_retries",
+                                    "Transactions run again after a deadlock, lock wait or lost "
+                                    "connection.")),
+      reconnects_(
+          registry_.AddCounter("database_reconnects", "Connections to the database opened again.")),
+      unavailable_(registry_.AddCounter(
+          "database_unavailable",
+          "Times messages were held because the database could not be reached.")),
+      batch_(registry_.AddHistogram(
+          "batch_messages", "Messages applied per batch (one transaction, unless it is split).",
+          {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 10000})),
+      latency_(registry_.AddHistogram(
+          "receive_to_commit_seconds",
+          "From a message's read off the bus to the end of the batch that committed it "
+          "(applied or refused).",
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+           60})),
+      read_off_socket_(registry_.AddCounter("bus_messages_read",
+                                            "Messages the bus reader took off the SUB socket.")),
+      queued_(registry_.AddGauge("receive_queue_messages",
+                                 "Messages in the receive queue, waiting for the loop.")),
+      queued_bytes_(registry_.AddGauge("receive_queue_bytes",
+                                       "Bytes the receive queue holds (bus.receive_queue_bytes "
+                                       "bounds it).")),
+      published_(registry_.AddCounter("events_published", "Events the daemon published.")),
+      publish_errors_(
+          registry_.AddCounter("event_publish_errors", "Events that could not be published.")),
+      connected_(registry_.AddGauge(
+          "subscription_connected",
+          "Whether the SUB socket holds a connection to the POS (handshake done).")),
+      database_up_(registry_.AddGauge(
+          "database_up", "Whether the last read of the figures below from the database worked.")),
+      special_orders_(registry_.AddGauge("special_orders",
+                                         "Open special orders (not completed or cancelled), by "
+                                         "status and store id.",
+                                         {"status", "store"})),
+      oldest_(registry_.AddGauge(
+          "special_order_oldest_age_seconds",
+          "Age (since requested_at) of the oldest open special order, by status.", {"status"})),
+      dead_letters_(registry_.AddGauge(
+          "dead_letters_waiting",
+          "Rows of sod_dead_letters: messages that could not be applied, waiting for a replay "
+          "(SIGUSR1).")) {
+  build_info_.Set({build_version}, 1);
+  // Unlabelled counters exist from the start, at 0, so that rate() and alerts see them.
+  for (MetricFamily* f :
+       {&retries_, &reconnects_, &unavailable_, &read_off_socket_, &published_, &publish_errors_}) {
+    f->Set({}, 0);
+  }
+  gaps_.Set({"gap"}, 0);
+  gaps_.Set({"new_source"}, 0);
+  reload_ok_.Set({}, 1);
+  connected_.Set({}, 0);
+  database_up_.Set({}, 0);
+}
+
+void DaemonMetrics::CountReceived(std::string_view type) { received_.Add({std::string(type)}); }
+
+void DaemonMetrics::CountFate(std::string_view type, Fate fate) {
+  if (fate == Fate::kUnavailable) return;
+  processed_.Add({std::string(type), std::string(ToString(fate))});
+}
+
+void DaemonMetrics::CountUnknownType(std::string_view type) {
+  unknown_types_.Add({std::string(type)});
+}
+
+void DaemonMetrics::CountGap(bool new_source) { gaps_.Add({new_source ? "new_source" : "gap"}); }
+
+void DaemonMetrics::CountRepair(std::string_view message_id, Fate fate) {
+  if (fate == Fate::kUnavailable) return;
+  std::string_view kind = message_id;
+  if (kind.starts_with("sweep:")) kind.remove_prefix(6);
+  kind = kind.substr(0, kind.find(':'));
+  repairs_.Add({std::string(kind), std::string(ToString(fate))});
+}
+
+void DaemonMetrics::ObserveBatch(size_t messages) { batch_.Observe(static_cast<double>(messages)); }
+
+void DaemonMetrics::ObserveReceiveToCommit(std::chrono::steady_clock::duration d) {
+  latency_.Observe(std::chrono::duration<double>(d).count());
+}
+
+void DaemonMetrics::SetRules(const std::string& version) {
+  rules_info_.Clear();
+  rules_info_.Set({version}, 1);
+}
+
+void DaemonMetrics::SetReload(bool ok, std::chrono::system_clock::time_point at) {
+  reload_ok_.Set({}, ok ? 1 : 0);
+  if (ok) {
+    reload_time_.Set({}, std::chrono::duration<double>(at.time_since_epoch()).count());
+  }
+}
+
+void DaemonMetrics::SetMirrored(const MirroredCounts& c) {
+  read_off_socket_.Set({}, static_cast<double>(c.read_off_socket));
+  retries_.Set({}, static_cast<double>(c.retries));
+  reconnects_.Set({}, static_cast<double>(c.reconnects));
+  unavailable_.Set({}, static_cast<double>(c.unavailable));
+  published_.Set({}, static_cast<double>(c.published));
+  publish_errors_.Set({}, static_cast<double>(c.publish_errors));
+  queued_.Set({}, static_cast<double>(c.queued));
+  queued_bytes_.Set({}, static_cast<double>(c.queued_bytes));
+  connected_.Set({}, c.subscription_connected ? 1 : 0);
+}
+
+void DaemonMetrics::SetObservation(const mysql::Observation* o) {
+  special_orders_.Clear();
+  oldest_.Clear();
+  dead_letters_.Clear();
+  database_up_.Set({}, o != nullptr ? 1 : 0);
+  if (o == nullptr) return;
+  std::map<std::string, int64_t> oldest;
+  for (const auto& s : o->open) {
+    special_orders_.Set({s.status, std::to_string(s.store_id)}, static_cast<double>(s.count));
+    auto [it, fresh] = oldest.try_emplace(s.status, s.oldest_age_s);
+    if (!fresh) it->second = std::max(it->second, s.oldest_age_s);
+  }
+  for (const auto& [status, age] : oldest) oldest_.Set({status}, static_cast<double>(age));
+  dead_letters_.Set({}, static_cast<double>(o->dead_letters));
+}
+
+}  // namespace so::daemon

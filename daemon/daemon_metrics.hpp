@@ -1,0 +1,82 @@
+// The daemon's metrics (the README's "Operating it" lists them): what the loop counts as it
+// goes, what other parts count and are copied in at each scrape, and what is read from the
+// database at scrape time. The loop's thread only, as the Registry.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "adapters/mysql/mysql_observe.hpp"
+#include "daemon/metrics.hpp"
+#include "rules/processor.hpp"
+
+namespace so::daemon {
+
+// Counts kept by the processor, the subscriber and the publisher, copied in before rendering.
+struct MirroredCounts {
+  uint64_t read_off_socket = 0;
+  uint64_t retries = 0, reconnects = 0, unavailable = 0;
+  uint64_t published = 0, publish_errors = 0;
+  size_t queued = 0, queued_bytes = 0;
+  bool subscription_connected = false;
+};
+
+class DaemonMetrics {
+ public:
+  explicit DaemonMetrics(const std::string& build_version);
+
+  // A message the loop took off the receive queue: `type` is the decoded envelope's, or
+  // "undecodable" (any text can come under a subscribed prefix: a topic is not a label).
+  void CountReceived(std::string_view type);
+  // What became of a message (not kUnavailable: such a message is held and comes again).
+  void CountFate(std::string_view type, Fate fate);
+  // A type under a subscribed prefix that the contract does not define.
+  void CountUnknownType(std::string_view type);
+  // A jump in a source's seq, or a new source after the first.
+  void CountGap(bool new_source);
+  // One repair of the catch-up sweep, by its id "sweep:<kind>:<key>".
+  void CountRepair(std::string_view message_id, Fate fate);
+  void ObserveBatch(size_t messages);
+  void ObserveReceiveToCommit(std::chrono::steady_clock::duration d);
+  void SetRules(const std::string& version);
+  // A reload of the rules (and the start, as Prometheus counts it).
+  void SetReload(bool ok, std::chrono::system_clock::time_point at);
+  void SetMirrored(const MirroredCounts& c);
+  // What the observer read; nullptr when it failed: database_up 0 and the series dropped.
+  void SetObservation(const mysql::Observation* o);
+
+  std::string Render() const { return registry_.Render(); }
+  const Registry& registry() const { return registry_; }
+
+ private:
+  Registry registry_;
+  MetricFamily& build_info_;
+  MetricFamily& rules_info_;
+  MetricFamily& reload_ok_;
+  MetricFamily& reload_time_;
+  MetricFamily& received_;
+  MetricFamily& processed_;
+  MetricFamily& unknown_types_;
+  MetricFamily& gaps_;
+  MetricFamily& repairs_;
+  MetricFamily& retries_;
+  MetricFamily& reconnects_;
+  MetricFamily& unavailable_;
+  Histogram& batch_;
+  Histogram& latency_;
+  MetricFamily& read_off_socket_;
+  MetricFamily& queued_;
+  MetricFamily& queued_bytes_;
+  MetricFamily& published_;
+  MetricFamily& publish_errors_;
+  MetricFamily& connected_;
+  MetricFamily& database_up_;
+  MetricFamily& special_orders_;
+  MetricFamily& oldest_;
+  MetricFamily& dead_letters_;
+};
+
+}  // namespace so::daemon
