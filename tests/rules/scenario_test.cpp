@@ -25,6 +25,7 @@
 
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
+#include "tests/fakes/drift_of.hpp"
 #include "tests/fakes/dump.hpp"
 #include "tests/fakes/fake_store.hpp"
 #include "tests/fakes/invariants.hpp"
@@ -1349,6 +1350,9 @@ class Scenario {
       last_so_seen_ = it->first;
     }
     auto broken = fakes::CheckInvariants(store_.db);
+    // The production drift check must agree with the test's own oracle: no difference in a
+    // world where every invariant holds (checked after every message, as the oracle is).
+    for (const Drift& d : fakes::DriftOf(store_.db)) broken.push_back("drift: " + ToString(d));
     for (size_t i = audit_checked_; i < store_.db.audit.size(); ++i) {
       const AuditEntry& a = store_.db.audit[i];
       if ((a.special_order_id && !store_.db.special_orders.contains(*a.special_order_id)) ||
