@@ -5,7 +5,8 @@
 namespace so::daemon {
 
 // Runs the program; returns the process exit code. Exit codes: 0 clean stop or valid config,
-// 1 a failure at start-up (database, bus), 2 an invalid config or command line.
+// 1 a failure at start-up (database, bus), 2 an invalid config or command line; `check` has its
+// own (daemon/check.hpp).
 int Main(int argc, char** argv);
 
 }  // namespace so::daemon

@@ -20,6 +20,7 @@
 #include "adapters/zmq_publisher.hpp"
 #include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
+#include "daemon/check.hpp"
 #include "daemon/log.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
@@ -261,7 +262,8 @@ class Daemon {
     sd_notify(0, "READY=1");
   }
 
-  // Applies what the POS committed and the daemon has not: see rules/reconciler.hpp.
+  // Applies what the POS committed and the daemon has not: see rules/reconciler.hpp. At
+  // start-up and on the timer, then checks the counters for drift.
   void Sweep(const std::string& why) {
     const Log::Hold hold(log_);
     const SweepReport r = reconciler_->Sweep(zmqbus::Now());
@@ -271,6 +273,35 @@ class Daemon {
                 (r.unavailable ? "; database unavailable, the next sweep tries again" : ""));
     } else {
       log_.Debug("sweep (" + why + "): nothing to repair");
+    }
+    if (!r.unavailable && (why == "start-up" || why == "timer")) CheckDrift();
+  }
+
+  // The drift check of `special-ordersd check` over what the live special orders make (bounded
+  // by them, not by the history), between batches on the daemon's connection. Repairs nothing:
+  // an edit behind the daemon's back is an operator's to look at (`check --repair`).
+  void CheckDrift() {
+    const auto start = std::chrono::steady_clock::now();
+    auto report = store_.FindDrift(mysql::MysqlStore::DriftScope::kLive);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (!report.ok()) {
+      log_.Warning("counter drift not checked, keeping the last result: " +
+                   report.error().ToString());
+      return;
+    }
+    const int64_t before = last_drift_.count;
+    last_drift_ = {static_cast<int64_t>(report->drifts.size()), zmqbus::Now(), took};
+    const std::string cost = " (" + std::to_string(report->special_orders) + " special orders, " +
+                             std::to_string(report->stock_rows) + " stock rows in " +
+                             std::to_string(took.count() / 1000) + " ms)";
+    if (last_drift_.count > 0) {
+      log_.Warning("counter drift: " + DriftSummary(report->drifts, 10) + cost +
+                   "; see `special-ordersd check`");
+    } else if (before > 0) {
+      log_.Warning("counter drift gone: every counter is what the special orders make it" + cost);
+    } else {
+      log_.Debug("no counter drift" + cost);
     }
   }
 
@@ -441,6 +472,13 @@ class Daemon {
   std::string unavailable_;  // why the database was last found away
   std::map<std::string, uint64_t> last_seq_;
   uint64_t gaps_ = 0;
+  // The sweep's last drift check: the gauge special_ordersd_counter_drift is `count`.
+  struct DriftResult {
+    int64_t count = -1;                // counters that differ; -1 until the first check
+    Timestamp at;                      // when that check ran (wall clock)
+    std::chrono::microseconds took{};  // how long it took
+  };
+  DriftResult last_drift_;
   bool stop_requested_ = false;
 };
 

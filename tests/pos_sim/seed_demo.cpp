@@ -2,7 +2,10 @@
 // filled by a store transfer), played as the POS would play it over ZeroMQ against the real
 // daemon and a private MariaDB, printed as a timeline of POS messages,
 // daemon decisions (with the rule that made each), status changes and published events, then
-// the final rows. Run by scripts/demo.sh, which starts and stops the private MariaDB.
+// the final rows, then `special-ordersd check` before and after an edit behind the daemon's back
+// and its repair. Run by scripts/demo.sh, which starts and stops the private MariaDB.
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -94,11 +97,45 @@ class Demo {
     const bool ready = db_.QueryInt(
                            "SELECT COUNT(*) FROM special_orders WHERE status IN "
                            "('ready', 'in_progress') AND allocated_qty = quantity") == 3;
-    return broken.empty() && same && ready ? 0 : 1;
+    const bool checked = Drift();
+    return broken.empty() && same && ready && checked ? 0 : 1;
   }
 
  private:
   void Step(const std::string& what) { std::cout << "\n== " << what << "\n"; }
+
+  // `special-ordersd check` on the demo's database: no drift; then an edit behind the daemon's
+  // back, found, repaired, and no drift again. True when each ended with the exit code it must.
+  bool Drift() {
+    bool ok = Check("", 0);
+    Step(
+        "A script adds 3 to stock.committed of CHAIR-OAK at S01, and a clerk clears order "
+        "5002's red star, behind the daemon's back");
+    db_.Exec("UPDATE stock SET committed = committed + 3 WHERE store_id = 1 AND product_id = 100");
+    db_.Exec("UPDATE customer_orders SET has_special_order = 0 WHERE id = 5002");
+    ok = Check("", 1) && ok;
+    ok = Check(" --repair", 1) && ok;
+    for (const auto& row : db_.Query("SELECT message_id, rule, decision, detail FROM sod_audit "
+                                     "WHERE decision = 'repaired_drift' ORDER BY id")) {
+      std::cout << "  sod_audit: " << row[0].value_or("") << " [rule " << row[1].value_or("")
+                << "] " << row[2].value_or("") << ": " << row[3].value_or("") << "\n";
+    }
+    return Check("", 0) && ok;
+  }
+
+  bool Check(const std::string& args, int want) {
+    Step("special-ordersd check" + args);
+    const std::string cmd =
+        DaemonBinary() + " check --config " + daemon_.config_path() + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return false;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) std::cout << "  " << buf;
+    const int status = pclose(p);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::cout << "  (exit code " << code << ")\n";
+    return code == want;
+  }
 
   void Publish(const Payload& p) {
     const std::string id = bus_.Publish(p);

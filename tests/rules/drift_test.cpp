@@ -17,8 +17,7 @@ using ::testing::IsEmpty;
 
 DriftSpecialOrder So(Id id, SoStatus status, Qty quantity, Qty allocated, Qty picked = 0,
                      Id order = 0) {
-  return {id,       1, order == 0 ? id * 10 : order, id * 100, 100, quantity, allocated, picked,
-          status};
+  return {id, 1, order == 0 ? id * 10 : order, id * 100, 100, quantity, allocated, picked, status};
 }
 
 Drift StockD(DriftField f, Id store, Id product, int64_t expected, int64_t found) {
@@ -59,11 +58,10 @@ TEST(StockDriftTest, AMissingRowReadsAsZerosAndACounterWithNoSpecialOrderIsDrift
 
 TEST(StockDriftTest, DifferencesComeByStoreThenProduct) {
   const std::vector<DriftStock> stock = {{2, 5, 1, 0}, {1, 9, 0, 1}, {1, 5, 1, 1}};
-  EXPECT_THAT(StockDrift({}, stock),
-              ElementsAre(StockD(DriftField::kStockCommitted, 1, 5, 0, 1),
-                          StockD(DriftField::kStockBackordered, 1, 5, 0, 1),
-                          StockD(DriftField::kStockBackordered, 1, 9, 0, 1),
-                          StockD(DriftField::kStockCommitted, 2, 5, 0, 1)));
+  EXPECT_THAT(StockDrift({}, stock), ElementsAre(StockD(DriftField::kStockCommitted, 1, 5, 0, 1),
+                                                 StockD(DriftField::kStockBackordered, 1, 5, 0, 1),
+                                                 StockD(DriftField::kStockBackordered, 1, 9, 0, 1),
+                                                 StockD(DriftField::kStockCommitted, 2, 5, 0, 1)));
 }
 
 TEST(OrderDriftTest, ALineMirrorsItsSpecialOrder) {
@@ -77,16 +75,16 @@ TEST(OrderDriftTest, ALineMirrorsItsSpecialOrder) {
 }
 
 TEST(OrderDriftTest, FullyAllocatedIsCommittedCompletedFulfilledCancelledEmpty) {
-  EXPECT_THAT(OrderDrift({So(1, SoStatus::kReady, 2, 2)}, {{100, LineStatus::kCommitted, 2, 0}},
-                         {}),
-              IsEmpty());
-  EXPECT_THAT(OrderDrift({So(1, SoStatus::kCompleted, 2, 2, 2)},
-                         {{100, LineStatus::kCommitted, 2, 0}}, {}),
-              ElementsAre(LineD(DriftField::kLineStatus, 100, 1, S(LineStatus::kFulfilled),
-                                S(LineStatus::kCommitted))));
-  EXPECT_THAT(OrderDrift({So(1, SoStatus::kCancelled, 2, 0)},
-                         {{100, LineStatus::kCancelled, 0, 2}}, {}),
-              ElementsAre(LineD(DriftField::kLineBackorderedQty, 100, 1, 0, 2)));
+  EXPECT_THAT(
+      OrderDrift({So(1, SoStatus::kReady, 2, 2)}, {{100, LineStatus::kCommitted, 2, 0}}, {}),
+      IsEmpty());
+  EXPECT_THAT(
+      OrderDrift({So(1, SoStatus::kCompleted, 2, 2, 2)}, {{100, LineStatus::kCommitted, 2, 0}}, {}),
+      ElementsAre(LineD(DriftField::kLineStatus, 100, 1, S(LineStatus::kFulfilled),
+                        S(LineStatus::kCommitted))));
+  EXPECT_THAT(
+      OrderDrift({So(1, SoStatus::kCancelled, 2, 0)}, {{100, LineStatus::kCancelled, 0, 2}}, {}),
+      ElementsAre(LineD(DriftField::kLineBackorderedQty, 100, 1, 0, 2)));
 }
 
 TEST(OrderDriftTest, ALineWithoutASpecialOrderIsNotTheDaemons) {

@@ -1,0 +1,280 @@
+// MysqlStore's drift check: the rows rules/drift.hpp recomputes, read set-wise in one consistent
+// snapshot (one store, or one page of orders or special orders, at a time), and the repair that
+// writes what it finds under lock.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/mysql/mysql_rows.hpp"
+#include "adapters/mysql/mysql_session.hpp"
+#include "adapters/mysql/mysql_store.hpp"
+
+namespace so::mysql {
+namespace {
+
+constexpr const char* kLiveStatuses = "('request', 'ordered', 'arrived', 'in_progress', 'ready')";
+
+// The select list of ReadDriftSpecialOrder(), over `special_orders so` LEFT JOIN `sod_pickups p`.
+const std::string kSoColumns =
+    "so.id, so.store_id, so.order_id, so.order_line_id, so.product_id, so.quantity, "
+    "so.allocated_qty, COALESCE(p.picked_qty, 0), so.status";
+const std::string kSoFrom =
+    " FROM special_orders so LEFT JOIN sod_pickups p ON p.special_order_id = so.id ";
+
+DriftSpecialOrder ReadDriftSpecialOrder(const sql::ResultSet& rs) {
+  const std::string status = GetStr(rs, 9);
+  return {rs.getInt64(1),
+          rs.getInt64(2),
+          rs.getInt64(3),
+          rs.getInt64(4),
+          rs.getInt64(5),
+          rs.getInt64(6),
+          rs.getInt64(7),
+          rs.getInt64(8),
+          Parsed(ParseSoStatus(status), "special_orders.status", status)};
+}
+
+// Columns 10..12 after kSoColumns: the line's status, committed_qty, backordered_qty.
+DriftLine ReadDriftLine(const sql::ResultSet& rs) {
+  const std::string status = GetStr(rs, 10);
+  return {rs.getInt64(4), Parsed(ParseLineStatus(status), "customer_order_lines.status", status),
+          rs.getInt64(11), rs.getInt64(12)};
+}
+
+DriftStock ReadDriftStock(const sql::ResultSet& rs) {
+  return {rs.getInt64(1), rs.getInt64(2), rs.getInt64(3), rs.getInt64(4)};
+}
+
+DriftOrder ReadDriftOrder(const sql::ResultSet& rs) { return {rs.getInt64(1), rs.getInt(2) != 0}; }
+
+void Append(std::vector<Drift>& to, std::vector<Drift> from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+bool IsStock(DriftField f) {
+  return f == DriftField::kStockCommitted || f == DriftField::kStockBackordered;
+}
+
+}  // namespace
+
+Result<MysqlStore::DriftReport> MysqlStore::FindDrift(DriftScope scope, int page) {
+  // Stock: every live special order of one store and the stock rows they need (kAll: and every
+  // row with a counter that is not zero); a store's live special orders are what its backorders
+  // are made of, a bounded set. A row-value IN list of the live keys would do for kLive too, but
+  // the join keeps it one statement.
+  static const std::string kStores = "SELECT id FROM stores ORDER BY id";
+  static const std::string kLiveOfStore =
+      "SELECT " + kSoColumns + kSoFrom + "WHERE so.store_id = ? AND so.status IN " + kLiveStatuses;
+  static const std::string kStockLive =
+      std::string(
+          "SELECT DISTINCT st.store_id, st.product_id, st.committed, st.backordered "
+          "FROM special_orders so JOIN stock st "
+          "ON st.store_id = so.store_id AND st.product_id = so.product_id "
+          "WHERE so.store_id = ? AND so.status IN ") +
+      kLiveStatuses;
+  static const std::string kStockAll =
+      std::string(
+          "SELECT st.store_id, st.product_id, st.committed, st.backordered FROM stock st "
+          "WHERE st.store_id = ? AND (st.committed <> 0 OR st.backordered <> 0 OR EXISTS ("
+          "SELECT 1 FROM special_orders so WHERE so.store_id = st.store_id "
+          "AND so.product_id = st.product_id AND so.status IN ") +
+      kLiveStatuses + "))";
+  // Lines and red stars, kLive: live special orders by id, a page at a time, with their lines
+  // and orders. A live special order stars its order, so the page alone decides its stars.
+  static const std::string kLivePage =
+      "SELECT " + kSoColumns +
+      ", l.status, l.committed_qty, l.backordered_qty, o.id, o.has_special_order" + kSoFrom +
+      "JOIN customer_order_lines l ON l.id = so.order_line_id "
+      "JOIN customer_orders o ON o.id = so.order_id "
+      "WHERE so.status IN " +
+      kLiveStatuses + " AND so.id > ? ORDER BY so.id LIMIT ?";
+  // kAll: customer orders by id, a page at a time, with every special order of the page's range
+  // (the order index) and their lines.
+  static const std::string kOrderPage =
+      "SELECT id, has_special_order FROM customer_orders WHERE id > ? ORDER BY id LIMIT ?";
+  static const std::string kSosOfOrders =
+      "SELECT " + kSoColumns + ", l.status, l.committed_qty, l.backordered_qty" + kSoFrom +
+      "JOIN customer_order_lines l ON l.id = so.order_line_id "
+      "WHERE so.order_id BETWEEN ? AND ?";
+  return session_->RunSnapshot("FindDrift", [&] {
+    DriftReport report;
+    const std::vector<Id> stores = session_->Query(kStores).All(ReadInt64);
+    for (const Id store : stores) {
+      const std::vector<DriftSpecialOrder> sos =
+          session_->Query(kLiveOfStore, store).All(ReadDriftSpecialOrder);
+      const std::vector<DriftStock> stock =
+          session_->Query(scope == DriftScope::kAll ? kStockAll : kStockLive, store)
+              .All(ReadDriftStock);
+      report.stock_rows += static_cast<int64_t>(stock.size());
+      Append(report.drifts, StockDrift(sos, stock));
+    }
+    if (scope == DriftScope::kLive) {
+      for (Id after = 0;;) {
+        std::vector<DriftSpecialOrder> sos;
+        std::vector<DriftLine> lines;
+        std::map<Id, bool> orders;
+        session_->Query(kLivePage, after, page).ForEach([&](const sql::ResultSet& rs) {
+          sos.push_back(ReadDriftSpecialOrder(rs));
+          lines.push_back(ReadDriftLine(rs));
+          orders[rs.getInt64(13)] = rs.getInt(14) != 0;
+        });
+        if (sos.empty()) break;
+        after = sos.back().id;
+        std::vector<DriftOrder> starred;
+        for (const auto& [id, star] : orders) starred.push_back({id, star});
+        report.special_orders += static_cast<int64_t>(sos.size());
+        report.orders += static_cast<int64_t>(starred.size());
+        Append(report.drifts, OrderDrift(sos, lines, starred));
+      }
+      return report;
+    }
+    for (Id after = 0;;) {
+      const std::vector<DriftOrder> orders =
+          session_->Query(kOrderPage, after, page).All(ReadDriftOrder);
+      if (orders.empty()) break;
+      const Id first = orders.front().id;
+      after = orders.back().id;
+      std::vector<DriftSpecialOrder> sos;
+      std::vector<DriftLine> lines;
+      session_->Query(kSosOfOrders, first, after).ForEach([&](const sql::ResultSet& rs) {
+        sos.push_back(ReadDriftSpecialOrder(rs));
+        lines.push_back(ReadDriftLine(rs));
+      });
+      report.special_orders += static_cast<int64_t>(sos.size());
+      report.orders += static_cast<int64_t>(orders.size());
+      Append(report.drifts, OrderDrift(sos, lines, orders));
+    }
+    return report;
+  });
+}
+
+Result<std::vector<Drift>> MysqlStore::RepairDrift(const std::vector<Drift>& found,
+                                                   const std::string& message_id, Timestamp at) {
+  std::set<Id> order_set, line_set;
+  std::set<StockKey> key_set;
+  for (const Drift& d : found) {
+    if (IsStock(d.field)) {
+      key_set.insert({d.row_id, d.product_id});
+    } else if (d.field == DriftField::kRedStar) {
+      order_set.insert(d.row_id);
+    } else {
+      line_set.insert(d.row_id);
+    }
+  }
+  const std::vector<Id> order_ids(order_set.begin(), order_set.end());
+  const std::vector<Id> line_ids(line_set.begin(), line_set.end());
+  const std::vector<StockKey> keys(key_set.begin(), key_set.end());
+  if (Status s = Begin(); !s.ok()) return s.error();
+  const auto fail = [&](const Error& e) {
+    Rollback();
+    return e;
+  };
+  // The counters first, then the special orders behind them. Every change to what the special
+  // orders make a counter writes that counter in the same transaction (invariants 1, 3, 4), so
+  // with the counters locked no such change can commit while the special orders are read: the
+  // two are read as of one moment. The daemon locks in the other order; a deadlock between the
+  // two is retried by whichever InnoDB rolls back.
+  auto orders = LockOrders(order_ids);
+  if (!orders.ok()) return fail(orders.error());
+  auto lines = LockOrderLines(line_ids);
+  if (!lines.ok()) return fail(lines.error());
+  auto stock = LockStocks(keys);
+  if (!stock.ok()) return fail(stock.error());
+  auto sos = session_->Run("RepairDrift", [&] {
+    std::map<Id, DriftSpecialOrder> by_id;
+    const auto add = [&](std::vector<DriftSpecialOrder> rows) {
+      for (DriftSpecialOrder& so : rows) by_id[so.id] = so;
+    };
+    if (!order_ids.empty()) {
+      const InList in(order_ids);
+      add(session_
+              ->Query("SELECT " + kSoColumns + kSoFrom + "WHERE so.order_id IN " +
+                          in.Placeholders() + " ORDER BY so.id FOR UPDATE",
+                      in)
+              .All(ReadDriftSpecialOrder));
+    }
+    if (!line_ids.empty()) {
+      const InList in(line_ids);
+      add(session_
+              ->Query("SELECT " + kSoColumns + kSoFrom + "WHERE so.order_line_id IN " +
+                          in.Placeholders() + " ORDER BY so.id FOR UPDATE",
+                      in)
+              .All(ReadDriftSpecialOrder));
+    }
+    if (!keys.empty()) {
+      const InList in(keys);
+      add(session_
+              ->Query("SELECT " + kSoColumns + kSoFrom + "WHERE (so.store_id, so.product_id) IN " +
+                          in.Placeholders() + " AND so.status IN " + kLiveStatuses +
+                          " ORDER BY so.id FOR UPDATE",
+                      in)
+              .All(ReadDriftSpecialOrder));
+    }
+    std::vector<DriftSpecialOrder> out;
+    for (auto& [id, so] : by_id) out.push_back(so);
+    return out;
+  });
+  if (!sos.ok()) return fail(sos.error());
+
+  // Recomputed over what is locked: the stock keys get only their own special orders.
+  std::vector<DriftSpecialOrder> of_keys;
+  for (const DriftSpecialOrder& so : *sos) {
+    if (key_set.contains({so.store_id, so.product_id})) of_keys.push_back(so);
+  }
+  std::vector<DriftStock> stock_rows;
+  for (const StockRow& r : *stock) {
+    stock_rows.push_back({r.store_id, r.product_id, r.committed, r.backordered});
+  }
+  std::vector<DriftLine> drift_lines;
+  std::map<Id, OrderLine> line_rows;
+  for (const OrderLine& l : *lines) {
+    drift_lines.push_back({l.id, l.status, l.committed_qty, l.backordered_qty});
+    line_rows[l.id] = l;
+  }
+  std::vector<DriftOrder> drift_orders;
+  for (const CustomerOrder& o : *orders) drift_orders.push_back({o.id, o.has_special_order});
+  std::vector<Drift> repaired = StockDrift(of_keys, stock_rows);
+  Append(repaired, OrderDrift(*sos, drift_lines, drift_orders));
+
+  WriteSet w;
+  std::map<StockKey, WriteSet::StockDelta> deltas;
+  std::map<Id, OrderLine> changed_lines;
+  for (const Drift& d : repaired) {
+    switch (d.field) {
+      case DriftField::kStockCommitted:
+      case DriftField::kStockBackordered: {
+        auto& delta = deltas[{d.row_id, d.product_id}];
+        delta.store_id = d.row_id;
+        delta.product_id = d.product_id;
+        (d.field == DriftField::kStockCommitted ? delta.committed : delta.backordered) =
+            d.expected - d.found;
+        break;
+      }
+      case DriftField::kLineStatus:
+      case DriftField::kLineCommittedQty:
+      case DriftField::kLineBackorderedQty: {
+        auto [it, fresh] = changed_lines.try_emplace(d.row_id, line_rows.at(d.row_id));
+        OrderLine& l = it->second;
+        if (d.field == DriftField::kLineStatus) l.status = static_cast<LineStatus>(d.expected);
+        if (d.field == DriftField::kLineCommittedQty) l.committed_qty = d.expected;
+        if (d.field == DriftField::kLineBackorderedQty) l.backordered_qty = d.expected;
+        break;
+      }
+      case DriftField::kRedStar:
+        w.red_stars.push_back({d.row_id, d.expected != 0, at});
+        break;
+    }
+    w.audit.push_back({message_id, d.special_order_id, "check --repair", "repaired_drift",
+                       ToString(d) + "; set to " + ValueText(d.field, d.expected), at});
+  }
+  for (auto& [key, delta] : deltas) w.stock.push_back(delta);
+  for (auto& [id, line] : changed_lines) w.order_lines.push_back(line);
+  if (Status s = ApplyWrites(w); !s.ok()) return fail(s.error());
+  if (Status s = Commit(); !s.ok()) return s.error();
+  return repaired;
+}
+
+}  // namespace so::mysql
