@@ -96,8 +96,8 @@ std::vector<Drift> StockDrift(const std::vector<DriftSpecialOrder>& special_orde
     const auto& [e, f] = counters;
     Compare(out, {DriftField::kStockCommitted, key.first, key.second, std::nullopt, e.committed,
                   f.committed});
-    Compare(out, {DriftField::kStockBackordered, key.first, key.second, std::nullopt,
-                  e.backordered, f.backordered});
+    Compare(out, {DriftField::kStockBackordered, key.first, key.second, std::nullopt, e.backordered,
+                  f.backordered});
   }
   return out;
 }
