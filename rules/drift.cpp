@@ -9,7 +9,7 @@ namespace {
 
 bool Live(SoStatus s) { return s != SoStatus::kCompleted && s != SoStatus::kCancelled; }
 
-void Compare(std::vector<Drift>& out, Drift d) {
+void Differ(std::vector<Drift>& out, Drift d) {
   if (d.expected != d.found) out.push_back(std::move(d));
 }
 
@@ -75,31 +75,56 @@ std::string ToString(const Drift& d) {
          ", found " + ValueText(d.field, d.found);
 }
 
-std::vector<Drift> StockDrift(const std::vector<DriftSpecialOrder>& special_orders,
-                              const std::vector<DriftStock>& stock) {
-  struct Counters {
-    Qty committed = 0, backordered = 0;
-  };
-  // (store, product) -> (expected, found); a key with no row keeps found at zero.
-  std::map<std::pair<Id, Id>, std::pair<Counters, Counters>> keys;
-  for (const DriftSpecialOrder& so : special_orders) {
-    if (!Live(so.status)) continue;
-    Counters& e = keys[{so.store_id, so.product_id}].first;
-    e.committed += so.allocated_qty - so.picked_qty;
-    e.backordered += so.quantity - so.allocated_qty;
-  }
-  for (const DriftStock& row : stock) {
-    keys[{row.store_id, row.product_id}].second = Counters{row.committed, row.backordered};
-  }
+void StockExpectation::Add(const DriftSpecialOrder& so) {
+  if (!Live(so.status)) return;
+  auto& [committed, backordered] = sums_[{so.store_id, so.product_id}];
+  committed += so.allocated_qty - so.picked_qty;
+  backordered += so.quantity - so.allocated_qty;
+}
+
+std::vector<std::pair<Id, Id>> StockExpectation::Keys() const {
+  std::vector<std::pair<Id, Id>> keys;
+  keys.reserve(sums_.size());
+  for (const auto& [key, sums] : sums_) keys.push_back(key);
+  return keys;
+}
+
+std::vector<Drift> StockExpectation::Compare(const std::vector<DriftStock>& stock) const {
+  // Rows by key; every key of either side once, in key order.
+  std::map<std::pair<Id, Id>, const DriftStock*> rows;
+  for (const DriftStock& r : stock) rows[{r.store_id, r.product_id}] = &r;
   std::vector<Drift> out;
-  for (const auto& [key, counters] : keys) {
-    const auto& [e, f] = counters;
-    Compare(out, {DriftField::kStockCommitted, key.first, key.second, std::nullopt, e.committed,
-                  f.committed});
-    Compare(out, {DriftField::kStockBackordered, key.first, key.second, std::nullopt, e.backordered,
-                  f.backordered});
+  const auto compare = [&](const std::pair<Id, Id>& key, std::pair<Qty, Qty> expected,
+                           const DriftStock* row) {
+    const auto [store, product] = key;
+    Differ(out, {DriftField::kStockCommitted, store, product, std::nullopt, expected.first,
+                 row ? row->committed : 0});
+    Differ(out, {DriftField::kStockBackordered, store, product, std::nullopt, expected.second,
+                 row ? row->backordered : 0});
+  };
+  auto s = sums_.begin();
+  auto r = rows.begin();
+  while (s != sums_.end() || r != rows.end()) {
+    if (r == rows.end() || (s != sums_.end() && s->first < r->first)) {
+      compare(s->first, s->second, nullptr);
+      ++s;
+    } else if (s == sums_.end() || r->first < s->first) {
+      compare(r->first, {0, 0}, r->second);
+      ++r;
+    } else {
+      compare(s->first, s->second, r->second);
+      ++s;
+      ++r;
+    }
   }
   return out;
+}
+
+std::vector<Drift> StockDrift(const std::vector<DriftSpecialOrder>& special_orders,
+                              const std::vector<DriftStock>& stock) {
+  StockExpectation expected;
+  for (const DriftSpecialOrder& so : special_orders) expected.Add(so);
+  return expected.Compare(stock);
 }
 
 std::vector<Drift> OrderDrift(const std::vector<DriftSpecialOrder>& special_orders,
@@ -132,7 +157,7 @@ std::vector<Drift> OrderDrift(const std::vector<DriftSpecialOrder>& special_orde
                                                  : LineStatus::kCommitted;
     }
     const auto line_drift = [&](DriftField f, int64_t expected, int64_t found) {
-      Compare(out, {f, l->id, 0, so.id, expected, found});
+      Differ(out, {f, l->id, 0, so.id, expected, found});
     };
     line_drift(DriftField::kLineStatus, static_cast<int64_t>(status),
                static_cast<int64_t>(l->status));
@@ -143,8 +168,8 @@ std::vector<Drift> OrderDrift(const std::vector<DriftSpecialOrder>& special_orde
   std::sort(by_id.begin(), by_id.end(),
             [](const DriftOrder& a, const DriftOrder& b) { return a.id < b.id; });
   for (const DriftOrder& o : by_id) {
-    Compare(out, {DriftField::kRedStar, o.id, 0, std::nullopt, starred.contains(o.id) ? 1 : 0,
-                  o.has_special_order ? 1 : 0});
+    Differ(out, {DriftField::kRedStar, o.id, 0, std::nullopt, starred.contains(o.id) ? 1 : 0,
+                 o.has_special_order ? 1 : 0});
   }
   return out;
 }

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rules/model.hpp"
@@ -80,11 +82,29 @@ std::string RowName(const Drift& d);
 // The expected or found value as text: a line status by its name, a red star as 0 or 1.
 std::string ValueText(DriftField f, int64_t v);
 
-// What stock.committed and stock.backordered must be, for every (store, product) that appears in
-// either list, and where `stock` differs. `special_orders` must hold every special order of
-// those keys that is neither completed nor cancelled (others are ignored); `stock` the rows of
-// those keys that exist. committed is what was allocated and not yet picked up, backordered what
-// still waits for goods (quantity - allocated_qty). Differences ordered by store, then product.
+// What stock.committed and stock.backordered must be, summed over special orders given in any
+// order and any number of pieces (a page at a time): it keeps two sums per (store, product), not
+// the special orders. committed is what was allocated and not yet picked up, backordered what
+// still waits for goods (quantity - allocated_qty), over the special orders that are neither
+// completed nor cancelled (others are ignored).
+class StockExpectation {
+ public:
+  void Add(const DriftSpecialOrder& so);
+  // The (store, product)s with a live special order, in order.
+  std::vector<std::pair<Id, Id>> Keys() const;
+  bool Covers(Id store_id, Id product_id) const { return sums_.contains({store_id, product_id}); }
+  // The differences, by store then product, over every key added and every row of `stock`:
+  // `stock` must hold each existing row of the keys added (a key without one reads as zeros),
+  // and may hold rows of other keys, which must then be zero.
+  std::vector<Drift> Compare(const std::vector<DriftStock>& stock) const;
+
+ private:
+  std::map<std::pair<Id, Id>, std::pair<Qty, Qty>> sums_;  // -> (committed, backordered)
+};
+
+// StockExpectation over `special_orders`, compared with `stock`: for every (store, product) in
+// either list, where `stock` differs. `special_orders` must hold every live special order of
+// those keys; `stock` the rows of those keys that exist.
 std::vector<Drift> StockDrift(const std::vector<DriftSpecialOrder>& special_orders,
                               const std::vector<DriftStock>& stock);
 

@@ -2,6 +2,7 @@
 // snapshot (one store, or one page of orders or special orders, at a time), and the repair that
 // writes what it finds under lock.
 #include <algorithm>
+#include <cstddef>
 #include <map>
 #include <set>
 #include <string>
@@ -61,36 +62,21 @@ bool IsStock(DriftField f) {
 }  // namespace
 
 Result<MysqlStore::DriftReport> MysqlStore::FindDrift(DriftScope scope, int page) {
-  // Stock: every live special order of one store and the stock rows they need (kAll: and every
-  // row with a counter that is not zero); a store's live special orders are what its backorders
-  // are made of, a bounded set. A row-value IN list of the live keys would do for kLive too, but
-  // the join keeps it one statement.
-  static const std::string kStores = "SELECT id FROM stores ORDER BY id";
-  static const std::string kLiveOfStore =
-      "SELECT " + kSoColumns + kSoFrom + "WHERE so.store_id = ? AND so.status IN " + kLiveStatuses;
-  static const std::string kStockLive =
-      std::string(
-          "SELECT DISTINCT st.store_id, st.product_id, st.committed, st.backordered "
-          "FROM special_orders so JOIN stock st "
-          "ON st.store_id = so.store_id AND st.product_id = so.product_id "
-          "WHERE so.store_id = ? AND so.status IN ") +
-      kLiveStatuses;
-  static const std::string kStockAll =
-      std::string(
-          "SELECT st.store_id, st.product_id, st.committed, st.backordered FROM stock st "
-          "WHERE st.store_id = ? AND (st.committed <> 0 OR st.backordered <> 0 OR EXISTS ("
-          "SELECT 1 FROM special_orders so WHERE so.store_id = st.store_id "
-          "AND so.product_id = st.product_id AND so.status IN ") +
-      kLiveStatuses + "))";
-  // Lines and red stars, kLive: live special orders by id, a page at a time, with their lines
-  // and orders. A live special order stars its order, so the page alone decides its stars.
+  // The live special orders, one status at a time in id order (a range of the status index,
+  // whatever the history), with their lines and orders: they make the stock counters, summed as
+  // they come, and (kLive) their lines and red stars are checked a page at a time; a live special
+  // order stars its order, so a page decides the stars of its orders.
   static const std::string kLivePage =
       "SELECT " + kSoColumns +
       ", l.status, l.committed_qty, l.backordered_qty, o.id, o.has_special_order" + kSoFrom +
       "JOIN customer_order_lines l ON l.id = so.order_line_id "
       "JOIN customer_orders o ON o.id = so.order_id "
-      "WHERE so.status IN " +
-      kLiveStatuses + " AND so.id > ? ORDER BY so.id LIMIT ?";
+      "WHERE so.status = ? AND so.id > ? ORDER BY so.id LIMIT ?";
+  // kAll: stock rows with a counter that is not zero, in key order, a page at a time.
+  static const std::string kNonZeroStock =
+      "SELECT store_id, product_id, committed, backordered FROM stock "
+      "WHERE (store_id > ? OR (store_id = ? AND product_id > ?)) "
+      "AND (committed <> 0 OR backordered <> 0) ORDER BY store_id, product_id LIMIT ?";
   // kAll: customer orders by id, a page at a time, with every special order of the page's range
   // (the order index) and their lines.
   static const std::string kOrderPage =
@@ -101,36 +87,66 @@ Result<MysqlStore::DriftReport> MysqlStore::FindDrift(DriftScope scope, int page
       "WHERE so.order_id BETWEEN ? AND ?";
   return session_->RunSnapshot("FindDrift", [&] {
     DriftReport report;
-    const std::vector<Id> stores = session_->Query(kStores).All(ReadInt64);
-    for (const Id store : stores) {
-      const std::vector<DriftSpecialOrder> sos =
-          session_->Query(kLiveOfStore, store).All(ReadDriftSpecialOrder);
-      const std::vector<DriftStock> stock =
-          session_->Query(scope == DriftScope::kAll ? kStockAll : kStockLive, store)
-              .All(ReadDriftStock);
-      report.stock_rows += static_cast<int64_t>(stock.size());
-      Append(report.drifts, StockDrift(sos, stock));
-    }
-    if (scope == DriftScope::kLive) {
+    std::vector<Drift> lines_and_stars;
+    StockExpectation expected;
+    for (const SoStatus status : {SoStatus::kRequest, SoStatus::kOrdered, SoStatus::kArrived,
+                                  SoStatus::kInProgress, SoStatus::kReady}) {
       for (Id after = 0;;) {
         std::vector<DriftSpecialOrder> sos;
         std::vector<DriftLine> lines;
         std::map<Id, bool> orders;
-        session_->Query(kLivePage, after, page).ForEach([&](const sql::ResultSet& rs) {
+        session_->Query(kLivePage, status, after, page).ForEach([&](const sql::ResultSet& rs) {
           sos.push_back(ReadDriftSpecialOrder(rs));
+          expected.Add(sos.back());
           lines.push_back(ReadDriftLine(rs));
           orders[rs.getInt64(13)] = rs.getInt(14) != 0;
         });
         if (sos.empty()) break;
         after = sos.back().id;
+        if (scope != DriftScope::kLive) continue;
         std::vector<DriftOrder> starred;
         for (const auto& [id, star] : orders) starred.push_back({id, star});
         report.special_orders += static_cast<int64_t>(sos.size());
         report.orders += static_cast<int64_t>(starred.size());
-        Append(report.drifts, OrderDrift(sos, lines, starred));
+        Append(lines_and_stars, OrderDrift(sos, lines, starred));
       }
-      return report;
     }
+    // The rows of the keys the live special orders make, by row-value IN lists (ranges of the
+    // primary key); kAll adds the rows of other keys whose counters are not zero, each of which
+    // is a difference.
+    std::vector<DriftStock> stock;
+    const std::vector<StockKey> keys = expected.Keys();
+    for (size_t from = 0; from < keys.size(); from += static_cast<size_t>(page)) {
+      const std::vector<StockKey> chunk(
+          keys.begin() + static_cast<std::ptrdiff_t>(from),
+          keys.begin() +
+              static_cast<std::ptrdiff_t>(std::min(keys.size(), from + static_cast<size_t>(page))));
+      const InList in(chunk);
+      session_
+          ->Query(
+              "SELECT store_id, product_id, committed, backordered FROM stock "
+              "WHERE (store_id, product_id) IN " +
+                  in.Placeholders(),
+              in)
+          .ForEach([&](const sql::ResultSet& rs) { stock.push_back(ReadDriftStock(rs)); });
+    }
+    if (scope == DriftScope::kAll) {
+      for (StockKey after{0, 0};;) {
+        const std::vector<DriftStock> rows =
+            session_->Query(kNonZeroStock, after.first, after.first, after.second, page)
+                .All(ReadDriftStock);
+        if (rows.empty()) break;
+        after = {rows.back().store_id, rows.back().product_id};
+        for (const DriftStock& r : rows) {
+          if (!expected.Covers(r.store_id, r.product_id)) stock.push_back(r);
+        }
+      }
+    }
+    report.stock_rows = static_cast<int64_t>(stock.size());
+    report.drifts = expected.Compare(stock);
+    Append(report.drifts, std::move(lines_and_stars));
+    if (scope == DriftScope::kLive) return report;
+
     for (Id after = 0;;) {
       const std::vector<DriftOrder> orders =
           session_->Query(kOrderPage, after, page).All(ReadDriftOrder);

@@ -119,8 +119,9 @@ class MysqlStore final : public so::HostStore {
     int64_t orders = 0;
   };
   // Every difference between the counters and what the special orders make them, read in one
-  // consistent snapshot that locks nothing and writes nothing, in pages of `page` rows (stock:
-  // one store at a time). Call it outside a transaction.
+  // consistent snapshot that locks nothing and writes nothing, a page of `page` rows at a time;
+  // memory: two sums per (store, product) with a live special order, and a page. Call it outside
+  // a transaction.
   so::Result<DriftReport> FindDrift(DriftScope scope, int page = 1000);
   // Repairs `found` (from FindDrift) in one transaction: locks the rows it names (the counters
   // first, then their special orders), recomputes them, and sets each counter that still

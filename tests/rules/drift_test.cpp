@@ -64,6 +64,22 @@ TEST(StockDriftTest, DifferencesComeByStoreThenProduct) {
                                                  StockD(DriftField::kStockCommitted, 2, 5, 0, 1)));
 }
 
+TEST(StockDriftTest, SumsAddedAPageAtATimeEqualTheWhole) {
+  const std::vector<DriftSpecialOrder> sos = {So(1, SoStatus::kInProgress, 5, 3, 1),
+                                              So(2, SoStatus::kOrdered, 2, 0),
+                                              So(3, SoStatus::kCompleted, 2, 2, 2)};
+  StockExpectation pieces;
+  for (auto it = sos.rbegin(); it != sos.rend(); ++it) pieces.Add(*it);
+  EXPECT_TRUE(pieces.Covers(1, 100));
+  EXPECT_FALSE(pieces.Covers(1, 101));
+  EXPECT_THAT(pieces.Keys(), ElementsAre(std::pair<Id, Id>{1, 100}));
+  const std::vector<DriftStock> stock = {{1, 100, 2, 3}, {1, 101, 1, 0}};
+  EXPECT_EQ(pieces.Compare(stock), StockDrift(sos, stock));
+  EXPECT_THAT(pieces.Compare(stock),
+              ElementsAre(StockD(DriftField::kStockBackordered, 1, 100, 4, 3),
+                          StockD(DriftField::kStockCommitted, 1, 101, 0, 1)));
+}
+
 TEST(OrderDriftTest, ALineMirrorsItsSpecialOrder) {
   const std::vector<DriftSpecialOrder> sos = {So(1, SoStatus::kInProgress, 5, 3)};
   EXPECT_THAT(OrderDrift(sos, {{100, LineStatus::kBackordered, 3, 2}}, {}), IsEmpty());
