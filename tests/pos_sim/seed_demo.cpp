@@ -114,6 +114,7 @@ class Demo {
     db_.Exec("UPDATE stock SET committed = committed + 3 WHERE store_id = 1 AND product_id = 100");
     db_.Exec("UPDATE customer_orders SET has_special_order = 0 WHERE id = 5002");
     ok = Check("", 1) && ok;
+    ok = Check(" --json", 1) && ok;
     ok = Check(" --repair", 1) && ok;
     for (const auto& row : db_.Query("SELECT message_id, rule, decision, detail FROM sod_audit "
                                      "WHERE decision = 'repaired_drift' ORDER BY id")) {
