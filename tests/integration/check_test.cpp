@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/integration/daemon_fixture.hpp"
 
@@ -42,7 +45,7 @@ class CheckTest : public DaemonTest {
   CheckTest() : DaemonTest("check") {}
 
   // As StartDaemon(), with a sweep (and its drift check) every second.
-  void StartSweepingDaemon() {
+  void StartSweepingDaemon(const std::string& extra_config = "") {
     work_dir_ = std::string(SO_BINARY_DIR) + "/test-work/" +
                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(work_dir_);
@@ -51,6 +54,7 @@ class CheckTest : public DaemonTest {
     WriteRules("version: 1\n");
     DaemonSetup setup{db_.options(), rules_file_, work_dir_};
     setup.reconcile = ReconcileSetup{true, 1};
+    setup.extra_config = extra_config;
     daemon_ = std::make_unique<DaemonProcess>(setup);
     daemon_->Start();
     bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint());
@@ -63,9 +67,9 @@ class CheckTest : public DaemonTest {
 
   // Two chairs special-ordered for 5001, one for 5002, on one PO; a shipment of 2 serves 5001:
   // stock(1,100) committed 2, backordered 1.
-  void PlayTwoOrdersAndAShortShipment() {
+  void PlayTwoOrdersAndAShortShipment(const std::string& extra_config = "") {
     world_.LoadDemoData();
-    StartSweepingDaemon();
+    StartSweepingDaemon(extra_config);
     world_.CreateOrderWithSpecialLine(5001, 50011, 1, 1, 100, 2);
     Send(SpecialOrderRequested{5001, 50011, 1, 1, 100, 2, bus_->clock()});
     world_.CreateOrderWithSpecialLine(5002, 50021, 1, 2, 100, 1);
@@ -143,6 +147,38 @@ TEST_F(CheckTest, EditBehindTheDaemonsBackIsFoundLoggedAndRepairedWithAnAuditRow
   Send(ShipmentCompleted{9002, po, 1, 10, lines});
   EXPECT_EQ(Int("SELECT committed FROM stock WHERE store_id = 1 AND product_id = 100"), 3);
   EXPECT_EQ(Check().code, 0);
+}
+
+// The repair runs while the daemon applies a burst of requests for the very stock row it
+// corrects: whichever commits first, the end is consistent, and the daemon goes on.
+TEST_F(CheckTest, RepairDuringABurstOnTheSameStockRowLeavesNoDrift) {
+  // One transaction per message, so that the repair's locks are likelier to fall between two.
+  PlayTwoOrdersAndAShortShipment("batch:\n  max_messages: 1\n");
+  db_.Exec(
+      "UPDATE stock SET backordered = backordered + 5 WHERE store_id = 1 AND product_id = 100");
+  constexpr int kBurst = 200;
+  for (int i = 0; i < kBurst; ++i) {
+    world_.CreateOrderWithSpecialLine(6000 + i, 60000 + i, 1, 1 + i % 3, 100, 1);
+  }
+  std::vector<std::string> ids;
+  auto repair = std::async(std::launch::async, [&] { return Check("--repair"); });
+  for (int i = 0; i < kBurst; ++i) {
+    ids.push_back(bus_->Publish(
+        SpecialOrderRequested{6000 + i, 60000 + i, 1, 1 + i % 3, 100, 1, bus_->clock()}));
+  }
+  const Output repaired = repair.get();
+  // How far the burst was when the repair took its locks: its expected backordered is 1 plus the
+  // requests committed before it.
+  std::cout << "[ repair during the burst ]\n" << repaired.out;
+  for (const std::string& id : ids) WaitProcessed(db_, id);
+  EXPECT_EQ(repaired.code, 1) << repaired.out;
+  EXPECT_THAT(repaired.out, HasSubstr("backordered")) << repaired.out;
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM special_orders"), 2 + kBurst);
+  const Output after = Check();
+  EXPECT_EQ(after.code, 0) << after.out << "\nthe repair said:\n" << repaired.out;
+  EXPECT_THAT(CheckInvariants(db_), IsEmpty());
+  EXPECT_EQ(Int("SELECT backordered FROM stock WHERE store_id = 1 AND product_id = 100"),
+            1 + kBurst);
 }
 
 TEST_F(CheckTest, ACounterNoSpecialOrderExplainsIsDrift) {
