@@ -1,11 +1,12 @@
 // MysqlStore's drift check: the rows rules/drift.hpp recomputes, read set-wise in one consistent
-// snapshot (one store, or one page of orders or special orders, at a time), and the repair that
-// writes what it finds under lock.
+// snapshot a page at a time (of live special orders, of stock keys, of customer orders), and the
+// repair that writes what it finds under lock.
 #include <algorithm>
 #include <cstddef>
 #include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,26 @@ DriftOrder ReadDriftOrder(const sql::ResultSet& rs) { return {rs.getInt64(1), rs
 
 void Append(std::vector<Drift>& to, std::vector<Drift> from) {
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+// Keys in one IN list at most: a statement's placeholders are bounded (65,535), and a repair
+// after years of edits may name more rows than that.
+constexpr size_t kChunk = 1024;
+
+// read() over pieces of at most kChunk keys, the rows joined in order; the first error ends it.
+template <typename T, typename Read>
+auto Chunked(const std::vector<T>& keys, Read&& read) -> decltype(read(keys)) {
+  std::decay_t<decltype(read(keys).value())> out;
+  for (size_t from = 0; from < keys.size(); from += kChunk) {
+    const std::vector<T> piece(
+        keys.begin() + static_cast<std::ptrdiff_t>(from),
+        keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), from + kChunk)));
+    auto rows = read(piece);
+    if (!rows.ok()) return rows.error();
+    out.insert(out.end(), std::make_move_iterator(rows->begin()),
+               std::make_move_iterator(rows->end()));
+  }
+  return out;
 }
 
 bool IsStock(DriftField f) {
@@ -193,51 +214,48 @@ Result<std::vector<Drift>> MysqlStore::RepairDrift(const std::vector<Drift>& fou
   // with the counters locked no such change can commit while the special orders are read: the
   // two are read as of one moment. The daemon locks in the other order; a deadlock between the
   // two is retried by whichever InnoDB rolls back.
-  auto orders = LockOrders(order_ids);
+  auto orders = Chunked(order_ids, [&](const std::vector<Id>& ids) { return LockOrders(ids); });
   if (!orders.ok()) return fail(orders.error());
-  auto lines = LockOrderLines(line_ids);
+  auto lines = Chunked(line_ids, [&](const std::vector<Id>& ids) { return LockOrderLines(ids); });
   if (!lines.ok()) return fail(lines.error());
-  auto stock = LockStocks(keys);
+  auto stock = Chunked(keys, [&](const std::vector<StockKey>& k) { return LockStocks(k); });
   if (!stock.ok()) return fail(stock.error());
-  auto sos = session_->Run("RepairDrift", [&] {
-    std::map<Id, DriftSpecialOrder> by_id;
-    const auto add = [&](std::vector<DriftSpecialOrder> rows) {
-      for (DriftSpecialOrder& so : rows) by_id[so.id] = so;
-    };
-    if (!order_ids.empty()) {
-      const InList in(order_ids);
-      add(session_
-              ->Query("SELECT " + kSoColumns + kSoFrom + "WHERE so.order_id IN " +
-                          in.Placeholders() + " ORDER BY so.id FOR UPDATE",
-                      in)
-              .All(ReadDriftSpecialOrder));
-    }
-    if (!line_ids.empty()) {
-      const InList in(line_ids);
-      add(session_
-              ->Query("SELECT " + kSoColumns + kSoFrom + "WHERE so.order_line_id IN " +
-                          in.Placeholders() + " ORDER BY so.id FOR UPDATE",
-                      in)
-              .All(ReadDriftSpecialOrder));
-    }
-    if (!keys.empty()) {
-      const InList in(keys);
-      add(session_
-              ->Query("SELECT " + kSoColumns + kSoFrom + "WHERE (so.store_id, so.product_id) IN " +
-                          in.Placeholders() + " AND so.status IN " + kLiveStatuses +
-                          " ORDER BY so.id FOR UPDATE",
-                      in)
-              .All(ReadDriftSpecialOrder));
-    }
-    std::vector<DriftSpecialOrder> out;
-    for (auto& [id, so] : by_id) out.push_back(so);
-    return out;
-  });
-  if (!sos.ok()) return fail(sos.error());
+  // Every special order of the orders, of the lines, and the live ones of the stock keys.
+  const std::string so_select = "SELECT " + kSoColumns + kSoFrom;
+  const auto lock_sos = [&](const std::string& where, const auto& ids) {
+    return Chunked(ids, [&](const auto& piece) {
+      return session_->Run("RepairDrift", [&] {
+        const InList in(piece);
+        return session_
+            ->Query(so_select + where + in.Placeholders() + " ORDER BY so.id FOR UPDATE", in)
+            .All(ReadDriftSpecialOrder);
+      });
+    });
+  };
+  std::map<Id, DriftSpecialOrder> by_id;
+  const auto keep = [&](Result<std::vector<DriftSpecialOrder>> rows) {
+    if (!rows.ok()) return rows.status();
+    for (const DriftSpecialOrder& so : *rows) by_id[so.id] = so;
+    return Status();
+  };
+  if (Status s = keep(lock_sos("WHERE so.order_id IN ", order_ids)); !s.ok()) {
+    return fail(s.error());
+  }
+  if (Status s = keep(lock_sos("WHERE so.order_line_id IN ", line_ids)); !s.ok()) {
+    return fail(s.error());
+  }
+  if (Status s = keep(lock_sos(std::string("WHERE so.status IN ") + kLiveStatuses +
+                                   " AND (so.store_id, so.product_id) IN ",
+                               keys));
+      !s.ok()) {
+    return fail(s.error());
+  }
+  std::vector<DriftSpecialOrder> sos;
+  for (const auto& [id, so] : by_id) sos.push_back(so);
 
   // Recomputed over what is locked: the stock keys get only their own special orders.
   std::vector<DriftSpecialOrder> of_keys;
-  for (const DriftSpecialOrder& so : *sos) {
+  for (const DriftSpecialOrder& so : sos) {
     if (key_set.contains({so.store_id, so.product_id})) of_keys.push_back(so);
   }
   std::vector<DriftStock> stock_rows;
@@ -253,7 +271,7 @@ Result<std::vector<Drift>> MysqlStore::RepairDrift(const std::vector<Drift>& fou
   std::vector<DriftOrder> drift_orders;
   for (const CustomerOrder& o : *orders) drift_orders.push_back({o.id, o.has_special_order});
   std::vector<Drift> repaired = StockDrift(of_keys, stock_rows);
-  Append(repaired, OrderDrift(*sos, drift_lines, drift_orders));
+  Append(repaired, OrderDrift(sos, drift_lines, drift_orders));
 
   WriteSet w;
   std::map<StockKey, WriteSet::StockDelta> deltas;

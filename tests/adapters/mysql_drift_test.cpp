@@ -167,6 +167,23 @@ TEST_F(MysqlDriftTest, ConsistentWorldHasNoDriftAndEachEditIsFoundByItsScope) {
             static_cast<int64_t>(with_missing.size()));
 }
 
+// More rows than one IN list takes: the repair locks and writes them in pieces, in one
+// transaction.
+TEST_F(MysqlDriftTest, RepairOfThousandsOfRowsGoesInPiecesOfOneTransaction) {
+  WriteWorld(3000, 0);
+  db_.Exec("UPDATE customer_order_lines SET committed_qty = committed_qty + 1 WHERE id <= 2500");
+  db_.Exec("UPDATE customer_orders SET has_special_order = 0 WHERE id > 500");
+  db_.Exec("UPDATE stock SET backordered = backordered + 1 WHERE product_id <= 500");
+  const auto found = Find(Scope::kAll, "all").drifts;
+  ASSERT_EQ(found.size(), 2500u + 2500u + 4u * 500u);  // lines, stars, stock of 4 stores
+  auto repaired = store_.RepairDrift(found, "check-repair:many", Timestamp{1});
+  ASSERT_TRUE(repaired.ok()) << repaired.error().ToString();
+  EXPECT_EQ(repaired->size(), found.size());
+  EXPECT_THAT(Find(Scope::kAll, "all").drifts, IsEmpty());
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM sod_audit WHERE message_id = 'check-repair:many'"),
+            static_cast<int64_t>(found.size()));
+}
+
 TEST_F(MysqlDriftTest, RepairOfWhatWasPutRightMeanwhileWritesNothing) {
   WriteWorld(40, 10);
   db_.Exec("UPDATE stock SET committed = committed + 1 WHERE store_id = 2 AND product_id = 6");
