@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config_loader.hpp"
+#include "daemon/check.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/explain.hpp"
 
@@ -17,6 +18,15 @@ constexpr const char* kUsage =
     "       special-ordersd --check-config FILE   validate FILE and its rules file, touch nothing\n"
     "       special-ordersd --version\n";
 
+constexpr const char* kCheckHelp =
+    "       special-ordersd check [--config FILE] [--repair] [--json]\n"
+    "                                            compare the counters with the special orders\n"
+    "                                            (read-only); --repair corrects them. Exit 0\n"
+    "                                            none differ, 1 some did, 2 bad command line or\n"
+    "                                            config, 3 database error\n";
+
+int Check(const std::vector<std::string>& args);
+
 // The tools that share the daemon's config, by the first argument; each gets the arguments
 // after its name and returns the exit code.
 struct Subcommand {
@@ -26,6 +36,7 @@ struct Subcommand {
 };
 constexpr Subcommand kSubcommands[] = {
     {"explain", RunExplain, kExplainUsage},
+    {"check", Check, kCheckHelp},
 };
 
 void PrintUsage() {
@@ -44,6 +55,31 @@ int CheckConfig(const std::string& path) {
             << loaded.value->rules.rules().size() << " rule(s), " << loaded.value->rules.version()
             << ")\n";
   return 0;
+}
+
+int Check(const std::vector<std::string>& args) {
+  std::string path = kDefaultConfigPath;
+  CheckOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--repair") {
+      options.repair = true;
+    } else if (args[i] == "--json") {
+      options.json = true;
+    } else if (args[i] == "--config" && i + 1 < args.size()) {
+      path = args[++i];
+    } else {
+      std::cerr << "special-ordersd check: unknown argument " << args[i] << "\nusage:\n"
+                << kCheckHelp;
+      return kCheckUsage;
+    }
+  }
+  auto loaded = config::LoadDaemonConfig(path);
+  if (!loaded.ok()) {
+    for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
+    std::cerr << "special-ordersd check: invalid config, nothing checked\n";
+    return kCheckUsage;
+  }
+  return RunCheck(*loaded.value, options, std::cout, std::cerr);
 }
 
 }  // namespace

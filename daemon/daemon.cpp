@@ -23,6 +23,7 @@
 #include "adapters/zmq_publisher.hpp"
 #include "adapters/zmq_subscriber.hpp"
 #include "config/config_loader.hpp"
+#include "daemon/check.hpp"
 #include "daemon/daemon_metrics.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/log.hpp"
@@ -371,7 +372,8 @@ class Daemon {
     sd_notify(0, "READY=1");
   }
 
-  // Applies what the POS committed and the daemon has not: see rules/reconciler.hpp.
+  // Applies what the POS committed and the daemon has not: see rules/reconciler.hpp. At
+  // start-up and on the timer, then checks the counters for drift.
   void Sweep(const std::string& why) {
     const Log::Hold hold(log_);
     const SweepReport r = reconciler_->Sweep(zmqbus::Now());
@@ -381,6 +383,39 @@ class Daemon {
                 (r.unavailable ? "; database unavailable, the next sweep tries again" : ""));
     } else {
       log_.Debug("sweep (" + why + "): nothing to repair");
+    }
+    if (!r.unavailable && (why == "start-up" || why == "timer")) CheckDrift();
+  }
+
+  // The drift check of `special-ordersd check` over what the live special orders make (bounded
+  // by them, not by the history), between batches on the daemon's connection. Repairs nothing:
+  // an edit behind the daemon's back is an operator's to look at (`check --repair`).
+  void CheckDrift() {
+    const auto start = std::chrono::steady_clock::now();
+    auto report = store_.FindDrift(mysql::MysqlStore::DriftScope::kLive);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (!report.ok()) {
+      log_.Warning("counter drift not checked, keeping the last result: " +
+                   report.error().ToString());
+      return;
+    }
+    const int64_t before = drift_;
+    drift_ = static_cast<int64_t>(report->drifts.size());
+    metrics_.SetDrift(drift_, std::chrono::system_clock::now());
+    const LogFields fields = LogFields{log_ids::kDrift}.Add("SO_DRIFT", std::to_string(drift_));
+    const std::string cost = " (" + std::to_string(report->special_orders) + " special orders, " +
+                             std::to_string(report->stock_rows) + " stock rows in " +
+                             std::to_string(took.count() / 1000) + " ms)";
+    if (drift_ > 0) {
+      log_.Warning("counter drift: " + DriftSummary(report->drifts, 10) + cost +
+                       "; see `special-ordersd check`",
+                   fields);
+    } else if (before > 0) {
+      log_.Warning("counter drift gone: every counter is what the special orders make it" + cost,
+                   fields);
+    } else {
+      log_.Debug("no counter drift" + cost);
     }
   }
 
@@ -620,7 +655,6 @@ class Daemon {
     return r;
   }
 
-
   // A type under a subscribed prefix that the contract does not define: counted, and logged the
   // first time only, since the POS bus carries more than special orders.
   void CountUnknownType(const std::string& type) {
@@ -714,6 +748,9 @@ class Daemon {
   std::map<std::string, uint64_t> last_seq_;
   std::map<std::string, uint64_t> unknown_types_;  // messages ignored, by type
   uint64_t gaps_ = 0;
+  // Counters that differ at the sweep's last drift check (the gauge drift_differences); -1
+  // before the first.
+  int64_t drift_ = -1;
   bool stop_requested_ = false;
   int exit_code_ = 0;
 };

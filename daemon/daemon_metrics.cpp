@@ -75,7 +75,14 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
       dead_letters_(registry_.AddGauge(
           "dead_letters_waiting",
           "Rows of sod_dead_letters: messages that could not be applied, waiting for a replay "
-          "(SIGUSR1).")) {
+          "(SIGUSR1).")),
+      drift_(registry_.AddGauge(
+          "drift_differences",
+          "Counters (stock committed/backordered, special-ordered lines, red stars) that differ "
+          "from what the live special orders make them, at the sweep's last check; see "
+          "`special-ordersd check`.")),
+      drift_time_(registry_.AddGauge("drift_last_check_timestamp_seconds",
+                                     "When the sweep last checked the counters for drift.")) {
   build_info_.Set({build_version}, 1);
   // Unlabelled counters exist from the start, at 0, so that rate() and alerts see them.
   for (MetricFamily* f :
@@ -126,6 +133,11 @@ void DaemonMetrics::SetReload(bool ok, std::chrono::system_clock::time_point at)
   if (ok) {
     reload_time_.Set({}, std::chrono::duration<double>(at.time_since_epoch()).count());
   }
+}
+
+void DaemonMetrics::SetDrift(int64_t differences, std::chrono::system_clock::time_point at) {
+  drift_.Set({}, static_cast<double>(differences));
+  drift_time_.Set({}, std::chrono::duration<double>(at.time_since_epoch()).count());
 }
 
 void DaemonMetrics::SetMirrored(const MirroredCounts& c) {

@@ -47,6 +47,9 @@ class DaemonMetrics {
   void SetMirrored(const MirroredCounts& c);
   // What the observer read; nullptr when it failed: database_up 0 and the series dropped.
   void SetObservation(const mysql::Observation* o);
+  // The result of the sweep's drift check: how many counters differ from what the live special
+  // orders make them, and when it ran. No series until a check has run.
+  void SetDrift(int64_t differences, std::chrono::system_clock::time_point at);
 
   std::string Render() const { return registry_.Render(); }
   const Registry& registry() const { return registry_; }
@@ -77,6 +80,8 @@ class DaemonMetrics {
   MetricFamily& special_orders_;
   MetricFamily& oldest_;
   MetricFamily& dead_letters_;
+  MetricFamily& drift_;
+  MetricFamily& drift_time_;
 };
 
 }  // namespace so::daemon

@@ -8,12 +8,10 @@
 #include <vector>
 
 #include "adapters/mysql/mysql_explain.hpp"
+#include "daemon/cli.hpp"
 #include "rules/policy.hpp"
 
 namespace so::daemon {
-
-// The config explain reads when --config is not given.
-inline constexpr const char* kDefaultConfigPath = "/etc/special-ordersd/special-ordersd.yaml";
 
 inline constexpr const char* kExplainUsage =
     "       special-ordersd explain [--config FILE] (--special-order N | --order-line N |\n"

@@ -17,5 +17,7 @@ inline constexpr const char* kDatabaseLost = "e9fa81a13b5e4d5194885251a5f09bb5";
 inline constexpr const char* kDatabaseBack = "46c8cd9e5ccd45cf8dc737e3b7b7c76d";  // resuming
 inline constexpr const char* kUnknownType = "2f600c8c4cc3438d888c6e71de92f791";   // first of a type
 inline constexpr const char* kSummary = "2955629c6258420d917d0c64054a0f33";       // every few s
+inline constexpr const char* kDrift =
+    "c761c134fd6c4d6f99131a029a9d1589";  // counters drifted, or back
 
 }  // namespace so::daemon::log_ids

@@ -189,6 +189,17 @@ Status Session::Begin() {
   });
 }
 
+Status Session::BeginSnapshot() {
+  if (in_transaction_) {
+    return Error{ErrorKind::kPermanent, 0, "BeginSnapshot: a transaction is already open"};
+  }
+  return Run("BeginSnapshot", [&] {
+    ExecuteDirect("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    ExecuteDirect("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+    in_transaction_ = true;
+  });
+}
+
 Status Session::Commit() {
   // The SQL statement, not Connection::commit(): Connector/C++ 1.1 ignores the result of
   // mysql_commit(), so a failed commit (a Galera certification conflict, a lost connection)

@@ -81,6 +81,10 @@ class Session {
 
   // As HostStore's Begin(), Commit() and Rollback().
   Status Begin();
+  // A read-only transaction over one consistent snapshot (REPEATABLE READ for this transaction
+  // only; the session stays READ COMMITTED): for a read that spans many statements and must see
+  // the database as of one moment. Locks nothing; end it with Rollback().
+  Status BeginSnapshot();
   Status Commit();
   void Rollback();
 
@@ -94,6 +98,9 @@ class Session {
   // Run() in a transaction of its own that is rolled back afterwards: for reads.
   template <typename F>
   RunResultOf<F> RunRolledBack(std::string_view what, F&& body);
+  // Run() in a BeginSnapshot() transaction, rolled back afterwards.
+  template <typename F>
+  RunResultOf<F> RunSnapshot(std::string_view what, F&& body);
 
   // The prepared statement `sql` with `args` bound to its placeholders in order (Params::Add()
   // for each), to be run by one of Statement's calls, inside Run():
@@ -247,6 +254,14 @@ RunResultOf<F> Session::RunCommitted(std::string_view what, F&& body) {
 template <typename F>
 RunResultOf<F> Session::RunRolledBack(std::string_view what, F&& body) {
   if (Status s = Begin(); !s.ok()) return s.error();
+  RunResultOf<F> result = Run(what, body);
+  Rollback();
+  return result;
+}
+
+template <typename F>
+RunResultOf<F> Session::RunSnapshot(std::string_view what, F&& body) {
+  if (Status s = BeginSnapshot(); !s.ok()) return s.error();
   RunResultOf<F> result = Run(what, body);
   Rollback();
   return result;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "rules/drift.hpp"
 #include "rules/ports.hpp"
 
 namespace so::mysql {
@@ -98,6 +99,38 @@ class MysqlStore final : public so::HostStore {
   // Counts one more failed attempt at a dead letter, with the new reason.
   so::Status RecordDeadLetterRetry(int64_t id, std::string_view reason,
                                    std::string_view rules_version);
+
+  // --- The drift check (rules/drift.hpp), in mysql_drift.cpp ---
+
+  enum class DriftScope {
+    // What the live special orders (neither completed nor cancelled) make: the stock rows of
+    // their (store, product)s, their order lines and red stars. Costs in proportion to the live
+    // special orders, whatever the history: the daemon's sweep.
+    kLive,
+    // kLive, and every stock row with a counter that is not zero, the lines of every special
+    // order ever made and the red star of every customer order. Costs in proportion to those
+    // tables: `special-ordersd check`.
+    kAll,
+  };
+  struct DriftReport {
+    std::vector<so::Drift> drifts;  // stock first (by store, product), then lines and red stars
+    int64_t special_orders = 0;     // special orders whose lines were checked
+    int64_t stock_rows = 0;
+    int64_t orders = 0;
+  };
+  // Every difference between the counters and what the special orders make them, read in one
+  // consistent snapshot that locks nothing and writes nothing, a page of `page` rows at a time;
+  // memory: two sums per (store, product) with a live special order, and a page. Call it outside
+  // a transaction.
+  so::Result<DriftReport> FindDrift(DriftScope scope, int page = 1000);
+  // Repairs `found` (from FindDrift) in one transaction: locks the rows it names (the counters
+  // first, then their special orders), recomputes them, and sets each counter that still
+  // differs to what the special orders make it, with one sod_audit row each (message_id,
+  // rule "check --repair", decision "repaired_drift", the difference as detail, `at`). Returns what
+  // it repaired: less than `found` when something changed meanwhile. Call it outside a transaction;
+  // kTransient (a deadlock with the daemon) may be retried.
+  so::Result<std::vector<so::Drift>> RepairDrift(const std::vector<so::Drift>& found,
+                                                 const std::string& message_id, so::Timestamp at);
 
   // True from a successful Connect() until a kConnection error or destruction. Does not ask the
   // server: a connection dropped by the server is noticed by the next call.

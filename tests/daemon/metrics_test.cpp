@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "daemon/daemon_metrics.hpp"
@@ -209,6 +211,25 @@ TEST(PromtoolTest, TheDaemonsMetricsPassPromtoolCheckMetrics) {
   // An empty registry's figures (a daemon just started) too.
   const auto fresh = testing::PromtoolCheckMetrics(DaemonMetrics("0.1.0").Render());
   EXPECT_EQ(fresh.exit_code, 0) << fresh.output;
+}
+
+// The alert rules the README gives are rules Prometheus takes.
+TEST(PromtoolTest, TheReadmesAlertRulesPassPromtoolCheckRules) {
+  std::ifstream readme(std::string(SO_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << readme.rdbuf();
+  const std::string all = text.str();
+  const std::string start = "```yaml\ngroups:\n";
+  const size_t at = all.find(start);
+  ASSERT_NE(at, std::string::npos) << "no alert rules in the README";
+  const size_t end = all.find("```\n", at + start.size());
+  ASSERT_NE(end, std::string::npos);
+  const std::string rules = all.substr(at + 8, end - at - 8);
+  EXPECT_THAT(rules, ::testing::HasSubstr("special_ordersd_dead_letters_waiting"));
+  EXPECT_THAT(rules, ::testing::HasSubstr("special_ordersd_drift_differences"));
+  const auto check = testing::PromtoolCheckRules(rules);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_THAT(check.output, ::testing::HasSubstr("SUCCESS: 3 rules found"));
 }
 
 TEST(PromtoolTest, PromtoolRejectsWhatItShould) {

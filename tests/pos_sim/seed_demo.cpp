@@ -2,8 +2,9 @@
 // filled by a store transfer), played as the POS would play it over ZeroMQ against the real
 // daemon and a private MariaDB, printed as a timeline of POS messages,
 // daemon decisions (with the rule that made each), status changes and published events, with
-// `special-ordersd explain` run twice on the way as an operator would run it, then the final rows.
-// Run by scripts/demo.sh, which starts and stops the private MariaDB.
+// `special-ordersd explain` run twice on the way as an operator would run it, then the final
+// rows, then `special-ordersd check` before and after an edit behind the daemon's back and its
+// repair. Run by scripts/demo.sh, which starts and stops the private MariaDB.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -100,7 +101,8 @@ class Demo {
     const bool ready = db_.QueryInt(
                            "SELECT COUNT(*) FROM special_orders WHERE status IN "
                            "('ready', 'in_progress') AND allocated_qty = quantity") == 3;
-    return broken.empty() && same && ready && !explain_failed_ ? 0 : 1;
+    const bool checked = Drift();
+    return broken.empty() && same && ready && checked && !explain_failed_ ? 0 : 1;
   }
 
  private:
@@ -121,6 +123,39 @@ class Demo {
       std::cout << "  (exit code " << run.exit_status << ")\n";
       explain_failed_ = true;
     }
+  }
+
+  // `special-ordersd check` on the demo's database: no drift; then an edit behind the daemon's
+  // back, found, repaired, and no drift again. True when each ended with the exit code it must.
+  bool Drift() {
+    bool ok = Check({}, 0);
+    Step(
+        "A script adds 3 to stock.committed of CHAIR-OAK at S01, and a clerk clears order "
+        "5002's red star, behind the daemon's back");
+    db_.Exec("UPDATE stock SET committed = committed + 3 WHERE store_id = 1 AND product_id = 100");
+    db_.Exec("UPDATE customer_orders SET has_special_order = 0 WHERE id = 5002");
+    ok = Check({}, 1) && ok;
+    ok = Check({"--json"}, 1) && ok;
+    ok = Check({"--repair"}, 1) && ok;
+    for (const auto& row : db_.Query("SELECT message_id, rule, decision, detail FROM sod_audit "
+                                     "WHERE decision = 'repaired_drift' ORDER BY id")) {
+      std::cout << "  sod_audit: " << row[0].value_or("") << " [rule " << row[1].value_or("")
+                << "] " << row[2].value_or("") << ": " << row[3].value_or("") << "\n";
+    }
+    return Check({}, 0) && ok;
+  }
+
+  bool Check(const std::vector<std::string>& args, int want) {
+    std::string shown = "special-ordersd check";
+    for (const std::string& a : args) shown += " " + a;
+    Step(shown);
+    std::vector<std::string> full = {"check", "--config", daemon_.config_path()};
+    full.insert(full.end(), args.begin(), args.end());
+    const ToolRun run = RunDaemonTool(full, std::string(SO_DEMO_WORK_DIR));
+    std::istringstream lines(run.out + run.err);
+    for (std::string line; std::getline(lines, line);) std::cout << "  " << line << "\n";
+    std::cout << "  (exit code " << run.exit_status << ")\n";
+    return run.exit_status == want;
   }
 
   void Publish(const Payload& p) {
