@@ -132,33 +132,13 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
     e.vendor_name = s.Query("SELECT name FROM vendors WHERE id = ?", *o.vendor_id).One(GetStrFirst);
   }
   if (o.po_id) {
-    static const std::string kPo = "SELECT id, store_id, vendor_id, status, " +
-                                   TimeColumn("created_at") + " FROM purchase_orders WHERE id = ?";
-    e.po = s.Query(kPo, *o.po_id).One([](const sql::ResultSet& rs) {
-      PurchaseOrder po;
-      po.id = rs.getInt64(1);
-      po.store_id = rs.getInt64(2);
-      po.vendor_id = rs.getInt64(3);
-      po.status = GetStr(rs, 4);
-      po.created_at = GetTime(rs, 5, "purchase_orders.created_at");
-      return po;
-    });
+    static const std::string kPo = "SELECT " + PoColumns() + " FROM purchase_orders WHERE id = ?";
+    e.po = s.Query(kPo, *o.po_id).One(ReadPo);
   }
   if (o.po_line_id) {
-    e.po_line = s.Query(
-                     "SELECT id, po_id, product_id, quantity_ordered, quantity_received, "
-                     "unit_cost FROM purchase_order_lines WHERE id = ?",
-                     *o.po_line_id)
-                    .One([](const sql::ResultSet& rs) {
-                      PoLine l;
-                      l.id = rs.getInt64(1);
-                      l.po_id = rs.getInt64(2);
-                      l.product_id = rs.getInt64(3);
-                      l.quantity_ordered = rs.getInt64(4);
-                      l.quantity_received = rs.getInt64(5);
-                      l.unit_cost = GetStr(rs, 6);
-                      return l;
-                    });
+    static const std::string kPoLine =
+        "SELECT " + PoLineColumns() + " FROM purchase_order_lines WHERE id = ?";
+    e.po_line = s.Query(kPoLine, *o.po_line_id).One(ReadPoLine);
     static const std::string kShipments =
         "SELECT s.id, s.status, " + TimeColumn("s.completed_at") +
         ", SUM(l.quantity), MAX(a.arrival_id IS NOT NULL), COALESCE(MAX(a.allocated_qty), 0) "

@@ -58,6 +58,38 @@ std::optional<Timestamp> GetOptTime(const sql::ResultSet& rs, uint32_t col, cons
 
 int64_t ReadInt64(const sql::ResultSet& rs) { return rs.getInt64(1); }
 
+const std::string& PoColumns() {
+  static const std::string columns = "id, store_id, vendor_id, status, " + TimeColumn("created_at");
+  return columns;
+}
+
+PurchaseOrder ReadPo(const sql::ResultSet& rs) {
+  PurchaseOrder po;
+  po.id = rs.getInt64(1);
+  po.store_id = rs.getInt64(2);
+  po.vendor_id = rs.getInt64(3);
+  po.status = GetStr(rs, 4);
+  po.created_at = GetTime(rs, 5, "purchase_orders.created_at");
+  return po;
+}
+
+const std::string& PoLineColumns() {
+  static const std::string columns =
+      "id, po_id, product_id, quantity_ordered, quantity_received, unit_cost";
+  return columns;
+}
+
+PoLine ReadPoLine(const sql::ResultSet& rs) {
+  PoLine line;
+  line.id = rs.getInt64(1);
+  line.po_id = rs.getInt64(2);
+  line.product_id = rs.getInt64(3);
+  line.quantity_ordered = rs.getInt64(4);
+  line.quantity_received = rs.getInt64(5);
+  line.unit_cost = GetStr(rs, 6);
+  return line;
+}
+
 const std::string& SpecialOrderColumns() {
   static const std::string columns =
       "id, store_id, order_id, order_line_id, customer_id, product_id, quantity, allocated_qty, "

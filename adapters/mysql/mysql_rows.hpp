@@ -166,6 +166,11 @@ const std::string& SpecialOrderColumns();
 // "SELECT <SpecialOrderColumns()> FROM special_orders " + rest.
 std::string SelectSpecialOrders(std::string_view rest);
 SpecialOrder ReadSpecialOrder(const sql::ResultSet& rs);
+// The same for purchase_orders and purchase_order_lines.
+const std::string& PoColumns();
+PurchaseOrder ReadPo(const sql::ResultSet& rs);
+const std::string& PoLineColumns();
+PoLine ReadPoLine(const sql::ResultSet& rs);
 
 // The value a Parse*() function (rules/model.hpp) made of `text`, or BadValue naming the column.
 template <typename T>

@@ -14,19 +14,6 @@
 namespace so::mysql {
 namespace {
 
-// Column order of ReadPo().
-const std::string kPoColumns = "id, store_id, vendor_id, status, " + TimeColumn("created_at");
-
-PurchaseOrder ReadPo(const sql::ResultSet& rs) {
-  PurchaseOrder po;
-  po.id = rs.getInt64(1);
-  po.store_id = rs.getInt64(2);
-  po.vendor_id = rs.getInt64(3);
-  po.status = GetStr(rs, 4);
-  po.created_at = GetTime(rs, 5, "purchase_orders.created_at");
-  return po;
-}
-
 // The one row of a set-wise read of one key, if any.
 template <typename T>
 Result<std::optional<T>> First(Result<std::vector<T>> rows) {
@@ -85,21 +72,6 @@ StockRow ReadStockRow(const sql::ResultSet& rs) {
   row.committed = rs.getInt64(4);
   row.backordered = rs.getInt64(5);
   return row;
-}
-
-// Column order of ReadPoLine().
-constexpr const char* kPoLineColumns =
-    "id, po_id, product_id, quantity_ordered, quantity_received, unit_cost";
-
-PoLine ReadPoLine(const sql::ResultSet& rs) {
-  PoLine line;
-  line.id = rs.getInt64(1);
-  line.po_id = rs.getInt64(2);
-  line.product_id = rs.getInt64(3);
-  line.quantity_ordered = rs.getInt64(4);
-  line.quantity_received = rs.getInt64(5);
-  line.unit_cost = GetStr(rs, 6);
-  return line;
 }
 
 ArrivalLine ReadArrivalLine(const sql::ResultSet& rs) {
@@ -488,7 +460,7 @@ Result<std::vector<PurchaseOrder>> MysqlStore::LockPos(const std::vector<Id>& id
   return session_->Run("LockPos", [&] {
     const InList in(ids);
     return session_
-        ->Query("SELECT " + kPoColumns + " FROM purchase_orders WHERE id IN " + in.Placeholders() +
+        ->Query("SELECT " + PoColumns() + " FROM purchase_orders WHERE id IN " + in.Placeholders() +
                     " ORDER BY id FOR UPDATE",
                 in)
         .All(ReadPo);
@@ -503,7 +475,7 @@ Result<std::vector<PurchaseOrder>> MysqlStore::LockPosOf(
     const InList of(pairs);
     const InList in(statuses);
     return session_
-        ->Query("SELECT " + kPoColumns + " FROM purchase_orders WHERE (store_id, vendor_id) IN " +
+        ->Query("SELECT " + PoColumns() + " FROM purchase_orders WHERE (store_id, vendor_id) IN " +
                     of.Placeholders() + " AND status IN " + in.Placeholders() +
                     " ORDER BY id FOR UPDATE",
                 of, in)
@@ -519,7 +491,7 @@ Result<std::optional<PurchaseOrder>> MysqlStore::LockNewestPo(
     // the few draft/open POs of one vendor for one store, not the closed history.
     const InList in(statuses);
     return session_
-        ->Query("SELECT " + kPoColumns +
+        ->Query("SELECT " + PoColumns() +
                     " FROM purchase_orders WHERE store_id = ? AND vendor_id = ? AND status IN " +
                     in.Placeholders() + " ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE",
                 store_id, vendor_id, in)
@@ -529,7 +501,7 @@ Result<std::optional<PurchaseOrder>> MysqlStore::LockNewestPo(
 
 Result<std::optional<PoLine>> MysqlStore::LockPoLine(Id po_id, Id product_id) {
   // (po_id, product_id) index entries are in id order, so LIMIT 1 locks only the first.
-  static const std::string kSql = std::string("SELECT ") + kPoLineColumns +
+  static const std::string kSql = "SELECT " + PoLineColumns() +
                                   " FROM purchase_order_lines WHERE po_id = ? AND product_id = ? "
                                   "ORDER BY id LIMIT 1 FOR UPDATE";
   return session_->Run("LockPoLine",
@@ -541,9 +513,8 @@ Result<std::vector<PoLine>> MysqlStore::LockPoLinesOfPos(const std::vector<Id>& 
   return session_->Run("LockPoLinesOfPos", [&] {
     const InList in(po_ids);
     return session_
-        ->Query(std::string("SELECT ") + kPoLineColumns +
-                    " FROM purchase_order_lines WHERE po_id IN " + in.Placeholders() +
-                    " ORDER BY id FOR UPDATE",
+        ->Query("SELECT " + PoLineColumns() + " FROM purchase_order_lines WHERE po_id IN " +
+                    in.Placeholders() + " ORDER BY id FOR UPDATE",
                 in)
         .All(ReadPoLine);
   });
