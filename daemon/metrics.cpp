@@ -112,13 +112,14 @@ MetricFamily::MetricFamily(Kind kind, std::string name, std::string help,
 }
 
 void MetricFamily::Add(const LabelValues& values, double n) {
-  Require(values.size() == labels_.size(), "wrong number of label values for " + name_);
+  // Checked before the message is built: this runs for every message.
+  if (values.size() != labels_.size()) Require(false, "wrong number of label values for " + name_);
   if (!(n >= 0)) return;  // a counter never goes down
   series_[values] += n;
 }
 
 void MetricFamily::Set(const LabelValues& values, double value) {
-  Require(values.size() == labels_.size(), "wrong number of label values for " + name_);
+  if (values.size() != labels_.size()) Require(false, "wrong number of label values for " + name_);
   series_[values] = value;
 }
 
