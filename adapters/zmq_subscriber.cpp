@@ -180,43 +180,45 @@ std::optional<std::string> Subscriber::reader_error() const {
 }
 
 void Subscriber::ReadLoop() {
-  for (;;) {
-    try {
-      ReadMonitor();  // also while the queue is full and the socket is not read
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) {
-        std::lock_guard lock(mu_);
-        if (e.num() != ETERM)
-          reader_error_ = std::string("the POS bus monitor failed: ") + e.what();
-        return;
-      }
+  // Whatever stops this thread is told to the loop (Fail): a reader gone quiet would leave the
+  // daemon running and receiving nothing.
+  try {
+    for (;;) {
+      if (!ReadOnce()) return;
     }
+  } catch (const zmq::error_t& e) {
+    if (e.num() != ETERM) Fail(std::string("the POS bus reader stopped: ") + e.what());
+  } catch (const std::exception& e) {  // out of memory decoding, say: nothing more is read
+    Fail(std::string("the POS bus reader stopped: ") + e.what());
+  } catch (...) {
+    Fail("the POS bus reader stopped on an unknown exception");
+  }
+}
+
+bool Subscriber::ReadOnce() {
+  try {
+    ReadMonitor();  // also while the queue is full and the socket is not read
     {
       std::unique_lock lock(mu_);
       if (!space_.wait_for(lock, kReaderTick, [this] {
             return stopping_ || queued_bytes_ < options_.receive_queue_bytes;
           })) {
-        continue;  // still full
+        return true;  // still full
       }
-      if (stopping_) return;
+      if (stopping_) return false;
     }
-    try {
-      zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                                 {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
-      if (zmq::poll(items, 2, kReaderTick) == 0) continue;
-      if ((items[0].revents & ZMQ_POLLIN) == 0) continue;  // a monitor event: read above
-      while (ReadSome()) {
-      }
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;  // a signal is never an error for the reader
-      if (e.num() == ETERM) return;    // the context is closing: the process is stopping
-      Fail(std::string("the POS bus reader stopped: ") + e.what());
-      return;
-    } catch (const std::exception& e) {  // out of memory decoding, say: nothing more is read
-      Fail(std::string("the POS bus reader stopped: ") + e.what());
-      return;
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+    if (zmq::poll(items, 2, kReaderTick) == 0) return true;
+    if ((items[0].revents & ZMQ_POLLIN) == 0) return true;  // a monitor event: read next time
+    while (ReadSome()) {
     }
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return true;   // a signal is never an error for the reader
+    if (e.num() == ETERM) return false;  // the context is closing: the process is stopping
+    throw;
   }
+  return true;
 }
 
 void Subscriber::Fail(std::string why) {

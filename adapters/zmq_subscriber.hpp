@@ -111,6 +111,9 @@ class Subscriber {
 
  private:
   void ReadLoop();
+  // One turn of the reader: the monitor, room in the queue, then what the socket has. False when
+  // the reader should end (stopping); throws what it cannot get past.
+  bool ReadOnce();
   // Takes in the messages that are there, up to the bound; false when the socket has no more.
   bool ReadSome();
   // Records why the reader thread stops and tells the io_context's thread (failed_).

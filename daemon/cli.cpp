@@ -82,9 +82,7 @@ int Check(const std::vector<std::string>& args) {
   return RunCheck(*loaded.value, options, std::cout, std::cerr);
 }
 
-}  // namespace
-
-int Main(int argc, char** argv) {
+int Dispatch(int argc, char** argv) {
   const std::string flag = argc > 1 ? argv[1] : "";
   for (const auto& sub : kSubcommands) {
     if (flag == sub.name) return sub.run(std::vector<std::string>(argv + 2, argv + argc));
@@ -106,6 +104,21 @@ int Main(int argc, char** argv) {
     return 2;
   }
   return RunDaemon(std::move(*loaded.value));
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  // What the daemon's loop does not catch itself (it logs and returns 1), and what a tool or the
+  // set-up throws, still ends with a message and status 1 rather than std::terminate.
+  try {
+    return Dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "special-ordersd: unexpected error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "special-ordersd: unexpected error of unknown type\n";
+  }
+  return 1;
 }
 
 }  // namespace so::daemon

@@ -41,6 +41,9 @@ using config::LogLevel;
 // The figures read from the database are read again at most this often, however often the
 // endpoint is scraped, so that scrapes cost the database a bounded load.
 constexpr std::chrono::seconds kObserveEvery{5};
+// Unknown types named one by one in the log and the metrics; beyond them, kOtherTypes.
+constexpr size_t kUnknownTypesNamed = 64;
+constexpr const char* kOtherTypes = "other";
 // A health check asks the database again at most this often; after a failure, at most every
 // kObserveEvery, so that checks during an outage do not keep the loop waiting for connects.
 constexpr std::chrono::seconds kPingEvery{1};
@@ -118,13 +121,17 @@ class Daemon {
       log_.Error(std::string("stopping on an unexpected error: ") + e.what(),
                  LogFields{log_ids::kUnexpectedError});
       exit_code_ = 1;
+    } catch (...) {
+      log_.Error("stopping on an unexpected error of unknown type",
+                 LogFields{log_ids::kUnexpectedError});
+      exit_code_ = 1;
     }
     TearDown();
     return exit_code_;
   }
 
  private:
-  // Start-up in a fixed order: database, engine, event socket, subscription. False (with
+  // Start-up in a fixed order: database, engine, event socket, subscription, HTTP. False (with
   // exit_code_ set) when one cannot be had.
   bool StartUp() {
     if (!ConnectDatabase()) {
@@ -658,6 +665,19 @@ class Daemon {
   // A type under a subscribed prefix that the contract does not define: counted, and logged the
   // first time only, since the POS bus carries more than special orders.
   void CountUnknownType(const std::string& type) {
+    // The types are whatever a POS sends under a subscribed prefix: a bounded number of them is
+    // named (in the log and as metric labels), the rest are counted together as "other".
+    const bool known = unknown_types_.contains(type);
+    if (!known && unknown_types_.size() >= kUnknownTypesNamed) {
+      if (unknown_types_[kOtherTypes]++ == 0) {
+        log_.Warning("more than " + std::to_string(kUnknownTypesNamed) +
+                         " types the contract does not define; the next ones are counted as \"" +
+                         kOtherTypes + "\"",
+                     LogFields{log_ids::kUnknownType}.Add("SO_TYPE", type));
+      }
+      metrics_.CountUnknownType(kOtherTypes);
+      return;
+    }
     metrics_.CountUnknownType(type);
     if (unknown_types_[type]++ == 0) {
       log_.Info("ignoring " + type + ": a type the contract does not define (counted, logged once)",
@@ -677,6 +697,11 @@ class Daemon {
   Processed Report(const std::string& topic, const std::optional<std::string>& id,
                    const Message* message, Processed p) {
     tally_.Count(topic, p);
+    if (!p.publish_error.empty()) {
+      log_.Warning("committed " + topic + " id=" + id.value_or("?") +
+                       " but an event was not published: " + p.publish_error,
+                   MessageFields(topic, id, message, p));
+    }
     LogLevel level = LogLevel::kDebug;
     if (p.fate == Fate::kRefused) level = LogLevel::kInfo;
     if (p.fate == Fate::kDeadLettered) level = LogLevel::kWarning;

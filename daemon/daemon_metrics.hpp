@@ -29,7 +29,8 @@ class DaemonMetrics {
   explicit DaemonMetrics(const std::string& build_version);
 
   // A message the loop took off the receive queue: `type` is the decoded envelope's, or
-  // "undecodable" (any text can come under a subscribed prefix: a topic is not a label).
+  // "undecodable" or "unknown" (any text can come under a subscribed prefix: a topic is not a
+  // label).
   void CountReceived(std::string_view type);
   // What became of a message (not kUnavailable: such a message is held and comes again).
   void CountFate(std::string_view type, Fate fate);

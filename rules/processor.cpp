@@ -70,9 +70,12 @@ Processed Processor::Park(std::optional<std::string> message_id, std::string_vie
   return result;
 }
 
-void Processor::Publish(const std::vector<OutEvent>& events) {
-  for (const auto& e : events) {
-    if (!events_.Publish(e).ok()) ++stats_.publish_errors;
+void Processor::Publish(Processed& p) {
+  for (const auto& e : p.events) {
+    if (Status s = events_.Publish(e); !s.ok()) {
+      ++stats_.publish_errors;
+      if (p.publish_error.empty()) p.publish_error = EventType(e) + ": " + s.error().ToString();
+    }
   }
 }
 

@@ -43,6 +43,9 @@ std::string_view ToString(Fate f);
 struct Processed {
   Fate fate = Fate::kApplied;
   std::string detail;  // the refusal, dead-letter or unavailability reason
+  // Set when an event could not be published (the first such; the database is right, the event
+  // lost): the caller logs it.
+  std::string publish_error;
   std::vector<OutEvent> events;
   int attempts = 0;
 };
@@ -121,7 +124,8 @@ class Processor {
   void Count(const Processed& p);
   Processed Park(std::optional<std::string> message_id, std::string_view topic,
                  std::string_view raw, std::string reason, int attempts);
-  void Publish(const std::vector<OutEvent>& events);
+  // Publishes p.events; the first that could not be published is named in p.publish_error.
+  void Publish(Processed& p);
   std::chrono::milliseconds Backoff(int attempt);
 
   const Engine* engine_;

@@ -81,7 +81,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
         for (size_t i : todo) any_events = any_events || !results[i].events.empty();
         if (any_events) Mark("before_publish");
         for (size_t i : todo) {
-          Publish(results[i].events);
+          Publish(results[i]);
           Count(results[i]);
         }
         return;

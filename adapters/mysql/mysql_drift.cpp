@@ -109,6 +109,9 @@ Result<MysqlStore::DriftReport> MysqlStore::FindDrift(DriftScope scope, int page
   return session_->RunSnapshot("FindDrift", [&] {
     DriftReport report;
     std::vector<Drift> lines_and_stars;
+    // An order's star is checked with the first page holding one of its live special orders
+    // (any of them makes it starred): once, however many pages and statuses its others are in.
+    std::set<Id> orders_checked;
     StockExpectation expected;
     for (const SoStatus status : {SoStatus::kRequest, SoStatus::kOrdered, SoStatus::kArrived,
                                   SoStatus::kInProgress, SoStatus::kReady}) {
@@ -126,7 +129,9 @@ Result<MysqlStore::DriftReport> MysqlStore::FindDrift(DriftScope scope, int page
         after = sos.back().id;
         if (scope != DriftScope::kLive) continue;
         std::vector<DriftOrder> starred;
-        for (const auto& [id, star] : orders) starred.push_back({id, star});
+        for (const auto& [id, star] : orders) {
+          if (orders_checked.insert(id).second) starred.push_back({id, star});
+        }
         report.special_orders += static_cast<int64_t>(sos.size());
         report.orders += static_cast<int64_t>(starred.size());
         Append(lines_and_stars, OrderDrift(sos, lines, starred));

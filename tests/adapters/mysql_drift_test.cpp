@@ -169,6 +169,20 @@ TEST_F(MysqlDriftTest, ConsistentWorldHasNoDriftAndEachEditIsFoundByItsScope) {
 
 // More rows than one IN list takes: the repair locks and writes them in pieces, in one
 // transaction.
+// An order whose live special orders are in several statuses (so in several of the sweep's
+// pages) has its wrong star counted once.
+TEST_F(MysqlDriftTest, AStarIsOneDifferenceHoweverManyPagesItsSpecialOrdersAreIn) {
+  WriteWorld(4, 0);  // special orders 3 (ready) and 4 (ordered) move to order 1 (in progress)
+  db_.Exec("UPDATE special_orders SET order_id = 1 WHERE id IN (3, 4)");
+  db_.Exec("UPDATE customer_order_lines SET order_id = 1 WHERE id IN (3, 4)");
+  db_.Exec("UPDATE customer_orders SET has_special_order = 0 WHERE id = 1");
+  const auto live = Find(Scope::kLive, "live");
+  ASSERT_EQ(live.drifts.size(), 1u);
+  EXPECT_EQ(live.drifts[0].field, DriftField::kRedStar);
+  EXPECT_EQ(live.drifts[0].row_id, 1);
+  EXPECT_EQ(live.orders, 2);  // orders 1 and 2; 3 and 4 have no special order any more
+}
+
 TEST_F(MysqlDriftTest, RepairOfThousandsOfRowsGoesInPiecesOfOneTransaction) {
   WriteWorld(3000, 0);
   db_.Exec("UPDATE customer_order_lines SET committed_qty = committed_qty + 1 WHERE id <= 2500");
