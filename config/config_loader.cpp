@@ -21,9 +21,9 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {"bus",       "database", "rules_file",
-                                         "reconcile", "batch",    "metrics",
-                                         "log_level", "log_summary_interval_s"};
+constexpr std::string_view kTopKeys[] = {
+    "bus",   "database", "rules_file", "reconcile",
+    "batch", "metrics",  "log_level",  "log_summary_interval_s"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};

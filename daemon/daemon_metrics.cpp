@@ -17,7 +17,8 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
           "When the rules were last loaded successfully (start or reload), Unix time.")),
       received_(registry_.AddCounter("messages_received",
                                      "Messages taken off the receive queue, by type "
-                                     "(\"undecodable\": could not be decoded; \"unknown\": a type the contract does not define).",
+                                     "(\"undecodable\": could not be decoded; \"unknown\": a type "
+                                     "the contract does not define).",
                                      {"type"})),
       processed_(registry_.AddCounter(
           "messages_processed",
