@@ -6,9 +6,9 @@
 #   private-mariadb.sh stop DIR     shut down (kill -9 after 30 s); fine when not running
 #   private-mariadb.sh status DIR   exit 0 when running, 3 when not
 #
-# Files under DIR: data/ (the data directory), mysqld.pid, mysqld.log (the error log),
-# mysqld.out (stdout/stderr of mariadbd), port (the TCP port on 127.0.0.1), socket (the path
-# of the unix socket; DIR/mysqld.sock unless that path is too long for a unix socket).
+# Files under DIR: data/ (the data directory), tmp/ (its tmpdir), mysqld.pid, mysqld.log (the
+# error log), mysqld.out (stdout/stderr of mariadbd), port (the TCP port on 127.0.0.1), socket
+# (the path of the unix socket; DIR/mysqld.sock unless that path is too long for a unix socket).
 set -euo pipefail
 
 readonly START_TIMEOUT_S=60
@@ -124,8 +124,12 @@ launch() {
   local port=$1
   # innodb_flush_log_at_trx_commit stays at its durable default (1): the tests measure and
   # check real commits. The fd of the start lock is closed so the server does not inherit it.
+  # A tmpdir of its own: servers that share /tmp (tests start several, and restart them) must
+  # not see each other's internal temporary tables.
+  mkdir -p "$DIR/tmp"
   setsid /usr/sbin/mariadbd --no-defaults \
     --datadir="$DATA" --socket="$SOCK" --port="$port" --bind-address=127.0.0.1 \
+    --tmpdir="$DIR/tmp" \
     --pid-file="$PID_FILE" --log-error="$LOG_FILE" --user=root \
     --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=1 \
     --skip-name-resolve --skip-log-bin --max-connections=500 \
