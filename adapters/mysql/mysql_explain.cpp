@@ -162,28 +162,10 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
     e.same_source = s.Query(kSame, *o.po_line_id).All(ReadSpecialOrder);
   }
   if (o.transfer_id) {
-    static const std::string kTransfer = "SELECT id, from_store_id, to_store_id, status, " +
-                                         TimeColumn("created_at") +
-                                         " FROM store_transfers WHERE id = ?";
-    e.transfer = s.Query(kTransfer, *o.transfer_id).One([](const sql::ResultSet& rs) {
-      StoreTransfer t;
-      t.id = rs.getInt64(1);
-      t.from_store_id = rs.getInt64(2);
-      t.to_store_id = rs.getInt64(3);
-      t.status = GetStr(rs, 4);
-      t.created_at = GetTime(rs, 5, "store_transfers.created_at");
-      return t;
+    s.Query(SelectTransferWithLines(), *o.transfer_id).ForEach([&](const sql::ResultSet& rs) {
+      AddTransferRow(rs, e.transfer);
     });
     if (e.transfer) {
-      e.transfer->lines =
-          s.Query(
-               "SELECT id, transfer_id, product_id, quantity, special_order_id FROM "
-               "store_transfer_lines WHERE transfer_id = ? ORDER BY id",
-               e.transfer->id)
-              .All([](const sql::ResultSet& rs) {
-                return StoreTransferLine{rs.getInt64(1), rs.getInt64(2), rs.getInt64(3),
-                                         rs.getInt64(4), GetOptId(rs, 5)};
-              });
       e.transfer_from_code =
           s.Query("SELECT code FROM stores WHERE id = ?", e.transfer->from_store_id)
               .One(GetStrFirst);

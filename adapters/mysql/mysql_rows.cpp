@@ -90,6 +90,34 @@ PoLine ReadPoLine(const sql::ResultSet& rs) {
   return line;
 }
 
+const std::string& SelectTransferWithLines() {
+  static const std::string sql =
+      "SELECT t.id, t.from_store_id, t.to_store_id, t.status, " + TimeColumn("t.created_at") +
+      ", l.id, l.transfer_id, l.product_id, l.quantity, l.special_order_id FROM store_transfers t "
+      "LEFT JOIN store_transfer_lines l ON l.transfer_id = t.id "
+      "WHERE t.id = ? ORDER BY l.id";
+  return sql;
+}
+
+void AddTransferRow(const sql::ResultSet& rs, std::optional<StoreTransfer>& transfer) {
+  if (!transfer) {
+    transfer.emplace();
+    transfer->id = rs.getInt64(1);
+    transfer->from_store_id = rs.getInt64(2);
+    transfer->to_store_id = rs.getInt64(3);
+    transfer->status = GetStr(rs, 4);
+    transfer->created_at = GetTime(rs, 5, "store_transfers.created_at");
+  }
+  if (rs.isNull(6)) return;  // a transfer without lines
+  StoreTransferLine line;
+  line.id = rs.getInt64(6);
+  line.transfer_id = rs.getInt64(7);
+  line.product_id = rs.getInt64(8);
+  line.quantity = rs.getInt64(9);
+  line.special_order_id = GetOptId(rs, 10);
+  transfer->lines.push_back(line);
+}
+
 const std::string& SpecialOrderColumns() {
   static const std::string columns =
       "id, store_id, order_id, order_line_id, customer_id, product_id, quantity, allocated_qty, "

@@ -171,6 +171,10 @@ const std::string& PoColumns();
 PurchaseOrder ReadPo(const sql::ResultSet& rs);
 const std::string& PoLineColumns();
 PoLine ReadPoLine(const sql::ResultSet& rs);
+// One transfer and its lines in one round trip (bound: the transfer's id); a transfer without
+// lines gives one row with NULL line columns. AddTransferRow() takes the rows in turn.
+const std::string& SelectTransferWithLines();
+void AddTransferRow(const sql::ResultSet& rs, std::optional<StoreTransfer>& transfer);
 
 // The value a Parse*() function (rules/model.hpp) made of `text`, or BadValue naming the column.
 template <typename T>

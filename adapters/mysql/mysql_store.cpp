@@ -565,32 +565,10 @@ Result<std::vector<StockRow>> MysqlStore::GetStockOfProduct(Id product_id) {
 }
 
 Result<std::optional<StoreTransfer>> MysqlStore::GetTransfer(Id transfer_id) {
-  // As GetShipment(): one round trip; a transfer without lines gives one row with NULL line
-  // columns.
-  static const std::string kSql =
-      "SELECT t.id, t.from_store_id, t.to_store_id, t.status, " + TimeColumn("t.created_at") +
-      ", l.id, l.transfer_id, l.product_id, l.quantity, l.special_order_id FROM store_transfers t "
-      "LEFT JOIN store_transfer_lines l ON l.transfer_id = t.id "
-      "WHERE t.id = ? ORDER BY l.id";
   return session_->Run("GetTransfer", [&] {
     std::optional<StoreTransfer> transfer;
-    session_->Query(kSql, transfer_id).ForEach([&](const sql::ResultSet& rs) {
-      if (!transfer) {
-        transfer.emplace();
-        transfer->id = rs.getInt64(1);
-        transfer->from_store_id = rs.getInt64(2);
-        transfer->to_store_id = rs.getInt64(3);
-        transfer->status = GetStr(rs, 4);
-        transfer->created_at = GetTime(rs, 5, "store_transfers.created_at");
-      }
-      if (rs.isNull(6)) return;  // a transfer without lines
-      StoreTransferLine line;
-      line.id = rs.getInt64(6);
-      line.transfer_id = rs.getInt64(7);
-      line.product_id = rs.getInt64(8);
-      line.quantity = rs.getInt64(9);
-      line.special_order_id = GetOptId(rs, 10);
-      transfer->lines.push_back(line);
+    session_->Query(SelectTransferWithLines(), transfer_id).ForEach([&](const sql::ResultSet& rs) {
+      AddTransferRow(rs, transfer);
     });
     return transfer;
   });
