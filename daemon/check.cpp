@@ -1,5 +1,8 @@
 #include "daemon/check.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,29 +33,46 @@ std::string Table(DriftField f) {
   return "?";
 }
 
-// One difference as a JSON object. Every text in it is one of ours (names, numbers, line
-// statuses), none needs escaping.
-std::string Json(const Drift& d) {
-  std::string s = "{\"table\":\"" + Table(d.field) + "\",";
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void WriteJson(JsonWriter& w, const Drift& d) {
+  const auto key = [&](const char* k) { w.Key(k); };
+  w.StartObject();
+  key("table");
+  w.String(Table(d.field).c_str());
   if (d.field == DriftField::kStockCommitted || d.field == DriftField::kStockBackordered) {
-    s += "\"store_id\":" + std::to_string(d.row_id) +
-         ",\"product_id\":" + std::to_string(d.product_id);
+    key("store_id");
+    w.Int64(d.row_id);
+    key("product_id");
+    w.Int64(d.product_id);
   } else {
-    s += "\"id\":" + std::to_string(d.row_id);
+    key("id");
+    w.Int64(d.row_id);
   }
-  if (d.special_order_id) s += ",\"special_order_id\":" + std::to_string(*d.special_order_id);
+  if (d.special_order_id) {
+    key("special_order_id");
+    w.Int64(*d.special_order_id);
+  }
+  key("field");
+  w.String(std::string(ToString(d.field)).c_str());
   const auto value = [&](int64_t v) {
-    return d.field == DriftField::kLineStatus ? "\"" + ValueText(d.field, v) + "\""
-                                              : std::to_string(v);
+    if (d.field == DriftField::kLineStatus) {
+      w.String(ValueText(d.field, v).c_str());
+    } else {
+      w.Int64(v);
+    }
   };
-  return s + ",\"field\":\"" + std::string(ToString(d.field)) +
-         "\",\"expected\":" + value(d.expected) + ",\"found\":" + value(d.found) + "}";
+  key("expected");
+  value(d.expected);
+  key("found");
+  value(d.found);
+  w.EndObject();
 }
 
-std::string JsonList(const std::vector<Drift>& drifts) {
-  std::string s = "[";
-  for (size_t i = 0; i < drifts.size(); ++i) s += (i ? "," : "") + Json(drifts[i]);
-  return s + "]";
+void WriteJson(JsonWriter& w, const std::vector<Drift>& drifts) {
+  w.StartArray();
+  for (const Drift& d : drifts) WriteJson(w, d);
+  w.EndArray();
 }
 
 // The report for people: one row per difference, aligned.
@@ -135,14 +155,30 @@ int RunCheck(const config::DaemonConfig& config, const CheckOptions& options, st
   }
 
   if (options.json) {
-    out << "{\"checked\":{\"special_orders\":" << report->special_orders
-        << ",\"stock_rows\":" << report->stock_rows << ",\"customer_orders\":" << report->orders
-        << "},\"drift\":" << JsonList(found);
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("checked");
+    w.StartObject();
+    w.Key("special_orders");
+    w.Int64(report->special_orders);
+    w.Key("stock_rows");
+    w.Int64(report->stock_rows);
+    w.Key("customer_orders");
+    w.Int64(report->orders);
+    w.EndObject();
+    w.Key("drift");
+    WriteJson(w, found);
     if (options.repair) {
-      out << ",\"repaired\":" << JsonList(repaired);
-      if (!message_id.empty()) out << ",\"audit_message_id\":\"" << message_id << "\"";
+      w.Key("repaired");
+      WriteJson(w, repaired);
+      if (!message_id.empty()) {
+        w.Key("audit_message_id");
+        w.String(message_id.c_str());
+      }
     }
-    out << "}\n";
+    w.EndObject();
+    out << buffer.GetString() << "\n";
     return found.empty() ? kCheckClean : kCheckDrift;
   }
   char took[32];
