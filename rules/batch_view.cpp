@@ -515,8 +515,14 @@ Result<std::vector<StockRow>> BatchView::LockStocks(const std::vector<StockKey>&
   return Bug("LockStocks() on a batch view");
 }
 
-Result<std::vector<PoLine>> BatchView::LockPoLinesOfPos(const std::vector<Id>&) {
-  return Bug("LockPoLinesOfPos() on a batch view");
+Result<std::vector<PoLine>> BatchView::LockPoLinesOfPos(const std::vector<Id>& po_ids) {
+  SO_RETURN_IF_ERROR(LoadPoLinesOfPos(po_ids));
+  const std::set<Id> wanted(po_ids.begin(), po_ids.end());
+  std::vector<PoLine> out;
+  for (const auto& [id, line] : po_lines_) {
+    if (wanted.contains(line.po_id)) out.push_back(line);
+  }
+  return out;
 }
 
 Result<std::vector<PurchaseOrder>> BatchView::LockPosOf(const std::vector<std::pair<Id, Id>>&,
@@ -715,7 +721,40 @@ WriteSet BatchView::TakeWrites() {
   w.refusals = std::move(refusals_);
   refusals_.clear();
   for (WriteSet::Refusal& r : w.refusals) r.reason = Resolve(std::move(r.reason));
+  w.flight_records = std::move(flight_records_);
+  flight_records_.clear();
+  for (FlightRecord& r : w.flight_records) Resolve(r);
   return w;
+}
+
+// Special orders created earlier in the batch are in later messages' read sets, and in their
+// own message's decisions, under provisional ids.
+void BatchView::Resolve(FlightRecord& record) const {
+  if (stored_ids_.empty()) return;
+  ReadSet& r = record.reads;
+  const auto ids = [this](std::vector<Id>& v) {
+    for (Id& id : v) id = Resolve(id);
+  };
+  std::map<Id, SpecialOrder> special_orders;
+  for (auto& [id, so] : r.special_orders) {
+    so.id = Resolve(so.id);
+    special_orders.emplace(so.id, std::move(so));
+  }
+  r.special_orders = std::move(special_orders);
+  for (auto& [line, id] : r.special_order_of_line) id = Resolve(id);
+  for (auto* index : {&r.special_orders_of_order, &r.on_po_line, &r.on_po, &r.on_transfer}) {
+    for (auto& [key, v] : *index) ids(v);
+  }
+  for (auto& [key, v] : r.waiting) ids(v);
+  for (auto& [id, t] : r.transfers) {
+    if (!t) continue;
+    for (StoreTransferLine& l : t->lines) l.special_order_id = Resolve(l.special_order_id);
+  }
+  std::map<Id, Qty> picked;
+  for (const auto& [id, qty] : r.picked) picked.emplace(Resolve(id), qty);
+  r.picked = std::move(picked);
+  ids(r.new_special_orders);
+  for (SoDecision& d : record.decisions) d.special_order_id = Resolve(d.special_order_id);
 }
 
 Status BatchView::Flush() {

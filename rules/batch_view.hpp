@@ -57,6 +57,10 @@ class BatchView final : public HostStore {
   void Resolve(OutEvent& event) const;
   std::string Resolve(std::string text) const;
 
+  // Keeps the flight recorder's record of a message of the batch, for TakeWrites() to hand over
+  // with the store's ids.
+  void Record(FlightRecord record) { flight_records_.push_back(std::move(record)); }
+
   // Reads sent to the store (set-wise reads count once), for tests and the benchmark.
   int store_reads() const { return store_reads_; }
 
@@ -222,6 +226,10 @@ class BatchView final : public HostStore {
   std::set<std::tuple<ArrivalKind, Id, Id>> written_arrivals_;
   std::vector<AuditEntry> audit_;
   std::vector<WriteSet::Refusal> refusals_;
+  std::vector<FlightRecord> flight_records_;
+
+  // The special order ids of a record, resolved (TakeWrites()).
+  void Resolve(FlightRecord& record) const;
 };
 
 }  // namespace so

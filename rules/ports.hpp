@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "rules/flight_record.hpp"
 #include "rules/messages.hpp"
 #include "rules/model.hpp"
 #include "rules/result.hpp"
@@ -57,11 +58,13 @@ struct WriteSet {
   std::vector<Pickup> pickups;
   std::vector<AuditEntry> audit;  // in the order decided
   std::vector<Refusal> refusals;  // inbox rows to mark refused
+  // The flight recorder's records of the batch's messages, in order (empty when it is off).
+  std::vector<FlightRecord> flight_records;
 
   bool empty() const {
     return red_stars.empty() && order_lines.empty() && special_orders.empty() &&
            arrival_lines.empty() && stock.empty() && po_lines.empty() && transfer_lines.empty() &&
-           pickups.empty() && audit.empty() && refusals.empty();
+           pickups.empty() && audit.empty() && refusals.empty() && flight_records.empty();
   }
 };
 

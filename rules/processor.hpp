@@ -96,6 +96,9 @@ class Processor {
 
   const ProcessorStats& stats() const { return stats_; }
   void set_engine(const Engine& engine) { engine_ = &engine; }
+  // Whether each applied message is recorded, with what it read and decided, in the same
+  // transaction (rules/recorder.hpp; WriteSet::flight_records). Off by default.
+  void set_recording(bool on) { recording_ = on; }
 
   // The labelled points of one message's way through, in order: "after_receive", "after_begin",
   // "after_writes", "before_commit", "after_commit", "before_publish". Fault tests crash the
@@ -140,6 +143,7 @@ class Processor {
   }
 
   Checkpoint checkpoint_;
+  bool recording_ = false;
   std::minstd_rand jitter_{12345};
   ProcessorStats stats_;
 };

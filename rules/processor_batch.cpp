@@ -1,8 +1,10 @@
 // Processor::ProcessBatch: many messages in one transaction over a BatchView.
+#include <optional>
 #include <set>
 
 #include "rules/batch_view.hpp"
 #include "rules/processor.hpp"
+#include "rules/recorder.hpp"
 
 namespace so {
 namespace {
@@ -166,10 +168,17 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
   if (Status s = view.Prefetch(messages); !s.ok()) return fail(s.error());
   for (size_t i : fresh) {
     const Message& m = batch[i].message;
-    Result<Outcome> out = engine_->Apply(m, view);
-    if (!out.ok()) {
-      return out.error().kind == ErrorKind::kPermanent ? fail(out.error(), i) : fail(out.error());
+    const auto failed = [&](const Error& e) {
+      return e.kind == ErrorKind::kPermanent ? fail(e, i) : fail(e);
+    };
+    std::optional<Recorder> recorder;
+    if (recording_) {
+      recorder.emplace(view, Recorder::Mode::kRecord);
+      if (Status s = recorder->Widen(m); !s.ok()) return failed(s.error());
     }
+    Result<Outcome> out = recorder ? engine_->Apply(m, *recorder) : engine_->Apply(m, view);
+    if (!out.ok()) return failed(out.error());
+    if (recorder) view.Record(recorder->Finish(m, *out));
     const bool refused = out->disposition == Disposition::kRefused;
     if (refused) {
       if (Status s = view.InboxRefused(m.envelope.id, out->detail); !s.ok()) return fail(s.error());

@@ -287,6 +287,7 @@ Status FakeStore::Begin() {
   if (undo_) return Permanent(0, "Begin: a transaction is already open");
   undo_.emplace();
   undo_->audit_size = db.audit.size();
+  undo_->flight_records_size = db.flight_records.size();
   return Status();
 }
 
@@ -318,6 +319,7 @@ void FakeStore::Rollback() {
   Restore(db.arrivals, u.arrivals);
   Restore(db.picked, u.picked);
   db.audit.resize(u.audit_size);
+  db.flight_records.resize(u.flight_records_size);
   undo_.reset();
 }
 

@@ -44,6 +44,7 @@ struct FakeDb {
   std::map<std::string, std::string> inbox;     // message id -> outcome
   std::map<std::string, std::string> refusals;  // message id -> why it was refused
   std::vector<AuditEntry> audit;
+  std::vector<FlightRecord> flight_records;  // the flight recorder's, in the order written
   // The last id handed out, per table. Like AUTO_INCREMENT, a new row's id is above every id its
   // table has and above every id handed out for it before, also by a transaction that was rolled
   // back.
@@ -181,6 +182,7 @@ class FakeStore final : public HostStore {
     std::map<std::tuple<ArrivalKind, Id, Id>, std::optional<ArrivalLine>> arrivals;
     std::map<Id, std::optional<Qty>> picked;
     size_t audit_size = 0;
+    size_t flight_records_size = 0;
   };
   std::optional<Undo> undo_;
   int calls_ = 0;

@@ -48,6 +48,8 @@ Status FakeStore::ApplyWrites(const WriteSet& w) {
     }
     SO_RETURN_IF_ERROR(InboxRefused(r.message_id, r.reason));
   }
+  db.flight_records.insert(db.flight_records.end(), w.flight_records.begin(),
+                           w.flight_records.end());
   return Status();
 }
 

@@ -1,0 +1,230 @@
+// The flight recorder and `simulate` over the randomized scenario (tests/rules/scenario.hpp)
+// with the example rules: recorded and recomputed with the same rules, nothing differs; with a
+// changed rule, what simulate reports is what the candidate rules decide when each message is
+// applied to the database as it was (the oracle below), up to each special order's first
+// difference.
+//
+// Why that oracle and not a second run of the scenario with the candidate rules: the scenario's
+// POS reads the database to choose what to send next (which PO to ship, which order to cancel),
+// so past the first changed decision a second run sends other messages, and its special orders
+// are no longer the same ones. Applying each message with the candidate rules to the database as
+// the recorded run found it, then rolling back, is the rerun made message by message: exactly
+// the question simulate answers from the read sets alone.
+#include <fstream>
+#include <sstream>
+
+#include "config/config_loader.hpp"
+#include "rules/recorder.hpp"
+#include "rules/replay.hpp"
+#include "rules/simulation.hpp"
+#include "tests/rules/scenario.hpp"
+
+namespace so {
+namespace {
+
+constexpr int64_t kSimulatedMessages = 3000;
+
+std::string ExampleText() {
+  std::ifstream in(SO_SOURCE_DIR "/config/rules.example.yaml");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+RuleSet Parse(const std::string& yaml) {
+  config::Loaded<RuleSet> loaded = config::ParseRules(yaml, "candidate.yaml");
+  for (const auto& p : loaded.problems) ADD_FAILURE() << p.ToString();
+  return loaded.ok() ? *loaded.value : RuleSet();
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+std::string Describe(const Difference& d) {
+  std::ostringstream o;
+  o << d.message_id << " line " << d.order_line_id << " store " << d.store_id << " ["
+    << d.rule_was << " -> " << d.rule_would_be << "]";
+  for (const Aspect& a : d.aspects) o << " " << a.name << ": " << a.was << " -> " << a.would_be;
+  return o.str();
+}
+
+std::string Text(const std::vector<SoDecision>& v) {
+  std::ostringstream o;
+  for (const SoDecision& d : v) {
+    o << "\n  line " << d.order_line_id << " so " << d.special_order_id << " store " << d.store_id
+      << " status " << (d.status ? ToString(*d.status) : "-") << " allocated " << d.allocated_qty
+      << " vendor " << d.vendor_id.value_or(0) << " po " << d.po_id.value_or(0)
+      << (d.new_po ? " (new)" : "") << " qty " << d.po_line_qty.value_or(-1) << " from "
+      << d.transfer_from_store.value_or(0) << ":";
+    for (const auto& [verb, rule] : d.decisions) o << " " << verb << "/" << rule;
+  }
+  return o.str();
+}
+
+// The recorded run, with what the candidate rules decide about each message when it is applied
+// to the database as the message found it.
+struct Recorded {
+  std::unique_ptr<Scenario> run;
+  std::map<std::string, std::vector<SoDecision>> oracle;  // message id -> candidate's decisions
+  std::vector<std::string> oracle_errors;
+};
+
+Recorded Record(const RuleSet& rules, const std::optional<RuleSet>& candidate) {
+  Recorded out;
+  RunOptions options;
+  options.messages = kSimulatedMessages;
+  options.rules = rules;
+  options.record = true;
+  std::unique_ptr<Engine> engine;
+  if (candidate) {
+    engine = std::make_unique<Engine>(*candidate);
+    options.before = [&out, &engine](const Message& m, fakes::FakeStore& store) {
+      if (!store.Begin().ok()) return out.oracle_errors.push_back("begin failed");
+      Recorder capture(store, Recorder::Mode::kCapture);
+      Result<Outcome> outcome = engine->Apply(m, capture);
+      if (outcome.ok()) {
+        out.oracle[m.envelope.id] = capture.Finish(m, *outcome).decisions;
+      } else {
+        out.oracle_errors.push_back(m.envelope.id + ": " + outcome.error().ToString());
+      }
+      store.Rollback();
+    };
+  }
+  out.run = Play(options, "recorded");
+  return out;
+}
+
+// What the oracle says differs: the first difference of each order line, in message order.
+std::vector<std::string> OracleDifferences(const Recorded& r) {
+  std::vector<std::string> out;
+  std::set<Id> differed;
+  for (const FlightRecord& record : r.run->result().flight_records) {
+    const auto it = r.oracle.find(record.message.envelope.id);
+    if (it == r.oracle.end()) {
+      out.push_back(record.message.envelope.id + ": no oracle");
+      continue;
+    }
+    std::map<Id, SoDecision> was, would;
+    for (const SoDecision& d : record.decisions) was.emplace(d.order_line_id, d);
+    for (const SoDecision& d : it->second) would.emplace(d.order_line_id, d);
+    std::set<Id> lines;
+    for (const auto& [line, d] : was) lines.insert(line);
+    for (const auto& [line, d] : would) lines.insert(line);
+    for (Id line : lines) {
+      if (differed.contains(line)) continue;
+      const auto a = was.find(line), b = would.find(line);
+      const auto recorded = a == was.end() ? std::nullopt : std::optional<SoDecision>(a->second);
+      const auto candidate = b == would.end() ? std::nullopt : std::optional<SoDecision>(b->second);
+      const std::vector<Aspect> aspects = Compare(recorded, candidate);
+      if (aspects.empty()) continue;
+      Difference d;
+      d.message_id = record.message.envelope.id;
+      d.order_line_id = line;
+      d.store_id = (recorded ? *recorded : *candidate).store_id;
+      d.aspects = aspects;
+      d.rule_was = "";
+      d.rule_would_be = "";
+      out.push_back(Describe(d));
+      if (line != 0) differed.insert(line);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SimulatedDifferences(const SimulationReport& report) {
+  std::vector<std::string> out;
+  for (Difference d : report.differences) {
+    d.rule_was = d.rule_would_be = "";
+    out.push_back(Describe(d));
+  }
+  return out;
+}
+
+SimulationReport Simulate(const Scenario& run, const RuleSet& candidate) {
+  const Engine engine(candidate);
+  Simulation simulation(engine);
+  for (const FlightRecord& record : run.result().flight_records) simulation.Add(record);
+  return simulation.report();
+}
+
+TEST(SimulationTest, TheSameRulesRecomputeEveryRecordedDecisionExactly) {
+  const RuleSet example = Parse(ExampleText());
+  const Recorded r = Record(example, std::nullopt);
+  ASSERT_FALSE(r.run->failed());
+  const auto& records = r.run->result().flight_records;
+  // One record per message applied or refused: every message the scenario sent but the
+  // duplicates.
+  int64_t applied = 0;
+  applied = static_cast<int64_t>(r.run->result().inbox.size());
+  EXPECT_EQ(static_cast<int64_t>(records.size()), applied);
+  ASSERT_GT(records.size(), 2000u);
+
+  const Engine engine(example);
+  int64_t decisions = 0;
+  for (const FlightRecord& record : records) {
+    const Recomputed again = Recompute(engine, record);
+    ASSERT_FALSE(again.unknown) << record.message.envelope.id << ": " << *again.unknown;
+    if (Text(again.decisions) != Text(record.decisions)) std::cout << "type " << record.message.envelope.type << std::endl;
+    EXPECT_EQ(again.refused, record.refused) << record.message.envelope.id;
+    EXPECT_EQ(Text(again.decisions), Text(record.decisions)) << record.message.envelope.id;
+    decisions += static_cast<int64_t>(record.decisions.size());
+  }
+  EXPECT_GT(decisions, 2000);
+
+  const SimulationReport report = Simulate(*r.run, example);
+  EXPECT_EQ(report.messages, static_cast<int64_t>(records.size()));
+  EXPECT_EQ(report.identical, report.messages);
+  EXPECT_TRUE(report.unanswered.empty());
+  for (const Difference& d : report.differences) ADD_FAILURE() << Describe(d);
+}
+
+std::string TypeOf(const Scenario& run, const std::string& id) {
+  for (const auto& r : run.result().flight_records) {
+    if (r.message.envelope.id == id) return r.message.envelope.type;
+  }
+  return "?";
+}
+
+void ExpectSimulationMatchesTheOracle(const std::string& candidate_yaml,
+                                      const std::string& aspect) {
+  const RuleSet example = Parse(ExampleText());
+  const RuleSet candidate = Parse(candidate_yaml);
+  const Recorded r = Record(example, candidate);
+  ASSERT_FALSE(r.run->failed());
+  for (const auto& e : r.oracle_errors) ADD_FAILURE() << "oracle: " << e;
+  const SimulationReport report = Simulate(*r.run, candidate);
+  for (const auto& u : report.unanswered) ADD_FAILURE() << u.message_id << ": " << u.reason << " " << TypeOf(*r.run, u.message_id);
+  const std::vector<std::string> simulated = SimulatedDifferences(report);
+  const std::vector<std::string> oracle = OracleDifferences(r);
+  EXPECT_EQ(Diff(oracle, "oracle", simulated, "simulate"), "");
+  EXPECT_GT(report.by_aspect.count(aspect) ? report.by_aspect.at(aspect) : 0, 10)
+      << "the change hardly shows: " << simulated.size() << " differences";
+  std::cout << "[ simulate ] " << simulated.size() << " special orders differ;";
+  for (const auto& [name, n] : report.by_aspect) std::cout << " " << name << "=" << n;
+  std::cout << std::endl;
+}
+
+TEST(SimulationTest, AnotherVendorChoiceDiffersAsTheCandidateRulesWouldDecide) {
+  ExpectSimulationMatchesTheOracle(
+      Replace(ExampleText(), "vendor_choice: [primary, cheapest]",
+              "vendor_choice: [shortest_lead_time, cheapest]"),
+      "vendor");
+}
+
+TEST(SimulationTest, AStoreThatWaitsDiffersAsTheCandidateRulesWouldDecide) {
+  ExpectSimulationMatchesTheOracle(Replace(ExampleText(), "\nrules:\n", R"(
+rules:
+  - name: store-3-waits-too
+    match:
+      stores: [3]
+    on_request: wait
+)"),
+                                   "sourcing");
+}
+
+}  // namespace
+}  // namespace so
