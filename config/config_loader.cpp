@@ -22,9 +22,11 @@ using internal::Reader;
 using internal::Value;
 
 constexpr std::string_view kTopKeys[] = {
-    "bus",   "database", "rules_file", "reconcile",
-    "batch", "metrics",  "log_level",  "log_summary_interval_s"};
+    "bus",     "database", "rules_file", "reconcile",
+    "batch",   "metrics",  "recorder",   "log_level",
+    "log_summary_interval_s"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
+constexpr std::string_view kRecorderKeys[] = {"retention_days", "max_mb"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
 constexpr std::string_view kBusKeys[] = {"subscribe",
@@ -142,6 +144,17 @@ void ReadBatch(Reader& reader, const Value& value, BatchConfig& batch) {
     if (auto n = reader.ReadInteger(*v, 1, kMaxBatchMessages)) {
       batch.max_messages = static_cast<int>(*n);
     }
+  }
+}
+
+void ReadRecorder(Reader& reader, const Value& value, RecorderConfig& recorder) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kRecorderKeys);
+  if (!mapping) return;
+  if (const Value* v = mapping->Find("retention_days")) {
+    if (auto n = reader.ReadInteger(*v, 0, 3650)) recorder.retention_days = static_cast<int>(*n);
+  }
+  if (const Value* v = mapping->Find("max_mb")) {
+    if (auto n = reader.ReadInteger(*v, 1, 1048576)) recorder.max_mb = static_cast<int>(*n);
   }
 }
 
@@ -287,6 +300,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
     if (const Value* v = top->Find("reconcile")) ReadReconcile(reader, *v, config.reconcile);
     if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
     if (const Value* v = top->Find("metrics")) ReadMetrics(reader, *v, config.metrics);
+    if (const Value* v = top->Find("recorder")) ReadRecorder(reader, *v, config.recorder);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
     }

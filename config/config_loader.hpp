@@ -91,6 +91,18 @@ struct MetricsConfig {
   int port = 0;
 };
 
+// The flight recorder (rules/recorder.hpp): each applied message with the rows it read and what
+// it decided, in sod_flight_recorder, for `special-ordersd simulate`. Pruned by the sweep.
+struct RecorderConfig {
+  // Days a record is kept; 0 turns the recorder off (nothing is recorded, what was is kept until
+  // it is turned on again or deleted by hand). Default 14, 0..3650.
+  int retention_days = 14;
+  // The records' size bound in MiB: beyond it the oldest go first. Default 1024, 1..1048576.
+  int max_mb = 1024;
+
+  bool on() const { return retention_days > 0; }
+};
+
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // "debug", "info", "warning", "error": the spelling the config file uses.
@@ -107,6 +119,7 @@ struct DaemonConfig {
   ReconcileConfig reconcile;
   BatchConfig batch;
   MetricsConfig metrics;
+  RecorderConfig recorder;
   // Least severe message that is logged. Default kInfo.
   LogLevel log_level = LogLevel::kInfo;
   // Seconds between the info lines that sum up what was applied (the lines of each message are

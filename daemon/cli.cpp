@@ -9,6 +9,7 @@
 #include "daemon/check.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/explain.hpp"
+#include "daemon/simulate.hpp"
 
 namespace so::daemon {
 namespace {
@@ -37,6 +38,7 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"explain", RunExplain, kExplainUsage},
     {"check", Check, kCheckHelp},
+    {"simulate", RunSimulate, kSimulateUsage},
 };
 
 void PrintUsage() {

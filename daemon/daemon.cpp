@@ -157,6 +157,7 @@ class Daemon {
         *engine_, store_, dead_letters_, *publisher_, RetryPolicy{},
         [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
         [this] { return store_.Connect(); });
+    processor_->set_recording(config_.recorder.on());
 #ifdef SO_CRASH_POINTS
     if (auto crash = CrashPointFromEnv(log_)) processor_->set_checkpoint(std::move(*crash));
 #endif
@@ -391,7 +392,25 @@ class Daemon {
     } else {
       log_.Debug("sweep (" + why + "): nothing to repair");
     }
-    if (!r.unavailable && (why == "start-up" || why == "timer")) CheckDrift();
+    if (!r.unavailable && (why == "start-up" || why == "timer")) {
+      CheckDrift();
+      PruneFlightRecords();
+    }
+  }
+
+  // The flight recorder's retention (config recorder:), between batches as the drift check.
+  void PruneFlightRecords() {
+    if (!config_.recorder.on()) return;
+    const Result<int64_t> deleted = store_.PruneFlightRecords(
+        config_.recorder.retention_days, int64_t{config_.recorder.max_mb} << 20);
+    if (!deleted.ok()) {
+      log_.Warning("flight recorder: pruning failed, the next sweep tries again: " +
+                   deleted.error().ToString());
+    } else if (*deleted > 0) {
+      log_.Info("flight recorder: pruned " + std::to_string(*deleted) +
+                " records (older than " + std::to_string(config_.recorder.retention_days) +
+                " days or beyond " + std::to_string(config_.recorder.max_mb) + " MiB)");
+    }
   }
 
   // The drift check of `special-ordersd check` over what the live special orders make (bounded

@@ -81,6 +81,8 @@ struct FlightRecord {
   ReadSet reads;
   std::vector<SoDecision> decisions;  // in order line order
   bool refused = false;
+  // The rules in force (RuleSet::version()): kept beside the record, for people.
+  std::string rules_version;
 };
 
 }  // namespace so

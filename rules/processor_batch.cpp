@@ -178,7 +178,11 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
     }
     Result<Outcome> out = recorder ? engine_->Apply(m, *recorder) : engine_->Apply(m, view);
     if (!out.ok()) return failed(out.error());
-    if (recorder) view.Record(recorder->Finish(m, *out));
+    if (recorder) {
+      FlightRecord record = recorder->Finish(m, *out);
+      record.rules_version = engine_->rules().version();
+      view.Record(std::move(record));
+    }
     const bool refused = out->disposition == Disposition::kRefused;
     if (refused) {
       if (Status s = view.InboxRefused(m.envelope.id, out->detail); !s.ok()) return fail(s.error());

@@ -20,6 +20,7 @@ readonly PACKAGES=(
   libyaml-cpp-dev
   libsystemd-dev          # sd_notify
   rapidjson-dev           # the message codec
+  libmsgpack-cxx-dev      # the flight recorder's records (MessagePack)
   libgtest-dev libgmock-dev
   mariadb-server mariadb-client
   prometheus              # promtool: the metrics tests validate /metrics with it

@@ -82,3 +82,22 @@ CREATE TABLE IF NOT EXISTS sod_pickups (
   PRIMARY KEY (special_order_id),
   CONSTRAINT ck_sod_pickups_picked CHECK (picked_qty >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The flight recorder (rules/recorder.hpp): each message applied, with the rows it read to decide
+-- and what it decided, written in the same transaction as its effects, for `special-ordersd
+-- simulate` to recompute with other rules. `record` is MessagePack (adapters/flight_codec.hpp);
+-- `bytes` its length, for the size bound. Pruned by the sweep (recorder.retention_days,
+-- recorder.max_mb); never read by the daemon itself.
+CREATE TABLE IF NOT EXISTS sod_flight_recorder (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  message_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  message_type VARCHAR(64) NOT NULL,
+  occurred_at DATETIME(6) NOT NULL,
+  recorded_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  rules_version VARCHAR(64) NOT NULL,
+  bytes INT UNSIGNED NOT NULL,
+  record MEDIUMBLOB NOT NULL,
+  PRIMARY KEY (id),
+  KEY ix_sod_flight_recorder_occurred (occurred_at),
+  KEY ix_sod_flight_recorder_recorded (recorded_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -100,6 +100,13 @@ class MysqlStore final : public so::HostStore {
   so::Status RecordDeadLetterRetry(int64_t id, std::string_view reason,
                                    std::string_view rules_version);
 
+  // --- The flight recorder's retention, in mysql_flight.cpp ---
+
+  // Deletes the records written more than `retention_days` ago, then, oldest first, those beyond
+  // `max_bytes` in all; in transactions of its own of at most 1000 rows each (call it outside a
+  // transaction). Returns how many it deleted.
+  so::Result<int64_t> PruneFlightRecords(int retention_days, int64_t max_bytes);
+
   // --- The drift check (rules/drift.hpp), in mysql_drift.cpp ---
 
   enum class DriftScope {

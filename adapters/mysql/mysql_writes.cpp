@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/flight_codec.hpp"
 #include "adapters/mysql/mysql_rows.hpp"
 #include "adapters/mysql/mysql_session.hpp"
 #include "adapters/mysql/mysql_store.hpp"
@@ -405,6 +406,25 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                  p.Add(a.decision);
                  p.Add(a.detail);
                  p.Add(a.at);
+               });
+
+    // Encoded here, on the daemon's thread, in the transaction's time: the price of the recorder.
+    struct Encoded {
+      const FlightRecord* record;
+      std::string bytes;
+    };
+    std::vector<Encoded> records;
+    for (const FlightRecord& r : w.flight_records) records.push_back({&r, flight::Encode(r)});
+    InsertRows(s,
+               "INSERT INTO sod_flight_recorder (message_id, message_type, occurred_at, "
+               "rules_version, bytes, record) VALUES ",
+               "(?, ?, ?, ?, ?, ?)", "", Cut::kPieces, records, [](Params& p, const Encoded& e) {
+                 p.Add(e.record->message.envelope.id);
+                 p.Add(e.record->message.envelope.type);
+                 p.Add(e.record->message.envelope.occurred_at);
+                 p.Add(e.record->rules_version);
+                 p.Add(static_cast<int64_t>(e.bytes.size()));
+                 p.Add(e.bytes);
                });
 
     UpdateRows(

@@ -776,6 +776,8 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_EQ(c.database.name, "pos");
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.log_summary_interval_s, 10);
+  EXPECT_EQ(c.recorder.retention_days, 14);
+  EXPECT_EQ(c.recorder.max_mb, 1024);
   EXPECT_TRUE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
@@ -810,6 +812,8 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_EQ(c.metrics.listen, "[::1]:9465");
   EXPECT_EQ(c.metrics.address, "::1");
   EXPECT_EQ(c.metrics.port, 9465);
+  EXPECT_EQ(c.recorder.retention_days, 3);
+  EXPECT_EQ(c.recorder.max_mb, 64);
   EXPECT_EQ(c.rules_file, Fixture("rules_every_setting.yaml"));
   EXPECT_EQ(c.rules.defaults().on_request, OnRequest::kWait);
 }
