@@ -254,8 +254,9 @@ void ReadDatabase(Reader& reader, const Value& value, const std::filesystem::pat
 }  // namespace
 
 std::string Problem::ToString() const {
-  if (line == 0) return file + ": " + message;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  const std::string text = (severity == Severity::kWarning ? "warning: " : "") + message;
+  if (line == 0) return file + ": " + text;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + text;
 }
 
 std::string_view ToString(LogLevel level) {

@@ -16,12 +16,18 @@ namespace so::config {
 // One thing wrong with a config file. Line and column are 1-based, as editors show them; both are
 // 0 when the problem is about the file as a whole (missing, unreadable, empty).
 struct Problem {
+  // An error makes the file invalid. A warning is about a valid file that likely does not say
+  // what its author meant (config/rules_review.hpp); only --check-config looks for those.
+  enum class Severity { kError, kWarning };
+
   std::string file;
   int line = 0;
   int column = 0;
   std::string message;
+  Severity severity = Severity::kError;
 
-  // "file:line:column: message", or "file: message" when there is no line.
+  // "file:line:column: message", or "file: message" when there is no line; a warning's message
+  // starts with "warning: ", as compilers write it.
   std::string ToString() const;
 };
 

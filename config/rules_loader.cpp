@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <cstdio>
 
 #include "config/config_loader.hpp"
+#include "config/rules_review.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace so::config {
@@ -104,6 +106,29 @@ std::optional<std::string> ReadAttachablePoStatus(Reader& reader, const Value& i
   return std::string(*status);
 }
 
+// Notes where each of `ids`, read from `value` without a problem, is written: the items of the
+// list, or the value itself when it is a single id.
+void NoteIds(RulesOutline& outline, IdKind kind, const Value& value, const std::vector<Id>& ids) {
+  const auto note = [&](Id id, const YAML::Mark& mark, std::string path) {
+    outline.ids.push_back(NamedId{.kind = kind,
+                                  .id = id,
+                                  .line = mark.line + 1,
+                                  .column = mark.column + 1,
+                                  .path = std::move(path)});
+  };
+  if (value.node.IsScalar()) {
+    assert(ids.size() == 1);
+    note(ids.front(), value.mark, value.path);
+    return;
+  }
+  assert(value.node.size() == ids.size());
+  size_t i = 0;
+  for (const YAML::Node& item : value.node) {
+    note(ids[i], item.Mark(), value.path + "[" + std::to_string(i) + "]");
+    ++i;
+  }
+}
+
 // Unlike the other lists, `[]` is allowed: it means "no transfers", so that a rule can turn off
 // the transfers its defaults ask for.
 std::optional<std::vector<Id>> ReadTransferStores(Reader& reader, const Value& value) {
@@ -114,7 +139,8 @@ std::optional<std::vector<Id>> ReadTransferStores(Reader& reader, const Value& v
 }
 
 // Applies the settings keys present in `mapping` on top of `settings`; the others keep their value.
-void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings) {
+void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings,
+                  RulesOutline& outline) {
   if (const Value* v = mapping.Find("on_request")) {
     if (auto on_request = reader.ReadEnum(*v, kOnRequest)) settings.on_request = *on_request;
   }
@@ -143,6 +169,7 @@ void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings) {
   }
   if (const Value* v = mapping.Find("transfer_from_stores")) {
     if (auto stores = ReadTransferStores(reader, *v)) {
+      NoteIds(outline, IdKind::kStore, *v, *stores);
       settings.transfer_from_stores = std::move(*stores);
     }
   }
@@ -171,21 +198,24 @@ void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings) {
 }
 
 std::vector<Id> ReadIds(Reader& reader, const Mapping& match, std::string_view key,
-                        std::string_view what) {
+                        std::string_view what, IdKind kind, RulesOutline& outline) {
   const Value* v = match.Find(key);
   if (v == nullptr) return {};
   auto ids = reader.ReadUniqueList<Id>(
       *v, "leave the key out to match every " + std::string(what),
       [&](const Value& item) { return reader.ReadInteger(item, 1, INT64_MAX); });
-  return ids ? std::move(*ids) : std::vector<Id>{};
+  if (!ids) return {};
+  NoteIds(outline, kind, *v, *ids);
+  return std::move(*ids);
 }
 
-Match ReadMatch(Reader& reader, const Value& value) {
+Match ReadMatch(Reader& reader, const Value& value, RulesOutline& outline) {
   std::optional<Mapping> mapping = reader.ReadMapping(value, kMatchKeys);
   if (!mapping) return {};
-  return Match{.stores = ReadIds(reader, *mapping, "stores", "store"),
-               .vendors = ReadIds(reader, *mapping, "vendors", "vendor"),
-               .products = ReadIds(reader, *mapping, "products", "product")};
+  return Match{
+      .stores = ReadIds(reader, *mapping, "stores", "store", IdKind::kStore, outline),
+      .vendors = ReadIds(reader, *mapping, "vendors", "vendor", IdKind::kVendor, outline),
+      .products = ReadIds(reader, *mapping, "products", "product", IdKind::kProduct, outline)};
 }
 
 std::optional<std::string> ReadRuleName(Reader& reader, const Value& value) {
@@ -217,7 +247,8 @@ struct NamedAt {
   YAML::Mark mark;
 };
 
-std::vector<Rule> ReadRules(Reader& reader, const Value& value, const Settings& defaults) {
+std::vector<Rule> ReadRules(Reader& reader, const Value& value, const Settings& defaults,
+                            RulesOutline& outline) {
   std::vector<Rule> rules;
   if (!value.node.IsSequence()) {
     reader.Report(value, "expected a list of rules, got " + internal::Describe(value.node));
@@ -246,20 +277,24 @@ std::vector<Rule> ReadRules(Reader& reader, const Value& value, const Settings& 
         rule.name = std::move(*name);
       }
     }
-    if (const Value* match = mapping->Find("match")) rule.match = ReadMatch(reader, *match);
+    if (const Value* match = mapping->Find("match")) {
+      rule.match = ReadMatch(reader, *match, outline);
+    }
     rule.settings = defaults;
-    ReadSettings(reader, *mapping, rule.settings);
+    ReadSettings(reader, *mapping, rule.settings, outline);
     rules.push_back(std::move(rule));
+    outline.rules.push_back({.line = node.Mark().line + 1, .column = node.Mark().column + 1});
   }
   return rules;
 }
 
 }  // namespace
 
-Loaded<RuleSet> ParseRules(std::string_view yaml_text, const std::string& file_name) {
+Loaded<OutlinedRules> ParseRulesOutlined(std::string_view yaml_text, const std::string& file_name) {
   Reader reader(file_name);
   Settings defaults;
   std::vector<Rule> rules;
+  RulesOutline outline{.file = file_name, .rules = {}, .ids = {}};
   if (std::optional<Value> root = reader.Parse(yaml_text)) {
     if (std::optional<Mapping> top = reader.ReadMapping(*root, kTopKeys)) {
       if (const Value* version = reader.Require(*top, "version")) {
@@ -272,29 +307,51 @@ Loaded<RuleSet> ParseRules(std::string_view yaml_text, const std::string& file_n
       }
       if (const Value* v = top->Find("defaults")) {
         if (std::optional<Mapping> mapping = reader.ReadMapping(*v, kSettingsKeys)) {
-          ReadSettings(reader, *mapping, defaults);
+          ReadSettings(reader, *mapping, defaults, outline);
         }
       }
-      if (const Value* v = top->Find("rules")) rules = ReadRules(reader, *v, defaults);
+      if (const Value* v = top->Find("rules")) rules = ReadRules(reader, *v, defaults, outline);
     }
   }
-  Loaded<RuleSet> loaded;
+  Loaded<OutlinedRules> loaded;
   if (reader.ok()) {
-    loaded.value.emplace(std::move(defaults), std::move(rules), Fnv1a64Hex(yaml_text));
+    loaded.value.emplace(OutlinedRules{
+        .rules = RuleSet(std::move(defaults), std::move(rules), Fnv1a64Hex(yaml_text)),
+        .outline = std::move(outline)});
   }
   loaded.problems = reader.TakeProblems();
   return loaded;
 }
 
-Loaded<RuleSet> LoadRulesFile(const std::string& path) {
+Loaded<OutlinedRules> LoadRulesFileOutlined(const std::string& path) {
   internal::FileContent content = internal::ReadFile(path);
   if (!content.text) {
-    Loaded<RuleSet> loaded;
+    Loaded<OutlinedRules> loaded;
     loaded.problems.push_back(
         Problem{.file = path, .message = "cannot read the rules file: " + content.error});
     return loaded;
   }
-  return ParseRules(*content.text, path);
+  return ParseRulesOutlined(*content.text, path);
+}
+
+namespace {
+
+// The rules alone, for the daemon, which does not keep where they were written.
+Loaded<RuleSet> WithoutOutline(Loaded<OutlinedRules> outlined) {
+  Loaded<RuleSet> loaded;
+  if (outlined.value) loaded.value.emplace(std::move(outlined.value->rules));
+  loaded.problems = std::move(outlined.problems);
+  return loaded;
+}
+
+}  // namespace
+
+Loaded<RuleSet> ParseRules(std::string_view yaml_text, const std::string& file_name) {
+  return WithoutOutline(ParseRulesOutlined(yaml_text, file_name));
+}
+
+Loaded<RuleSet> LoadRulesFile(const std::string& path) {
+  return WithoutOutline(LoadRulesFileOutlined(path));
 }
 
 }  // namespace so::config

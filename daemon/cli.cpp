@@ -7,6 +7,7 @@
 
 #include "config/config_loader.hpp"
 #include "daemon/check.hpp"
+#include "daemon/check_config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/explain.hpp"
 #include "daemon/simulate.hpp"
@@ -16,7 +17,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: special-ordersd --config FILE     run the daemon\n"
-    "       special-ordersd --check-config FILE   validate FILE and its rules file, touch nothing\n"
+    "       special-ordersd --check-config FILE [--against-database]\n"
+    "                                            validate FILE and its rules file, and warn about\n"
+    "                                            rules that can never match; touch nothing.\n"
+    "                                            --against-database: also warn about store,\n"
+    "                                            vendor and product ids the database lacks\n"
+    "                                            (read-only). Exit 0 valid, warnings or not, 1\n"
+    "                                            database error, 2 invalid\n"
     "       special-ordersd --version\n";
 
 constexpr const char* kCheckHelp =
@@ -44,19 +51,6 @@ constexpr Subcommand kSubcommands[] = {
 void PrintUsage() {
   std::cerr << kUsage;
   for (const auto& sub : kSubcommands) std::cerr << sub.usage;
-}
-
-int CheckConfig(const std::string& path) {
-  auto loaded = config::LoadDaemonConfig(path);
-  for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
-  if (!loaded.ok()) {
-    std::cerr << path << ": " << loaded.problems.size() << " problem(s)\n";
-    return 2;
-  }
-  std::cout << path << ": OK (rules " << loaded.value->rules_file << ", "
-            << loaded.value->rules.rules().size() << " rule(s), " << loaded.value->rules.version()
-            << ")\n";
-  return 0;
 }
 
 int Check(const std::vector<std::string>& args) {
@@ -93,12 +87,16 @@ int Dispatch(int argc, char** argv) {
     std::cout << "special-ordersd " SO_VERSION "\n";
     return 0;
   }
-  if (argc != 3 || (flag != "--config" && flag != "--check-config")) {
+  if (flag == "--check-config" &&
+      (argc == 3 || (argc == 4 && std::string_view(argv[3]) == "--against-database"))) {
+    return RunCheckConfig(argv[2], CheckConfigOptions{.against_database = argc == 4}, std::cout,
+                          std::cerr);
+  }
+  if (argc != 3 || flag != "--config") {
     PrintUsage();
     return 2;
   }
   const std::string path = argv[2];
-  if (flag == "--check-config") return CheckConfig(path);
   auto loaded = config::LoadDaemonConfig(path);
   if (!loaded.ok()) {
     for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
