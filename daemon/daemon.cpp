@@ -801,17 +801,6 @@ class Daemon {
 
 }  // namespace
 
-mysql::MysqlOptions ToMysqlOptions(const config::DatabaseConfig& db) {
-  mysql::MysqlOptions o;
-  o.host = db.host;
-  o.port = db.port;
-  o.socket = db.socket;
-  o.user = db.user;
-  o.password = db.password;
-  o.database = db.name;
-  return o;
-}
-
 int RunDaemon(config::DaemonConfig config) { return Daemon(std::move(config)).Run(); }
 
 }  // namespace so::daemon

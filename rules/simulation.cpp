@@ -33,15 +33,6 @@ std::string Verbs(const SoDecision& d) {
   return s.empty() ? "nothing" : s;
 }
 
-// The rule that decided: the last one named that is an operator's rule, else the last one.
-std::string RuleOf(const std::optional<SoDecision>& d) {
-  if (!d || d->decisions.empty()) return "";
-  for (auto it = d->decisions.rbegin(); it != d->decisions.rend(); ++it) {
-    if (it->second != kContractRuleName) return it->second;
-  }
-  return d->decisions.back().second;
-}
-
 std::map<Id, SoDecision> ByLine(const std::vector<SoDecision>& v) {
   std::map<Id, SoDecision> out;
   for (const SoDecision& d : v) out.emplace(d.order_line_id, d);
@@ -49,6 +40,14 @@ std::map<Id, SoDecision> ByLine(const std::vector<SoDecision>& v) {
 }
 
 }  // namespace
+
+std::string RuleOf(const std::optional<SoDecision>& d) {
+  if (!d || d->decisions.empty()) return "";
+  for (auto it = d->decisions.rbegin(); it != d->decisions.rend(); ++it) {
+    if (it->second != kContractRuleName) return it->second;
+  }
+  return d->decisions.back().second;
+}
 
 std::string SourcingOf(const SoDecision& d) {
   if (Has(d, "refused")) return "refused";

@@ -55,6 +55,10 @@ struct SimulationReport {
 // "transfer", "no_vendor", "refused", or "" when the message did not source it.
 std::string SourcingOf(const SoDecision& d);
 
+// The rule that decided: the last one named that is an operator's rule, else the last one; ""
+// when nothing was decided.
+std::string RuleOf(const std::optional<SoDecision>& d);
+
 // The aspects in which `candidate` differs from `recorded`; empty when alike. Either may be
 // missing (the message decided nothing about it one way).
 std::vector<Aspect> Compare(const std::optional<SoDecision>& recorded,

@@ -46,6 +46,25 @@ ErrorKind Classify(int code, std::string_view message) {
   return ErrorKind::kPermanent;
 }
 
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// What a read-only session sends of `sql`: a locking read without its lock, a SELECT as it is;
+// anything else is refused with the statement's start, so that the error says what would have
+// been written.
+std::string ReadOnlySql(std::string_view sql) {
+  constexpr std::string_view kForUpdate = " FOR UPDATE";
+  if (!StartsWith(sql, "SELECT ")) {
+    throw ReadOnlyRefusal("refused, the connection is read-only and writes nothing: " +
+                          std::string(sql.substr(0, 60)) + (sql.size() > 60 ? "..." : ""));
+  }
+  if (sql.size() >= kForUpdate.size() && sql.substr(sql.size() - kForUpdate.size()) == kForUpdate) {
+    sql.remove_suffix(kForUpdate.size());
+  }
+  return std::string(sql);
+}
+
 std::string Join(std::string_view a, std::string_view b) {
   std::string s(a);
   s += ": ";
@@ -90,14 +109,22 @@ Error Session::Fail(const sql::SQLException& e, std::string_view what) {
 sql::PreparedStatement& Session::Prepared(std::string_view sql) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::unique_ptr<sql::PreparedStatement> ps(
-        conn_->prepareStatement(sql::SQLString(sql.data(), sql.size())));
+    const std::string text = read_only_ ? ReadOnlySql(sql) : std::string(sql);
+    std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(sql::SQLString(text)));
     it = prepared_.emplace(std::string(sql), std::move(ps)).first;
   }
   return *it->second;
 }
 
-void Session::ExecuteDirect(const std::string& sql) { direct_->execute(sql); }
+void Session::ExecuteDirect(const std::string& sql) {
+  // Transaction control and session settings only: DDL (the daemon's schema) is refused.
+  if (read_only_ && !StartsWith(sql, "SET ") && !StartsWith(sql, "START TRANSACTION") &&
+      sql != "COMMIT" && sql != "ROLLBACK") {
+    throw ReadOnlyRefusal("refused, the connection is read-only and writes nothing: " +
+                          sql.substr(0, 60) + (sql.size() > 60 ? "..." : ""));
+  }
+  direct_->execute(sql);
+}
 
 Id Session::LastInsertId() {
   std::unique_ptr<sql::ResultSet> rs(Prepared("SELECT LAST_INSERT_ID()").executeQuery());
@@ -154,6 +181,8 @@ Status Session::Connect(const MysqlOptions& options) {
     // reads also see the latest committed rows, e.g. InboxHas() after a commit of unknown
     // outcome.
     ExecuteDirect("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    // The server refuses every write of a read-only session, whoever asks it to.
+    if (options.read_only) ExecuteDirect("SET SESSION TRANSACTION READ ONLY");
     {
       std::unique_ptr<sql::ResultSet> rs(direct_->executeQuery("SELECT VERSION()"));
       const std::string version = rs->next() ? GetStr(*rs, 1) : std::string();
@@ -162,6 +191,7 @@ Status Session::Connect(const MysqlOptions& options) {
       has_returning_ = version.find("MariaDB") != std::string::npos &&
                        (major > 10 || (major == 10 && minor >= 5));
     }
+    read_only_ = options.read_only;
     connected_ = true;
     return Status();
   } catch (const sql::SQLException& e) {
@@ -183,6 +213,9 @@ Status Session::Begin() {
     // START TRANSACTION would silently commit the open one.
     return Error{ErrorKind::kPermanent, 0, "Begin: a transaction is already open"};
   }
+  // A read-only session's transactions each read one snapshot: the rules see the database as
+  // of one moment, as they would under their locks.
+  if (read_only_) return BeginSnapshot();
   return Run("Begin", [&] {
     ExecuteDirect("START TRANSACTION");
     in_transaction_ = true;

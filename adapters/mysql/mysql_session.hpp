@@ -39,6 +39,12 @@ class NoRow : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A statement a read-only session (MysqlOptions::read_only) refuses to send: kPermanent.
+class ReadOnlyRefusal : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // What Run() makes of a body returning T: Status for void (and for Status), else Result<T>.
 template <typename T>
 struct RunResult {
@@ -78,6 +84,8 @@ class Session {
   // Between Begin() and Commit()/Rollback(); RecordDeadLetter() and EnsureDaemonSchema() refuse
   // to run inside.
   bool in_transaction() const { return in_transaction_; }
+  // MysqlOptions::read_only, as of the last Connect().
+  bool read_only() const { return read_only_; }
 
   // As HostStore's Begin(), Commit() and Rollback().
   Status Begin();
@@ -116,7 +124,9 @@ class Session {
   // Runs a statement that is not worth preparing (transaction control, session set-up, DDL).
   void ExecuteDirect(const std::string& sql);
 
-  // The statement for `sql`, prepared on this connection if it was not yet.
+  // The statement for `sql`, prepared on this connection if it was not yet. A read-only session
+  // prepares a locking read without its FOR UPDATE, and refuses (ReadOnlyRefusal) anything but
+  // a SELECT.
   sql::PreparedStatement& Prepared(std::string_view sql);
   // MariaDB >= 10.5 returns the new id from INSERT ... RETURNING in the same round trip; MySQL
   // needs a second statement (SELECT LAST_INSERT_ID()).
@@ -133,6 +143,7 @@ class Session {
   bool connected_ = false;
   bool in_transaction_ = false;
   bool has_returning_ = false;
+  bool read_only_ = false;
   std::unique_ptr<sql::Connection> conn_;
   std::unique_ptr<sql::Statement> direct_;
   // Key: the SQL text.
@@ -235,6 +246,8 @@ RunResultOf<F> Session::Run(std::string_view what, F&& body) {
   } catch (const BadValue& e) {
     return Permanent(what, e);
   } catch (const NoRow& e) {
+    return Permanent(what, e);
+  } catch (const ReadOnlyRefusal& e) {
     return Permanent(what, e);
   }
 }

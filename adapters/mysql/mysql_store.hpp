@@ -51,6 +51,13 @@ struct MysqlOptions {
   int read_timeout_s = 30;
   // Seconds to wait for one write to the server. Default 30.
   int write_timeout_s = 30;
+  // A store that never writes and never locks, for reports that run the rules over the live
+  // database (`simulate --open`). Every transaction is READ ONLY over one consistent snapshot
+  // (REPEATABLE READ for that transaction; the server refuses any write), the Lock*() reads are
+  // plain SELECTs without FOR UPDATE (they take no row locks, so the daemon and the POS are
+  // never made to wait), and every statement that is not a SELECT is refused before it is sent,
+  // as a kPermanent error naming it. Default false.
+  bool read_only = false;
 };
 
 class MysqlStore final : public so::HostStore {
@@ -138,6 +145,15 @@ class MysqlStore final : public so::HostStore {
   // kTransient (a deadlock with the daemon) may be retried.
   so::Result<std::vector<so::Drift>> RepairDrift(const std::vector<so::Drift>& found,
                                                  const std::string& message_id, so::Timestamp at);
+
+  // --- What `simulate --open` reads (mysql_open.cpp): outside a transaction, each call in a
+  // read-only snapshot of its own, without locks. ---
+
+  // Every special order in status `request`, in id order.
+  so::Result<std::vector<so::SpecialOrder>> SpecialOrdersInRequest();
+  // Every special order that still waits for goods (neither completed nor cancelled, quantity >
+  // allocated_qty), by store, product and id: the queues of what arrives or is freed.
+  so::Result<std::vector<so::SpecialOrder>> WaitingSpecialOrders();
 
   // True from a successful Connect() until a kConnection error or destruction. Does not ask the
   // server: a connection dropped by the server is noticed by the next call.
