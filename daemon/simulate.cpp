@@ -10,6 +10,7 @@
 #include "adapters/mysql/mysql_flight.hpp"
 #include "config/config_loader.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/simulate_open.hpp"
 
 namespace so::daemon {
 namespace {
@@ -58,6 +59,8 @@ std::optional<SimulateArgs> ParseSimulateArgs(const std::vector<std::string>& ar
     const bool has_value = i + 1 < args.size();
     if (a == "--json") {
       out.json = true;
+    } else if (a == "--open") {
+      out.open = true;
     } else if ((a == "--config" || a == "--rules" || a == "--since" || a == "--until") &&
                has_value) {
       const std::string& v = args[++i];
@@ -80,6 +83,10 @@ std::optional<SimulateArgs> ParseSimulateArgs(const std::vector<std::string>& ar
   }
   if (out.rules.empty()) {
     error = "--rules CANDIDATE.yaml is required";
+    return std::nullopt;
+  }
+  if (out.open && (out.since || out.until)) {
+    error = "--open reads the database as it is now: no --since or --until";
     return std::nullopt;
   }
   if (out.since && out.until && *out.until <= *out.since) {
@@ -252,25 +259,29 @@ int RunSimulate(const std::vector<std::string>& argv) {
   const auto args = ParseSimulateArgs(argv, error);
   if (!args) {
     std::cerr << "special-ordersd simulate: " << error << "\nusage:\n" << kSimulateUsage;
-    return 2;
+    return kSimulateUsageError;
   }
   auto loaded = config::LoadDaemonConfig(args->config);
   if (!loaded.ok()) {
     for (const auto& p : loaded.problems) std::cerr << p.ToString() << "\n";
     std::cerr << "special-ordersd simulate: invalid config " << args->config << "\n";
-    return 2;
+    return kSimulateUsageError;
   }
   auto candidate = config::LoadRulesFile(args->rules);
   if (!candidate.ok()) {
     for (const auto& p : candidate.problems) std::cerr << p.ToString() << "\n";
     std::cerr << "special-ordersd simulate: invalid candidate rules " << args->rules << "\n";
-    return 2;
+    return kSimulateUsageError;
+  }
+  if (args->open) {
+    return RunSimulateOpen(*loaded.value, loaded.value->rules, *candidate.value, args->json,
+                           std::cout, std::cerr);
   }
   mysql::FlightReader reader(ToMysqlOptions(loaded.value->database));
   if (Status s = reader.Connect(); !s.ok()) {
     std::cerr << "special-ordersd simulate: cannot reach the database: " << s.error().ToString()
               << "\n";
-    return 1;
+    return kSimulateDatabase;
   }
   SimulateContext context;
   context.candidate_file = args->rules;
@@ -292,13 +303,13 @@ int RunSimulate(const std::vector<std::string>& argv) {
       });
   if (!read.ok()) {
     std::cerr << "special-ordersd simulate: " << read.error().ToString() << "\n";
-    return 1;
+    return kSimulateDatabase;
   }
   for (const std::string& v : order) context.recorded_with.emplace_back(v, versions.at(v));
   const auto held = reader.TableSize();
   if (!held.ok()) {
     std::cerr << "special-ordersd simulate: " << held.error().ToString() << "\n";
-    return 1;
+    return kSimulateDatabase;
   }
   context.records_held = held->records;
   context.bytes_held = held->bytes;
@@ -306,9 +317,11 @@ int RunSimulate(const std::vector<std::string>& argv) {
     std::cerr << "special-ordersd simulate: note: the flight recorder is off in "
               << args->config << " (recorder.retention_days: 0): only older records are read\n";
   }
-  std::cout << (args->json ? FormatSimulateJson(context, simulation.report())
-                           : FormatSimulateText(context, simulation.report()));
-  return 0;
+  const SimulationReport& report = simulation.report();
+  std::cout << (args->json ? FormatSimulateJson(context, report)
+                           : FormatSimulateText(context, report));
+  return report.differences.empty() && report.unanswered.empty() ? kSimulateAlike
+                                                                 : kSimulateDiffers;
 }
 
 }  // namespace so::daemon

@@ -19,15 +19,26 @@ inline constexpr const char* kSimulateUsage =
     "                                [--until T] [--json]\n"
     "                                            recompute the recorded messages of the period\n"
     "                                            (T: 2026-12-01 or RFC 3339) with CANDIDATE and\n"
-    "                                            show each special order's first difference;\n"
-    "                                            read-only. Exit 0 done, 2 bad command line,\n"
-    "                                            config or candidate, 1 database error\n";
+    "                                            show each special order's first difference\n"
+    "       special-ordersd simulate [--config FILE] --rules CANDIDATE.yaml --open [--json]\n"
+    "                                            what CANDIDATE would do now with the special\n"
+    "                                            orders in request and the waiting queues.\n"
+    "                                            Both read-only. Exit 0 nothing differs, 1 some\n"
+    "                                            does, 2 bad command line, config or candidate,\n"
+    "                                            3 database error\n";
+
+// Exit codes, as `check` has them.
+inline constexpr int kSimulateAlike = 0;
+inline constexpr int kSimulateDiffers = 1;
+inline constexpr int kSimulateUsageError = 2;
+inline constexpr int kSimulateDatabase = 3;
 
 struct SimulateArgs {
   std::string config = kDefaultConfigPath;
   std::string rules;  // the candidate rules file
   std::optional<Timestamp> since, until;
   bool json = false;
+  bool open = false;  // the live database instead of the record (daemon/simulate_open.hpp)
 };
 
 // The arguments after `simulate`; nullopt with `error` set when they are wrong.

@@ -121,7 +121,7 @@ TEST_F(SimulateTest, ACandidateShowsEachSpecialOrdersFirstDifferenceAndTheRuleTh
   const std::string before = Str("SELECT CONCAT(COUNT(*), '/', SUM(quantity_ordered)) FROM "
                                  "purchase_order_lines");
   const ToolRun run = Simulate({"--rules", work_dir_ + "/candidate.yaml", "--json"});
-  ASSERT_EQ(run.exit_status, 0) << run.err;
+  ASSERT_EQ(run.exit_status, 1) << run.err;  // some differ
   rapidjson::Document doc;
   ASSERT_FALSE(doc.Parse(run.out.c_str()).HasParseError()) << run.out;
   EXPECT_EQ(doc["messages"].GetInt64(), 5);
@@ -154,7 +154,7 @@ TEST_F(SimulateTest, ACandidateShowsEachSpecialOrdersFirstDifferenceAndTheRuleTh
   EXPECT_EQ(doc["by_store"]["1"].GetInt64(), 3);
 
   const ToolRun text = Simulate({"--rules", work_dir_ + "/candidate.yaml"});
-  EXPECT_EQ(text.exit_status, 0) << text.err;
+  EXPECT_EQ(text.exit_status, 1) << text.err;
   EXPECT_THAT(text.out, HasSubstr("Summary: 4 special orders would be decided differently"));
   EXPECT_THAT(text.out, HasSubstr("Only the first difference of each special order is shown"));
   EXPECT_THAT(text.out, HasSubstr("special order " + std::to_string(SoOf(50031)) +
@@ -175,6 +175,9 @@ TEST_F(SimulateTest, ABadCandidateIsRefusedWithItsProblems) {
   const ToolRun missing = Simulate({});
   EXPECT_EQ(missing.exit_status, 2);
   EXPECT_THAT(missing.err, HasSubstr("--rules CANDIDATE.yaml is required"));
+  const ToolRun both = Simulate({"--rules", rules_file_, "--open", "--since", "2026-01-01"});
+  EXPECT_EQ(both.exit_status, 2);
+  EXPECT_THAT(both.err, HasSubstr("no --since or --until"));
 }
 
 TEST_F(SimulateTest, TheRecorderTurnedOffRecordsNothing) {
