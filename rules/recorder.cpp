@@ -478,6 +478,9 @@ FlightRecord Recorder::Finish(const Message& message, const Outcome& outcome) {
                           : 0;
       SoDecision& d = by_line[line];
       d.order_line_id = line;
+      if (const auto* request = std::get_if<SpecialOrderRequested>(&message.payload)) {
+        d.store_id = request->store_id;
+      }
       d.decisions.emplace_back(a.decision, a.rule);
     }
   }
