@@ -1,8 +1,5 @@
 #include "daemon/check.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +11,7 @@
 #include "adapters/mysql/mysql_store.hpp"
 #include "adapters/zmq_publisher.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/json_writer.hpp"
 
 namespace so::daemon {
 namespace {
@@ -32,8 +30,6 @@ std::string Table(DriftField f) {
   }
   return "?";
 }
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void WriteJson(JsonWriter& w, const Drift& d) {
   const auto key = [&](const char* k) { w.Key(k); };

@@ -1,8 +1,5 @@
 #include "daemon/simulate.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -10,6 +7,7 @@
 #include "adapters/mysql/mysql_flight.hpp"
 #include "config/config_loader.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/json_writer.hpp"
 #include "daemon/simulate_open.hpp"
 
 namespace so::daemon {
@@ -37,17 +35,6 @@ std::string Subject(const Difference& d) {
 
 std::string Rule(const std::string& rule) { return rule.empty() ? "(none)" : rule; }
 
-using Json = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void String(Json& j, const std::string& s) { j.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); }
-
-void Time(Json& j, const std::optional<Timestamp>& t) {
-  if (t) {
-    String(j, FormatRfc3339(*t));
-  } else {
-    j.Null();
-  }
-}
 
 }  // namespace
 
@@ -142,19 +129,19 @@ std::string FormatSimulateText(const SimulateContext& c, const SimulationReport&
 
 std::string FormatSimulateJson(const SimulateContext& c, const SimulationReport& r) {
   rapidjson::StringBuffer buffer;
-  Json j(buffer);
+  JsonWriter j(buffer);
   j.StartObject();
   j.Key("candidate");
   j.StartObject();
   j.Key("file");
-  String(j, c.candidate_file);
+  Str(j, c.candidate_file);
   j.Key("version");
-  String(j, c.candidate_version);
+  Str(j, c.candidate_version);
   j.EndObject();
   j.Key("since");
-  Time(j, c.since);
+  OptTime(j, c.since);
   j.Key("until");
-  Time(j, c.until);
+  OptTime(j, c.until);
   j.Key("held");
   j.StartObject();
   j.Key("records");
@@ -167,7 +154,7 @@ std::string FormatSimulateJson(const SimulateContext& c, const SimulationReport&
   for (const auto& [version, n] : c.recorded_with) {
     j.StartObject();
     j.Key("rules_version");
-    String(j, version);
+    Str(j, version);
     j.Key("messages");
     j.Int64(n);
     j.EndObject();
@@ -198,35 +185,31 @@ std::string FormatSimulateJson(const SimulateContext& c, const SimulationReport&
   for (const Difference& d : r.differences) {
     j.StartObject();
     j.Key("special_order_id");
-    if (d.special_order_id) {
-      j.Int64(d.special_order_id);
-    } else {
-      j.Null();
-    }
+    OptId(j, d.special_order_id ? std::optional<Id>(d.special_order_id) : std::nullopt);
     j.Key("order_line_id");
     j.Int64(d.order_line_id);
     j.Key("store_id");
     j.Int64(d.store_id);
     j.Key("message_id");
-    String(j, d.message_id);
+    Str(j, d.message_id);
     j.Key("message_type");
-    String(j, d.message_type);
+    Str(j, d.message_type);
     j.Key("at");
-    String(j, FormatRfc3339(d.at));
+    Str(j, FormatRfc3339(d.at));
     j.Key("rule_was");
-    String(j, d.rule_was);
+    Str(j, d.rule_was);
     j.Key("rule_would_be");
-    String(j, d.rule_would_be);
+    Str(j, d.rule_would_be);
     j.Key("aspects");
     j.StartArray();
     for (const Aspect& a : d.aspects) {
       j.StartObject();
       j.Key("name");
-      String(j, a.name);
+      Str(j, a.name);
       j.Key("was");
-      String(j, a.was);
+      Str(j, a.was);
       j.Key("would_be");
-      String(j, a.would_be);
+      Str(j, a.would_be);
       j.EndObject();
     }
     j.EndArray();
@@ -239,9 +222,9 @@ std::string FormatSimulateJson(const SimulateContext& c, const SimulationReport&
     for (const auto& [id, reason] : list) {
       j.StartObject();
       j.Key("message_id");
-      String(j, id);
+      Str(j, id);
       j.Key("reason");
-      String(j, reason);
+      Str(j, reason);
       j.EndObject();
     }
     j.EndArray();

@@ -1,19 +1,16 @@
 #include "daemon/simulate_open.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <chrono>
 #include <string>
 
 #include "adapters/mysql/mysql_store.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/json_writer.hpp"
 #include "rules/service.hpp"
 
 namespace so::daemon {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 const char* ToText(OnRequest o) { return o == OnRequest::kWait ? "wait" : "order"; }
 
@@ -75,18 +72,6 @@ void PrintQueue(const QueueDifference& d, std::ostream& out) {
 }
 
 // --- JSON ---
-
-void OptId(JsonWriter& w, const std::optional<Id>& id) {
-  if (id) {
-    w.Int64(*id);
-  } else {
-    w.Null();
-  }
-}
-
-void Str(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
 
 void WriteDecision(JsonWriter& w, const OpenDecision& d) {
   w.StartObject();

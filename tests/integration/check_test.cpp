@@ -55,21 +55,11 @@ class CheckTest : public DaemonTest {
 
   // As StartDaemon(), with a sweep (and its drift check) every second.
   void StartSweepingDaemon(const std::string& extra_config = "") {
-    work_dir_ = std::string(SO_BINARY_DIR) + "/test-work/" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(work_dir_);
-    std::filesystem::create_directories(work_dir_);
-    rules_file_ = work_dir_ + "/rules.yaml";
-    WriteRules("version: 1\n");
-    DaemonSetup setup{db_.options(), rules_file_, work_dir_};
-    setup.reconcile = ReconcileSetup{true, 1};
-    setup.extra_config = extra_config;
     metrics_port_ = FreeTcpPort();
-    setup.metrics_port = metrics_port_;
-    daemon_ = std::make_unique<DaemonProcess>(setup);
-    daemon_->Start();
-    bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint());
-    bus_->WaitForDaemon();
+    StartDaemon("version: 1\n", [&](DaemonSetup& setup) {
+      setup.reconcile = ReconcileSetup{true, 1};
+      setup.extra_config = extra_config;
+    });
   }
 
   Output Check(const std::string& args = "") {

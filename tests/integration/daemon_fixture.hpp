@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -27,8 +28,10 @@ class DaemonTest : public ::testing::Test {
   // `db_prefix` names the test's private database (<prefix>_<pid>_<n>).
   explicit DaemonTest(const std::string& db_prefix = "daemon") : db_(db_prefix) {}
 
-  // Starts the daemon with these rules, in build/test-work/<test name>/, and connects the POS.
-  void StartDaemon(const std::string& rules_yaml) {
+  // Starts the daemon with these rules, in build/test-work/<test name>/, and connects the POS;
+  // `adjust` changes the set-up first (a sweep timer, config to add).
+  void StartDaemon(const std::string& rules_yaml,
+                   const std::function<void(DaemonSetup&)>& adjust = {}) {
     work_dir_ = std::string(SO_BINARY_DIR) + "/test-work/" +
                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(work_dir_);
@@ -37,6 +40,7 @@ class DaemonTest : public ::testing::Test {
     WriteRules(rules_yaml);
     DaemonSetup setup{db_.options(), rules_file_, work_dir_};
     setup.metrics_port = metrics_port_;
+    if (adjust) adjust(setup);
     daemon_ = std::make_unique<DaemonProcess>(std::move(setup));
     daemon_->Start();
     bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint());

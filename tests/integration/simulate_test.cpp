@@ -37,21 +37,13 @@ class SimulateTest : public DaemonTest {
  protected:
   SimulateTest() : DaemonTest("simulate") {}
 
+  // With a sweep (and the recorder's retention) every second.
   void StartRecordingDaemon(const std::string& extra_config) {
-    work_dir_ = std::string(SO_BINARY_DIR) + "/test-work/" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(work_dir_);
-    std::filesystem::create_directories(work_dir_);
-    rules_file_ = work_dir_ + "/rules.yaml";
-    WriteRules(kRules);
+    StartDaemon(kRules, [&](DaemonSetup& setup) {
+      setup.reconcile = ReconcileSetup{true, 1};
+      setup.extra_config = extra_config;
+    });
     std::ofstream(work_dir_ + "/candidate.yaml") << kCandidate;
-    DaemonSetup setup{db_.options(), rules_file_, work_dir_};
-    setup.reconcile = ReconcileSetup{true, 1};
-    setup.extra_config = extra_config;
-    daemon_ = std::make_unique<DaemonProcess>(setup);
-    daemon_->Start();
-    bus_ = std::make_unique<PosBus>(daemon_->pos_endpoint(), daemon_->events_endpoint());
-    bus_->WaitForDaemon();
   }
 
   // Four requests and a shipment: chairs (product 100: vendor 10 primary, 11 cheapest, 12 the
