@@ -66,7 +66,7 @@ inline auto Fields(ReadSet& x) {
 inline auto Fields(SoDecision& x) {
   return std::tie(x.order_line_id, x.special_order_id, x.store_id, x.decisions, x.status,
                   x.allocated_qty, x.source, x.vendor_id, x.po_id, x.new_po, x.po_line_qty,
-                  x.transfer_from_store);
+                  x.transfer_from_store, x.allocated_from);
 }
 
 template <typename T>

@@ -72,7 +72,8 @@ std::string FormatSimulateText(const SimulateContext& context, const SimulationR
 //    "unanswered": [{"message_id", "reason"}], "undecodable": [{"message_id", "reason"}]}
 // Aspects: sourcing (wait, vendor, transfer, no_vendor, refused, none), vendor, po (PO <id>,
 // new PO, none), po_line_qty, transfer_from, allocation (immediate, on_confirmation, none),
-// allocated_qty, status, decisions (the audit verbs, when nothing above differs).
+// order_of_service / surplus / freed_stock (the quantity allocated, named by where the units came
+// from), status, decisions (the audit verbs, when nothing above differs).
 std::string FormatSimulateJson(const SimulateContext& context, const SimulationReport& report);
 
 int RunSimulate(const std::vector<std::string>& args);

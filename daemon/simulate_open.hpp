@@ -46,7 +46,8 @@ constexpr int kSimulateOpenDatabase = 3;
 //   QUEUE: {"rule", "service_order", "allocation", "transfer_allocation",
 //           "status_after_allocation", "order": [special order ids in order of service]}
 // Aspects are those of rules/simulation.hpp ("sourcing", "vendor", "po", "po_line_qty",
-// "transfer_from", "allocation", "allocated_qty", "status", "decisions") and "on_request"; queue
+// "transfer_from", "allocation", "order_of_service", "surplus", "freed_stock", "status",
+// "decisions") and "on_request"; queue
 // settings are "service_order", "allocation", "transfer_allocation", "status_after_allocation";
 // positions count from 1.
 int RunSimulateOpen(const config::DaemonConfig& config, const RuleSet& current,

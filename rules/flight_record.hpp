@@ -72,6 +72,10 @@ struct SoDecision {
   bool new_po = false;             // the message created that PO
   std::optional<Qty> po_line_qty;  // its PO line after the message, when the message wrote it
   std::optional<Id> transfer_from_store;  // a transfer the message requested for it
+  // Where what the message allocated to it came from: "arrival" (the goods that came, in the
+  // order of service), "surplus" (an arrival's units beyond its own special orders), "freed"
+  // (stock another special order gave back); empty when it allocated nothing.
+  std::string allocated_from;
 
   friend bool operator==(const SoDecision&, const SoDecision&) = default;
 };

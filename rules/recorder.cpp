@@ -470,7 +470,15 @@ FlightRecord Recorder::Finish(const Message& message, const Outcome& outcome) {
   for (const AuditEntry& a : audit_) {
     const SpecialOrder* so = a.special_order_id ? row_of(*a.special_order_id) : nullptr;
     if (so) {
-      decision_of(*so).decisions.emplace_back(a.decision, a.rule);
+      SoDecision& d = decision_of(*so);
+      d.decisions.emplace_back(a.decision, a.rule);
+      // The texts of Decision::Give() (rules/engine.cpp, arrivals.cpp).
+      if (a.decision == "allocated") {
+        d.allocated_from = a.detail.find(" from the surplus of ") != std::string::npos ? "surplus"
+                           : a.detail.find(" from stock freed by ") != std::string::npos
+                               ? "freed"
+                               : "arrival";
+      }
     } else {
       // A refused request (its line) or a decision about no special order (line 0).
       const Id line = a.decision == "refused" && next_rejected < rejected_lines.size()

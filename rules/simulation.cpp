@@ -33,6 +33,11 @@ std::string Verbs(const SoDecision& d) {
   return s.empty() ? "nothing" : s;
 }
 
+// The aspect of an allocated quantity, by where the units came from (SoDecision::allocated_from).
+const char* AllocationAspect(const std::string& from) {
+  return from == "surplus" ? "surplus" : from == "freed" ? "freed_stock" : "order_of_service";
+}
+
 std::map<Id, SoDecision> ByLine(const std::vector<SoDecision>& v) {
   std::map<Id, SoDecision> out;
   for (const SoDecision& d : v) out.emplace(d.order_line_id, d);
@@ -62,8 +67,14 @@ std::vector<Aspect> Compare(const std::optional<SoDecision>& recorded,
                             const std::optional<SoDecision>& candidate) {
   std::vector<Aspect> out;
   if (!recorded || !candidate) {
-    out.push_back({"decisions", recorded ? Verbs(*recorded) : "nothing",
-                   candidate ? Verbs(*candidate) : "nothing"});
+    // Decided one way only: named by what that way did.
+    const SoDecision& d = recorded ? *recorded : *candidate;
+    const char* name = !d.allocated_from.empty() ? AllocationAspect(d.allocated_from)
+                       : !SourcingOf(d).empty()  ? "sourcing"
+                                                 : "decisions";
+    std::string what = Verbs(d);
+    if (!d.allocated_from.empty()) what += ", allocated " + std::to_string(d.allocated_qty);
+    out.push_back({name, recorded ? what : "nothing", candidate ? what : "nothing"});
     return out;
   }
   const SoDecision& a = *recorded;
@@ -83,7 +94,10 @@ std::vector<Aspect> Compare(const std::optional<SoDecision>& recorded,
   differ("allocation", AllocationOf(a).empty() ? "none" : AllocationOf(a),
          AllocationOf(b).empty() ? "none" : AllocationOf(b));
   if (a.allocated_qty != b.allocated_qty) {
-    out.push_back({"allocated_qty", std::to_string(a.allocated_qty),
+    // Named by where the units came from: an arrival's own (who is served first when short),
+    // its surplus, or stock freed by another special order.
+    const std::string& from = !a.allocated_from.empty() ? a.allocated_from : b.allocated_from;
+    out.push_back({AllocationAspect(from), std::to_string(a.allocated_qty),
                    std::to_string(b.allocated_qty)});
   }
   differ("status", a.status ? std::string(ToString(*a.status)) : "none",

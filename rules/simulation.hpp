@@ -19,8 +19,10 @@ namespace so {
 
 // One way in which a decision would differ.
 struct Aspect {
-  std::string name;  // "sourcing", "vendor", "po", "po_line_qty", "transfer_from", "allocation",
-                     // "allocated_qty", "status", "decisions"
+  // "sourcing", "vendor", "po", "po_line_qty", "transfer_from", "allocation", the allocated
+  // quantity as "order_of_service", "surplus" or "freed_stock" (by where the units came from),
+  // "status", "decisions"
+  std::string name;
   std::string was, would_be;
 };
 

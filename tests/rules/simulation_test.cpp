@@ -261,5 +261,16 @@ rules:
                                    "sourcing");
 }
 
+// Who is served when supply is short, where surplus and freed stock go: the arrivals' and the
+// cancellations' decisions, over the waiting queues the recorder reads besides.
+TEST(SimulationTest, AnotherOrderOfServiceWithSurplusAndFreedStockDiffersAsTheCandidateWould) {
+  std::string candidate = ExampleText();
+  candidate = Replace(candidate, "service_order: oldest_request_first",
+                      "service_order: smallest_first");
+  candidate = Replace(candidate, "allocate_surplus: false", "allocate_surplus: true");
+  candidate = Replace(candidate, "reallocate_freed_stock: false", "reallocate_freed_stock: true");
+  ExpectSimulationMatchesTheOracle(candidate, "surplus");
+}
+
 }  // namespace
 }  // namespace so
