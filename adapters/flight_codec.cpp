@@ -97,6 +97,12 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   struct convert<T> {
     const msgpack::object& operator()(const msgpack::object& o, T& v) const {
       auto fields = so::flight::Fields(v);
+      // msgpack-c would fill a longer tuple's missing fields with defaults: a row of another
+      // shape is refused instead.
+      if (o.type != msgpack::type::ARRAY ||
+          o.via.array.size != std::tuple_size_v<decltype(fields)>) {
+        throw msgpack::type_error();
+      }
       // The same tuple, of values: converted, then assigned through the references.
       using Values = decltype(std::apply(
           [](auto&... f) { return std::tuple<std::decay_t<decltype(f)>...>(); }, fields));
@@ -128,7 +134,9 @@ std::string Encode(const FlightRecord& record) {
 
 std::variant<FlightRecord, std::string> Decode(std::string_view bytes) {
   try {
-    const msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size());
+    std::size_t offset = 0;
+    const msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), offset);
+    if (offset != bytes.size()) return std::string("not a flight record: bytes after its end");
     const msgpack::object& o = handle.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 6) {
       return std::string("not a flight record (expected an array of 6)");

@@ -48,8 +48,11 @@ std::optional<SimulateArgs> ParseSimulateArgs(const std::vector<std::string>& ar
       out.json = true;
     } else if (a == "--open") {
       out.open = true;
-    } else if ((a == "--config" || a == "--rules" || a == "--since" || a == "--until") &&
-               has_value) {
+    } else if (a == "--config" || a == "--rules" || a == "--since" || a == "--until") {
+      if (!has_value) {
+        error = a + " needs a value";
+        return std::nullopt;
+      }
       const std::string& v = args[++i];
       if (a == "--config") {
         out.config = v;
@@ -303,6 +306,8 @@ int RunSimulate(const std::vector<std::string>& argv) {
   const SimulationReport& report = simulation.report();
   std::cout << (args->json ? FormatSimulateJson(context, report)
                            : FormatSimulateText(context, report));
+  // Records that could not be read are a reading error, whatever the others say.
+  if (!context.undecodable.empty()) return kSimulateDatabase;
   return report.differences.empty() && report.unanswered.empty() ? kSimulateAlike
                                                                  : kSimulateDiffers;
 }

@@ -25,7 +25,7 @@ inline constexpr const char* kSimulateUsage =
     "                                            orders in request and the waiting queues.\n"
     "                                            Both read-only. Exit 0 nothing differs, 1 some\n"
     "                                            does, 2 bad command line, config or candidate,\n"
-    "                                            3 database error\n";
+    "                                            3 database error or records that cannot be read\n";
 
 // Exit codes, as `check` has them.
 inline constexpr int kSimulateAlike = 0;

@@ -55,6 +55,8 @@ struct ProcessorStats {
   uint64_t retries = 0, reconnects = 0, publish_errors = 0;
   // Transactions of ProcessBatch that committed, and batches cut in two after repeated failures.
   uint64_t batches = 0, splits = 0;
+  // Messages applied without a flight record, the recorder's own reads having failed for good.
+  uint64_t unrecorded = 0;
 };
 
 // One message as it came: decoded, with its frames (kept with a dead letter).

@@ -174,7 +174,12 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
     std::optional<Recorder> recorder;
     if (recording_) {
       recorder.emplace(view, Recorder::Mode::kRecord);
-      if (Status s = recorder->Widen(m); !s.ok()) return failed(s.error());
+      // The recorder's own reads failing for good costs the record, not the message.
+      if (Status s = recorder->Widen(m); !s.ok()) {
+        if (s.error().kind != ErrorKind::kPermanent) return failed(s.error());
+        recorder.reset();
+        ++stats_.unrecorded;
+      }
     }
     Result<Outcome> out = recorder ? engine_->Apply(m, *recorder) : engine_->Apply(m, view);
     if (!out.ok()) return failed(out.error());

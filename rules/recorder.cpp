@@ -347,30 +347,41 @@ Status Recorder::InsertAudit(const AuditEntry& entry) {
 
 // --- Widening: what other rules could ask ---
 
-Status Recorder::Sourcing(Id store_id, Id product_id) {
-  SO_ASSIGN_OR_RETURN(auto product, GetProduct(product_id));
-  SO_RETURN_IF_ERROR(LockStock(store_id, product_id).status());
-  if (!product) return Status();
-  SO_ASSIGN_OR_RETURN(auto offers, GetProductVendors(product_id));
-  std::vector<Id> vendors;
-  if (product->primary_vendor_id) vendors.push_back(*product->primary_vendor_id);
-  for (const ProductVendor& o : offers) vendors.push_back(o.vendor_id);
-  for (Id vendor : vendors) {
-    SO_RETURN_IF_ERROR(GetVendor(vendor).status());
-    for (const std::string& status : AttachableStatuses()) {
-      SO_ASSIGN_OR_RETURN(auto po, LockNewestPo(store_id, vendor, {status}));
-      if (po) SO_RETURN_IF_ERROR(LockPoLine(po->id, product_id).status());
-    }
+// In the lock order of HostStore (special orders, order lines, stock, POs, PO lines), after the
+// reads that lock nothing, so that widening adds locks but no new order to take them in.
+Status Recorder::WidenReads(const std::set<std::pair<Id, Id>>& concerned) {
+  std::map<std::pair<Id, Id>, std::vector<Id>> vendors;  // (store, product) -> who may supply it
+  for (const auto& [store, product_id] : concerned) {
+    SO_ASSIGN_OR_RETURN(auto product, GetProduct(product_id));
+    if (!product) continue;
+    SO_ASSIGN_OR_RETURN(auto offers, GetProductVendors(product_id));
+    std::vector<Id>& v = vendors[{store, product_id}];
+    if (product->primary_vendor_id) v.push_back(*product->primary_vendor_id);
+    for (const ProductVendor& o : offers) v.push_back(o.vendor_id);
+    for (Id vendor : v) SO_RETURN_IF_ERROR(GetVendor(vendor).status());
+    SO_RETURN_IF_ERROR(GetStockOfProduct(product_id).status());
   }
-  return GetStockOfProduct(product_id).status();
-}
-
-Status Recorder::Queue(Id store_id, Id product_id) {
-  SO_RETURN_IF_ERROR(LockStock(store_id, product_id).status());
-  SO_ASSIGN_OR_RETURN(auto waiting, LockWaitingSpecialOrders(store_id, product_id));
+  std::vector<SpecialOrder> waiting;
+  for (const auto& [store, product] : concerned) {
+    SO_ASSIGN_OR_RETURN(auto rows, LockWaitingSpecialOrders(store, product));
+    waiting.insert(waiting.end(), rows.begin(), rows.end());
+  }
   for (const SpecialOrder& so : waiting) {
     SO_RETURN_IF_ERROR(LockOrderLine(so.order_line_id).status());
   }
+  for (const auto& [store, product] : concerned) {
+    SO_RETURN_IF_ERROR(LockStock(store, product).status());
+  }
+  std::vector<std::pair<Id, Id>> po_lines;  // (PO, product)
+  for (const auto& [key, v] : vendors) {
+    for (Id vendor : v) {
+      for (const std::string& status : AttachableStatuses()) {
+        SO_ASSIGN_OR_RETURN(auto po, LockNewestPo(key.first, vendor, {status}));
+        if (po) po_lines.emplace_back(po->id, key.second);
+      }
+    }
+  }
+  for (const auto& [po, product] : po_lines) SO_RETURN_IF_ERROR(LockPoLine(po, product).status());
   return Status();
 }
 
@@ -427,11 +438,7 @@ Status Recorder::Widen(const Message& message) {
       },
       message.payload);
   SO_RETURN_IF_ERROR(found);
-  for (const auto& [store, product] : concerned) {
-    SO_RETURN_IF_ERROR(Sourcing(store, product));
-    SO_RETURN_IF_ERROR(Queue(store, product));
-  }
-  return Status();
+  return WidenReads(concerned);
 }
 
 // --- The record ---

@@ -111,9 +111,8 @@ class Recorder final : public HostStore {
   template <typename Pred>
   std::vector<Id> AsFound(const std::vector<SpecialOrder>& answer, Pred pred) const;
   StockRow AsFound(StockRow row) const;
-  // Reads that make sure a key is in the read set before the message writes to it.
-  Status Sourcing(Id store_id, Id product_id);
-  Status Queue(Id store_id, Id product_id);
+  // What other rules could ask about these (store, product)s: see Widen().
+  Status WidenReads(const std::set<std::pair<Id, Id>>& concerned);
 
   HostStore& inner_;
   Mode mode_;

@@ -222,11 +222,15 @@ Recomputed Recompute(const Engine& engine, const FlightRecord& record) {
     return out;
   }
   out.refused = outcome->disposition == Disposition::kRefused;
-  out.decisions = capture.Finish(record.message, *outcome).decisions;
-  // The view's provisional ids, in the order it gave them, are the store's recorded ones.
+  FlightRecord again = capture.Finish(record.message, *outcome);
+  out.decisions = std::move(again.decisions);
+  // The n-th special order the replay created is the n-th the store gave an id to; one the
+  // recorded run did not create has none.
+  const std::vector<Id>& created = again.reads.new_special_orders;
   for (SoDecision& d : out.decisions) {
-    if (d.special_order_id < BatchView::kFirstProvisionalId) continue;
-    const auto n = static_cast<size_t>(d.special_order_id - BatchView::kFirstProvisionalId);
+    const auto it = std::find(created.begin(), created.end(), d.special_order_id);
+    if (it == created.end()) continue;
+    const auto n = static_cast<size_t>(it - created.begin());
     d.special_order_id =
         n < record.reads.new_special_orders.size() ? record.reads.new_special_orders[n] : 0;
   }

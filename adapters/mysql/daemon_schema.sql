@@ -99,5 +99,6 @@ CREATE TABLE IF NOT EXISTS sod_flight_recorder (
   record MEDIUMBLOB NOT NULL,
   PRIMARY KEY (id),
   KEY ix_sod_flight_recorder_occurred (occurred_at),
-  KEY ix_sod_flight_recorder_recorded (recorded_at)
+  KEY ix_sod_flight_recorder_recorded (recorded_at),
+  KEY ix_sod_flight_recorder_bytes (bytes)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -12,6 +12,9 @@ namespace so::mysql {
 namespace {
 
 constexpr int64_t kPruneChunk = 1000;
+// Chunks deleted at most per sweep and per bound: the sweep runs between batches, and a
+// retention lowered from years to days catches up over several sweeps rather than in one stall.
+constexpr int kPruneChunksPerSweep = 10;
 constexpr int kReadPage = 500;
 
 }  // namespace
@@ -19,7 +22,7 @@ constexpr int kReadPage = 500;
 Result<int64_t> MysqlStore::PruneFlightRecords(int retention_days, int64_t max_bytes) {
   int64_t deleted = 0;
   // By age: the oldest ids first, a chunk per transaction, so that no delete holds many locks.
-  for (;;) {
+  for (int chunks = 0; chunks < kPruneChunksPerSweep; ++chunks) {
     Result<int> n = session_->RunCommitted("PruneFlightRecords", [&] {
       return session_
           ->Query("DELETE FROM sod_flight_recorder WHERE recorded_at < "
@@ -31,7 +34,8 @@ Result<int64_t> MysqlStore::PruneFlightRecords(int retention_days, int64_t max_b
     deleted += *n;
     if (*n < kPruneChunk) break;
   }
-  // By size: what is beyond the bound, oldest first.
+  // By size: what is beyond the bound, oldest first. SUM(bytes) reads the index on bytes, not
+  // the records.
   Result<int64_t> total = session_->RunRolledBack("PruneFlightRecords", [&] {
     return session_->Query("SELECT COALESCE(SUM(bytes), 0) FROM sod_flight_recorder")
         .One(ReadInt64)
@@ -39,7 +43,7 @@ Result<int64_t> MysqlStore::PruneFlightRecords(int retention_days, int64_t max_b
   });
   if (!total.ok()) return total.error();
   int64_t excess = *total - max_bytes;
-  while (excess > 0) {
+  for (int chunks = 0; excess > 0 && chunks < kPruneChunksPerSweep; ++chunks) {
     // The id up to which the oldest rows free `excess` bytes, within one chunk.
     Result<std::pair<int64_t, int64_t>> cut = session_->RunRolledBack("PruneFlightRecords", [&] {
       int64_t freed = 0, last = 0;

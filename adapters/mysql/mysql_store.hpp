@@ -110,8 +110,9 @@ class MysqlStore final : public so::HostStore {
   // --- The flight recorder's retention, in mysql_flight.cpp ---
 
   // Deletes the records written more than `retention_days` ago, then, oldest first, those beyond
-  // `max_bytes` in all; in transactions of its own of at most 1000 rows each (call it outside a
-  // transaction). Returns how many it deleted.
+  // `max_bytes` in all; in transactions of its own of at most 1000 rows each, at most 10 of each
+  // kind per call (the next sweep goes on; call it outside a transaction). Returns how many it
+  // deleted.
   so::Result<int64_t> PruneFlightRecords(int retention_days, int64_t max_bytes);
 
   // --- The drift check (rules/drift.hpp), in mysql_drift.cpp ---

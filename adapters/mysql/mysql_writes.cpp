@@ -20,6 +20,10 @@ namespace {
 constexpr size_t kMaxUpdateRows = 256;
 // Rows in one multi-row INSERT at most (a power of two): its cost grows with its rows only.
 constexpr size_t kMaxInsertRows = 512;
+// A flight record's read set beyond this is left out; the records of one INSERT stay below the
+// other.
+constexpr size_t kMaxFlightRecordBytes = size_t{1} << 20;
+constexpr size_t kMaxFlightRecordStatementBytes = size_t{4} << 20;
 
 // Calls piece(first, count) over [0, n) in pieces of power-of-two sizes up to `max`, largest
 // first.
@@ -409,23 +413,42 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                });
 
     // Encoded here, on the daemon's thread, in the transaction's time: the price of the recorder.
+    // A record too large to be worth keeping keeps its message and decisions without its read
+    // set (simulate then says what it lacks); the statements are cut by bytes as well as by rows,
+    // far below max_allowed_packet (16 MiB by default).
     struct Encoded {
       const FlightRecord* record;
       std::string bytes;
     };
-    std::vector<Encoded> records;
-    for (const FlightRecord& r : w.flight_records) records.push_back({&r, flight::Encode(r)});
-    InsertRows(s,
-               "INSERT INTO sod_flight_recorder (message_id, message_type, occurred_at, "
-               "rules_version, bytes, record) VALUES ",
-               "(?, ?, ?, ?, ?, ?)", "", Cut::kPieces, records, [](Params& p, const Encoded& e) {
-                 p.Add(e.record->message.envelope.id);
-                 p.Add(e.record->message.envelope.type);
-                 p.Add(e.record->message.envelope.occurred_at);
-                 p.Add(e.record->rules_version);
-                 p.Add(static_cast<int64_t>(e.bytes.size()));
-                 p.Add(e.bytes);
-               });
+    std::vector<Encoded> chunk;
+    size_t chunk_bytes = 0;
+    const auto insert = [&] {
+      InsertRows(s,
+                 "INSERT INTO sod_flight_recorder (message_id, message_type, occurred_at, "
+                 "rules_version, bytes, record) VALUES ",
+                 "(?, ?, ?, ?, ?, ?)", "", Cut::kPieces, chunk, [](Params& p, const Encoded& e) {
+                   p.Add(e.record->message.envelope.id);
+                   p.Add(e.record->message.envelope.type);
+                   p.Add(e.record->message.envelope.occurred_at);
+                   p.Add(e.record->rules_version);
+                   p.Add(static_cast<int64_t>(e.bytes.size()));
+                   p.Add(e.bytes);
+                 });
+      chunk.clear();
+      chunk_bytes = 0;
+    };
+    for (const FlightRecord& r : w.flight_records) {
+      std::string bytes = flight::Encode(r);
+      if (bytes.size() > kMaxFlightRecordBytes) {
+        FlightRecord without = r;
+        without.reads = ReadSet{};
+        bytes = flight::Encode(without);
+      }
+      if (chunk_bytes + bytes.size() > kMaxFlightRecordStatementBytes) insert();
+      chunk_bytes += bytes.size();
+      chunk.push_back({&r, std::move(bytes)});
+    }
+    if (!chunk.empty()) insert();
 
     UpdateRows(
         s, "sod_inbox", {"message_id"}, {{"outcome", "'refused'"}, {"detail"}}, w.refusals,

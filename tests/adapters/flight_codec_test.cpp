@@ -119,6 +119,26 @@ TEST(FlightCodecTest, BytesThatAreNotARecordAreRefusedWithAReason) {
       << std::get<std::string>(other);
   auto truncated = flight::Decode(flight::Encode(ARecord()).substr(0, 40));
   EXPECT_TRUE(std::holds_alternative<std::string>(truncated));
+  auto longer = flight::Decode(flight::Encode(ARecord()) + "x");
+  ASSERT_TRUE(std::holds_alternative<std::string>(longer));
+  EXPECT_NE(std::get<std::string>(longer).find("bytes after its end"), std::string::npos);
+}
+
+// A row of another shape (a field more or less, as another layout without a new format version
+// would write) is refused, not filled with defaults.
+TEST(FlightCodecTest, ARowWithAFieldMoreOrLessIsRefused) {
+  const std::string good = flight::Encode(ARecord());
+  // The vendor row {11, "Acme", false} is packed as 0x93 0x0b 0xa4 'A' 'c' 'm' 'e' 0xc2.
+  const std::string vendor("\x93\x0b\xa4" "Acme" "\xc2", 8);
+  const size_t at = good.find(vendor);
+  ASSERT_NE(at, std::string::npos);
+  std::string shorter = good;
+  shorter.replace(at, vendor.size(), std::string("\x92\x0b\xa4" "Acme", 7));
+  EXPECT_TRUE(std::holds_alternative<std::string>(flight::Decode(shorter)));
+  std::string longer = good;
+  longer.replace(at, vendor.size(), std::string("\x94\x0b\xa4" "Acme" "\xc2\x01", 9));
+  EXPECT_TRUE(std::holds_alternative<std::string>(flight::Decode(longer)));
+  EXPECT_TRUE(std::holds_alternative<FlightRecord>(flight::Decode(good)));
 }
 
 }  // namespace

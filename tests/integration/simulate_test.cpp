@@ -102,10 +102,26 @@ TEST_F(SimulateTest, TheRulesInForceRecomputeEveryRecordedMessageAlike) {
   EXPECT_THAT(std::string(doc["recorded_with"][0]["rules_version"].GetString()),
               HasSubstr("fnv1a64:"));
 
-  // A period with nothing in it.
+  // A period with nothing in it, and one that ends before the third message.
   const ToolRun none = Simulate({"--rules", rules_file_, "--since", "2999-01-01"});
   EXPECT_EQ(none.exit_status, 0) << none.err;
   EXPECT_THAT(none.out, HasSubstr("0 of 0 messages alike"));
+  const std::string third = Str(
+      "SELECT DATE_FORMAT(occurred_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM sod_flight_recorder "
+      "ORDER BY id LIMIT 1 OFFSET 2");
+  const ToolRun two = Simulate({"--rules", rules_file_, "--until", third});
+  EXPECT_EQ(two.exit_status, 0) << two.err;
+  EXPECT_THAT(two.out, HasSubstr("2 of 2 messages alike"));
+}
+
+TEST_F(SimulateTest, ARecordThatCannotBeReadIsNamedAndTheExitCodeSaysSo) {
+  PlayRequestsAndAShipment();
+  const std::string first = Str("SELECT message_id FROM sod_flight_recorder ORDER BY id LIMIT 1");
+  db_.Exec("UPDATE sod_flight_recorder SET record = 'not a record' ORDER BY id LIMIT 1");
+  const ToolRun run = Simulate({"--rules", rules_file_});
+  EXPECT_EQ(run.exit_status, 3) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("4 of 4 messages alike"));
+  EXPECT_THAT(run.out, HasSubstr("not read: record of " + first + ": not a flight record"));
 }
 
 TEST_F(SimulateTest, ACandidateShowsEachSpecialOrdersFirstDifferenceAndTheRuleThatWouldDecide) {
