@@ -368,6 +368,10 @@ Status Recorder::Sourcing(Id store_id, Id product_id) {
 Status Recorder::Queue(Id store_id, Id product_id) {
   SO_RETURN_IF_ERROR(LockStock(store_id, product_id).status());
   SO_ASSIGN_OR_RETURN(auto waiting, LockWaitingSpecialOrders(store_id, product_id));
+  // Their lines in one read where the inner store can (a batch's view), then each one kept.
+  std::vector<Id> lines;
+  for (const SpecialOrder& so : waiting) lines.push_back(so.order_line_id);
+  if (!lines.empty()) SO_RETURN_IF_ERROR(inner_.LockOrderLines(lines).status());
   for (const SpecialOrder& so : waiting) {
     SO_RETURN_IF_ERROR(LockOrderLine(so.order_line_id).status());
   }
