@@ -50,6 +50,10 @@ constexpr const char* kUsage =
     "  --slice   messages captured and replayed per phase, the first of its burst (default:\n"
     "            the whole burst, so that both run the same batches; 0: no replay)\n";
 
+// The second daemon of the request and shipment bursts: the flight recorder off, so that its cost
+// is the difference between the two in the same run (README "Benchmark").
+constexpr const char* kRecorderOff = "recorder:\n  retention_days: 0\n";
+
 // The rules of the benchmark: order at once from the primary vendor onto its draft PO.
 constexpr const char* kRules =
     "version: 1\n"
@@ -188,9 +192,10 @@ ServerInfo Server(const std::string& dir) {
 // One daemon on one database, with the POS's bus connected to it.
 class DaemonUnderTest {
  public:
+  // `extra_config`: YAML appended to the daemon's config (DaemonSetup::extra_config).
   DaemonUnderTest(const Options& o, const TestDatabase& db, const std::string& name,
-                  ServerProbe& probe, pid_t server_pid)
-      : setup_(MakeSetup(o, db, name)),
+                  ServerProbe& probe, pid_t server_pid, const std::string& extra_config = "")
+      : setup_(MakeSetup(o, db, name, extra_config)),
         daemon_(setup_),
         bus_(Start(daemon_)),
         slot_(std::in_place, daemon_.pid()),
@@ -218,8 +223,10 @@ class DaemonUnderTest {
   }
 
  private:
-  static DaemonSetup MakeSetup(const Options& o, const TestDatabase& db, const std::string& name) {
+  static DaemonSetup MakeSetup(const Options& o, const TestDatabase& db, const std::string& name,
+                               const std::string& extra_config) {
     DaemonSetup s{db.options(), o.work_dir + "/rules.yaml", o.work_dir + "/" + name};
+    s.extra_config = extra_config;
     s.source = "special-ordersd-bench";
     // No sweep: the fixture writes the POS's facts before their messages, and a sweep would apply
     // them ahead of the messages being measured.
@@ -275,30 +282,34 @@ class Benchmark {
     MessageStream pos("bench-pos");
     DaemonUnderTest d(o_, db, "daemon", probe_, server_pid_);
     d.Play(pos.NextAll(fx.AddOrders(1)));  // warm-up: connection, statements, the first PO
+    // The same fixture, messages and warm-up on a database of its own, for a daemon with the
+    // recorder off: its bursts run right after the default daemon's, on the same state.
+    TestDatabase db_off("bench_recorder_off", server_);
+    Fixture fx_off(db_off, CatalogShape{});
+    fx_off.LoadCatalog();
+    MessageStream pos_off("bench-pos");
+    DaemonUnderTest off(o_, db_off, "daemon-recorder-off", probe_, server_pid_, kRecorderOff);
+    off.Play(pos_off.NextAll(fx_off.AddOrders(1)));
 
     Say("requests: " + std::to_string(o_.n) + " in a burst");
     const auto requests = pos.NextAll(fx.AddOrders(static_cast<int64_t>(o_.n)));
+    const auto requests_off = pos_off.NextAll(fx_off.AddOrders(static_cast<int64_t>(o_.n)));
     Results::PhaseCeiling requests_ceiling{"requests", Ceiling(), {}};
     CaptureAndReplay(r, "requests", db, d.setup(), requests);
     Quiesce();
-    r.bursts.emplace_back("requests",
-                          RunBurst("requests", d.bus(), requests, d.target(), o_.slice));
-    requests_ceiling.after = Ceiling();
-    r.ceilings.push_back(requests_ceiling);
+    RecorderBurst(r, "requests", db, d, requests, db_off, off, requests_off, requests_ceiling);
 
     // The POS sends the draft POs (unmeasured: a dozen messages), then the goods come.
-    const auto opened = pos.NextAll(fx.OpenDraftPos());
-    for (const auto& m : opened) d.bus().Publish(m);
-    for (const auto& m : opened) so::testing::WaitProcessed(db, m.id);
+    OpenDraftPos(db, fx, pos, d);
+    OpenDraftPos(db_off, fx_off, pos_off, off);
     const auto shipments = pos.NextAll(fx.ShipEveryWaitingUnit());
+    const auto shipments_off = pos_off.NextAll(fx_off.ShipEveryWaitingUnit());
     Say("shipments: " + std::to_string(shipments.size()) + " in a burst");
     Results::PhaseCeiling shipments_ceiling{"shipments", Ceiling(), {}};
     CaptureAndReplay(r, "shipments", db, d.setup(), shipments);
     Quiesce();
-    r.bursts.emplace_back("shipments",
-                          RunBurst("shipments", d.bus(), shipments, d.target(), o_.slice));
-    shipments_ceiling.after = Ceiling();
-    r.ceilings.push_back(shipments_ceiling);
+    RecorderBurst(r, "shipments", db, d, shipments, db_off, off, shipments_off, shipments_ceiling);
+    off.Stop();
 
     for (const double rate : {95.0, 1000.0}) {
       const auto n = static_cast<int64_t>(rate * o_.seconds);
@@ -360,6 +371,37 @@ class Benchmark {
     shipments_ceiling.after = Ceiling();
     r.ceilings.push_back(shipments_ceiling);
     d.Stop();
+  }
+
+  // The burst on the default daemon (recorder on) between its two commit ceilings, with what it
+  // added to the recorder's table, then the same burst on the daemon with the recorder off.
+  void RecorderBurst(Results& r, const std::string& phase, TestDatabase& db, DaemonUnderTest& on,
+                     const std::vector<Outgoing>& msgs, TestDatabase& db_off, DaemonUnderTest& off,
+                     const std::vector<Outgoing>& msgs_off, Results::PhaseCeiling ceiling) {
+    const RecorderUse before = RecorderUseOf(db);
+    r.bursts.emplace_back(phase, RunBurst(phase, on.bus(), msgs, on.target(), o_.slice));
+    RecorderUse use = RecorderUseOf(db);
+    use.records -= before.records;
+    use.bytes -= before.bytes;
+    r.recorder_use.emplace_back(phase, use);
+    ceiling.after = Ceiling();
+    r.ceilings.push_back(ceiling);
+    Say(phase + ": the same burst on the daemon with the recorder off");
+    r.recorder_off_bursts.emplace_back(phase,
+                                       RunBurst(phase, off.bus(), msgs_off, off.target(), 0));
+    r.recorder_off_records += RecorderUseOf(db_off).records;
+  }
+
+  static RecorderUse RecorderUseOf(TestDatabase& db) {
+    const auto row =
+        db.Query("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM sod_flight_recorder").at(0);
+    return RecorderUse{std::stoll(row.at(0).value_or("0")), std::stoll(row.at(1).value_or("0"))};
+  }
+
+  static void OpenDraftPos(TestDatabase& db, Fixture& fx, MessageStream& pos, DaemonUnderTest& d) {
+    const auto opened = pos.NextAll(fx.OpenDraftPos());
+    for (const auto& m : opened) d.bus().Publish(m);
+    for (const auto& m : opened) so::testing::WaitProcessed(db, m.id);
   }
 
   // Before the phase: two copies of the database as it is now; a second daemon on one, with the

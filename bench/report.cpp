@@ -72,6 +72,57 @@ std::string BurstRow(const Results& r, const std::string& label, const std::stri
                   Ratio(t.msg_per_s, CommitBoundRate(r, ceiling, t.cost.commits, t.messages)));
 }
 
+const ThroughputResult* RecorderOff(const Results& r, const std::string& phase) {
+  for (const auto& [p, t] : r.recorder_off_bursts) {
+    if (p == phase) return &t;
+  }
+  return nullptr;
+}
+
+// The recorder's cost: the default daemon's burst against the recorder-off daemon's, per message.
+std::string RecorderLines(const Results& r) {
+  std::string out;
+  for (const auto& [phase, on] : r.bursts) {
+    const ThroughputResult* off = RecorderOff(r, phase);
+    if (off == nullptr) continue;
+    const double trips_on = PerMsg(on.cost.round_trips, on.messages);
+    const double trips_off = PerMsg(off->cost.round_trips, off->messages);
+    out += F(
+        "recorder on / off, %-9s msg/s %s, stmts %s, round trips %s (%.2f against %.2f a "
+        "message), db CPU %s, daemon CPU %s\n",
+        (phase + ":").c_str(), Ratio(on.msg_per_s, off->msg_per_s).c_str(),
+        Ratio(PerMsg(on.cost.statements, on.messages), PerMsg(off->cost.statements, off->messages))
+            .c_str(),
+        Ratio(trips_on, trips_off).c_str(), trips_on, trips_off,
+        Ratio(PerMsg(on.server_cpu_ms, on.messages), PerMsg(off->server_cpu_ms, off->messages))
+            .c_str(),
+        Ratio(PerMsg(on.daemon_cpu_ms, on.messages), PerMsg(off->daemon_cpu_ms, off->messages))
+            .c_str());
+  }
+  std::string bytes;
+  for (const auto& [phase, use] : r.recorder_use) {
+    bytes += F(
+        "%s%s %.0f (%lld records for %zu messages, %.1f MB)", bytes.empty() ? "" : ", ",
+        phase.c_str(),
+        use.records > 0 ? static_cast<double>(use.bytes) / static_cast<double>(use.records) : 0.0,
+        static_cast<long long>(use.records),
+        [&] {
+          for (const auto& [p, t] : r.bursts) {
+            if (p == phase) return t.messages;
+          }
+          return size_t{0};
+        }(),
+        static_cast<double>(use.bytes) / 1e6);
+  }
+  if (!bytes.empty()) {
+    out += "recorder bytes/msg (SUM(bytes) / COUNT(*) of sod_flight_recorder over the burst): " +
+           bytes +
+           F("; the recorder-off daemon's table: %lld records\n",
+             static_cast<long long>(r.recorder_off_records));
+  }
+  return out;
+}
+
 double Mb(int64_t kb) { return static_cast<double>(kb) / 1024.0; }
 
 }  // namespace
@@ -94,6 +145,9 @@ std::string FormatTable(const Results& r) {
            "db CPU ms/msg", "daemon CPU ms/msg", "of replay", "of commit cap");
   for (const auto& [phase, t] : r.bursts) {
     out += BurstRow(r, phase + ", burst", phase, phase, t, true);
+    if (const ThroughputResult* off = RecorderOff(r, phase)) {
+      out += BurstRow(r, phase + ", recorder off", phase, phase, *off, false);
+    }
   }
   for (const auto& x : r.replays) {
     out += PhaseRow("replay of the " + x.phase + "' SQL", x.messages, x.msg_per_s, x.cost,
@@ -173,9 +227,17 @@ std::string FormatTable(const Results& r) {
     out += "\n";
   }
 
+  out += RecorderLines(r);
   out +=
       "of replay: the daemon's msg/s over the replayed messages (the first of the burst) / "
-      "the replay's; a replay row's daemon CPU is the replaying client's.\n";
+      "the replay's; a replay row's daemon CPU is the replaying client's. The replays are of the "
+      "SQL of the default daemon (recorder on), the one of the burst rows.\n";
+  if (!r.recorder_off_bursts.empty()) {
+    out +=
+        "recorder off: a second daemon with recorder.retention_days 0 on a database of its own in "
+        "the same state, the same burst right after the default daemon's; its of commit cap uses "
+        "the same ceiling.\n";
+  }
   std::string spread;
   for (const auto& c : r.ceilings) {
     spread += F("%s%s %.0f/%.0f", spread.empty() ? "" : ", ", c.phase.c_str(),
@@ -234,6 +296,14 @@ std::vector<std::string> WriteRaw(const Results& r, const std::string& dir) {
   };
   for (const auto& [phase, t] : r.bursts) burst("burst", phase, t);
   for (const auto& [phase, t] : r.large_bursts) burst("burst_large", phase, t);
+  for (const auto& [phase, t] : r.recorder_off_bursts) burst("burst_recorder_off", phase, t);
+  for (const auto& [phase, use] : r.recorder_use) {
+    put("recorder", phase, "records", static_cast<double>(use.records));
+    put("recorder", phase, "bytes", static_cast<double>(use.bytes));
+  }
+  if (!r.recorder_off_bursts.empty()) {
+    put("recorder", "recorder_off", "records", static_cast<double>(r.recorder_off_records));
+  }
   for (const auto& x : r.replays) {
     put("replay", x.phase, "messages", static_cast<double>(x.messages));
     put("replay", x.phase, "seconds", x.seconds);

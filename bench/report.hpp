@@ -2,6 +2,7 @@
 // the raw figures written as CSV next to the run's logs. Pure formatting; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct RunInfo {
   size_t slice = 0;
 };
 
+// What a burst added to the flight recorder's table (sod_flight_recorder).
+struct RecorderUse {
+  int64_t records = 0;
+  int64_t bytes = 0;  // SUM(bytes): the MessagePack records, without the row's other columns
+};
+
 struct Results {
   RunInfo info;
   // The commit ceiling just before each burst (and its capture and replay) and just after it;
@@ -39,6 +46,12 @@ struct Results {
   // The throughput phases on the fixture's database and their replays (same `phase` keys:
   // "requests", "shipments"); a phase without a replay had no capture (slice 0).
   std::vector<std::pair<std::string, ThroughputResult>> bursts;
+  // The same bursts on a second daemon with the flight recorder off (recorder.retention_days 0),
+  // on a database of its own in the same state, right after each of the above; and what each
+  // burst above added to the recorder's table (same keys). The replays are of the bursts above.
+  std::vector<std::pair<std::string, ThroughputResult>> recorder_off_bursts;
+  std::vector<std::pair<std::string, RecorderUse>> recorder_use;
+  int64_t recorder_off_records = 0;  // in the recorder-off daemon's table: 0 expected
   std::vector<CapturedSql> captures;
   std::vector<ReplayResult> replays;
   std::vector<LatencyResult> latency;

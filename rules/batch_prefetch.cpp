@@ -87,9 +87,11 @@ struct Wanted {
 
 }  // namespace
 
-Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
+Status BatchView::Prefetch(const std::vector<const Message*>& messages, bool recording) {
   Wanted w;
   for (const Message* m : messages) w.Add(m->payload);
+  // (store, product) of what the recorder's Widen() will source for: requests and shipment lines.
+  std::vector<StockKey> sourced;
 
   // Rows read without locks first: they name the rows to lock.
   SO_RETURN_IF_ERROR(LoadShipments(w.shipments));
@@ -101,6 +103,10 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
       w.po_lines.push_back(l.po_line_id);
       w.units_on_po_line[l.po_line_id] += l.quantity;
       w.stock.emplace_back(shipment->store_id, l.product_id);
+      if (recording) {
+        w.products.push_back(l.product_id);
+        sourced.emplace_back(shipment->store_id, l.product_id);
+      }
     }
   }
   SO_RETURN_IF_ERROR(LoadProducts(w.products));
@@ -179,6 +185,16 @@ Status BatchView::Prefetch(const std::vector<const Message*>& messages) {
     const auto& p = products_.at(product);
     if (o && p && p->primary_vendor_id)
       store_vendors.emplace_back(o->store_id, *p->primary_vendor_id);
+    if (recording && o) sourced.emplace_back(o->store_id, product);
+  }
+  // The recorder asks every carrying vendor's newest PO in each of these statuses, one by one.
+  for (const auto& [store, product] : sourced) {
+    if (const auto& p = products_.at(product); p && p->primary_vendor_id) {
+      store_vendors.emplace_back(store, *p->primary_vendor_id);
+    }
+    for (const auto& offer : product_vendors_.at(product)) {
+      store_vendors.emplace_back(store, offer.vendor_id);
+    }
   }
   SO_RETURN_IF_ERROR(LoadPosOf(std::move(store_vendors), {"draft", "open", "partially_received"}));
   return LoadPicked(their_picked);

@@ -515,6 +515,15 @@ Result<std::vector<StockRow>> BatchView::LockStocks(const std::vector<StockKey>&
   return Bug("LockStocks() on a batch view");
 }
 
+Result<std::vector<OrderLine>> BatchView::LockOrderLines(const std::vector<Id>& ids) {
+  SO_RETURN_IF_ERROR(LoadLines(ids));
+  std::vector<OrderLine> out;
+  for (Id id : std::set<Id>(ids.begin(), ids.end())) {
+    if (const auto& line = lines_.at(id)) out.push_back(*line);
+  }
+  return out;
+}
+
 Result<std::vector<PoLine>> BatchView::LockPoLinesOfPos(const std::vector<Id>& po_ids) {
   SO_RETURN_IF_ERROR(LoadPoLinesOfPos(po_ids));
   const std::set<Id> wanted(po_ids.begin(), po_ids.end());

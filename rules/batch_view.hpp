@@ -40,8 +40,11 @@ class BatchView final : public HostStore {
 
   // Reads, set-wise and in the lock order of HostStore, the rows these messages are likely to
   // need: what their payloads name, then what those rows point at. Anything it misses is read
-  // when asked for.
-  Status Prefetch(const std::vector<const Message*>& messages);
+  // when asked for. `recording`: the flight recorder widens each message (Recorder::Widen()), so
+  // also the products of the shipments' lines and, for every (store, product) of a request or a
+  // shipment line, the POs of each vendor that carries the product in the statuses a PO may be
+  // attached in, with their lines.
+  Status Prefetch(const std::vector<const Message*>& messages, bool recording = false);
 
   // The special orders the batch created (under their provisional ids until Flush()), in the
   // order they were created, with their values as the batch left them.
@@ -114,6 +117,8 @@ class BatchView final : public HostStore {
   // A view is not nested: the batch's own writes are TakeWrites().
   Status ApplyWrites(const WriteSet& writes) override;
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;
+  // Set-wise: the lines it does not have yet in one read (the recorder's waiting queues).
+  Result<std::vector<OrderLine>> LockOrderLines(const std::vector<Id>& order_line_ids) override;
   Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) override;
   Result<std::vector<PurchaseOrder>> LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
                                                const std::vector<std::string>& statuses) override;

@@ -165,7 +165,7 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
   }
 
   BatchView view(store_);
-  if (Status s = view.Prefetch(messages); !s.ok()) return fail(s.error());
+  if (Status s = view.Prefetch(messages, recording_); !s.ok()) return fail(s.error());
   for (size_t i : fresh) {
     const Message& m = batch[i].message;
     const auto failed = [&](const Error& e) {

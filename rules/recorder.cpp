@@ -366,6 +366,10 @@ Status Recorder::WidenReads(const std::set<std::pair<Id, Id>>& concerned) {
     SO_ASSIGN_OR_RETURN(auto rows, LockWaitingSpecialOrders(store, product));
     waiting.insert(waiting.end(), rows.begin(), rows.end());
   }
+  // Their lines in one read where the inner store can (a batch's view), then each one kept.
+  std::vector<Id> lines;
+  for (const SpecialOrder& so : waiting) lines.push_back(so.order_line_id);
+  if (!lines.empty()) SO_RETURN_IF_ERROR(inner_.LockOrderLines(lines).status());
   for (const SpecialOrder& so : waiting) {
     SO_RETURN_IF_ERROR(LockOrderLine(so.order_line_id).status());
   }
