@@ -23,6 +23,7 @@ readonly PACKAGES=(
   libmsgpack-cxx-dev      # the flight recorder's records (MessagePack)
   libgtest-dev libgmock-dev
   mariadb-server mariadb-client
+  galera-4 mariadb-backup socat  # the Galera test cluster (private-galera.sh; SST by mariabackup)
   prometheus              # promtool: the metrics tests validate /metrics with it
   clang libclang-rt-14-dev  # libFuzzer and clang's sanitizers (SO_FUZZ=1 scripts/test.sh)
 )

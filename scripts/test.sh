@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Set-up (as scripts/setup.sh), then every test: unit tests of the rules core, the adapters
-# against a private MariaDB and real ZeroMQ sockets, and the daemon end to end. ctest starts and
-# stops the private MariaDB itself (tests named mariadb.start / mariadb.stop).
+# against a private MariaDB and real ZeroMQ sockets, the daemon end to end, and a private
+# three-node Galera cluster. ctest starts and stops the private MariaDB and the cluster itself
+# (tests named mariadb.start / mariadb.stop, galera.start / galera.stop).
 #
 #   scripts/test.sh                 everything, warnings as errors, in build/
 #   scripts/test.sh -L unit         only the fast unit tests (any ctest arguments pass through)
+#   scripts/test.sh -L galera       only the Galera cluster's tests (-LE galera: all but them)
 #   SO_SANITIZE=1 scripts/test.sh   everything under ASan and UBSan, in build-asan/
 #   SO_FUZZ=1 scripts/test.sh       the libFuzzer targets (tests/fuzz), built with clang under ASan
 #                                   and UBSan in build-fuzz/, each fuzzing for SO_FUZZ_SECONDS
