@@ -1,7 +1,6 @@
 #include "adapters/zmq_publisher.hpp"
 
 #include <array>
-#include <chrono>
 #include <cstdio>
 #include <zmq_addon.hpp>
 
@@ -22,12 +21,6 @@ Error ZmqError(const std::string& what, const zmq::error_t& e) {
 }
 
 }  // namespace
-
-Timestamp Now() {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  return Timestamp{us.count()};
-}
 
 Publisher::Publisher(zmq::context_t& ctx, std::string endpoint, const std::string& source_name,
                      Timestamp started_at)

@@ -33,7 +33,4 @@ class Publisher final : public EventSink {
   uint64_t seq_ = 0;
 };
 
-// The current wall-clock time.
-Timestamp Now();
-
 }  // namespace so::zmqbus

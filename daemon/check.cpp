@@ -9,9 +9,9 @@
 #include <tuple>
 
 #include "adapters/mysql/mysql_store.hpp"
-#include "adapters/zmq_publisher.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/json_writer.hpp"
+#include "rules/timestamp.hpp"
 
 namespace so::daemon {
 namespace {
@@ -130,7 +130,7 @@ int RunCheck(const config::DaemonConfig& config, const CheckOptions& options, st
   std::vector<Drift> repaired;
   std::string message_id;
   if (options.repair && !found.empty()) {
-    const Timestamp now = zmqbus::Now();
+    const Timestamp now = Now();
     message_id = "check-repair:" + FormatRfc3339(now);
     // A deadlock with the running daemon rolls the repair back whole: try again.
     for (int attempt = 1;; ++attempt) {

@@ -148,7 +148,7 @@ class Daemon {
     }
     engine_ = std::make_unique<Engine>(config_.rules);
     publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish, config_.bus.source,
-                                                     zmqbus::Now());
+                                                     Now());
     if (Status s = publisher_->Bind(); !s.ok()) {
       log_.Error(s.error().ToString());
       return false;
@@ -384,7 +384,7 @@ class Daemon {
   // start-up and on the timer, then checks the counters for drift.
   void Sweep(const std::string& why) {
     const Log::Hold hold(log_);
-    const SweepReport r = reconciler_->Sweep(zmqbus::Now());
+    const SweepReport r = reconciler_->Sweep(Now());
     if (r.repairs > 0 || r.failed > 0 || r.unavailable) {
       log_.Info("sweep (" + why + "): " + std::to_string(r.repairs) + " repaired, " +
                 std::to_string(r.failed) + " failed" +

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "adapters/zmq_publisher.hpp"
 #include "rules/timestamp.hpp"
 
 namespace so::daemon {
@@ -43,7 +42,7 @@ void Log::Write(config::LogLevel level, int priority, const std::string& s,
     // priority as "<N>", without the fields.
     pending_ += "<" + std::to_string(priority) + ">";
   } else {
-    pending_ += FormatRfc3339(zmqbus::Now()) + " " + std::string(config::ToString(level)) + " ";
+    pending_ += FormatRfc3339(Now()) + " " + std::string(config::ToString(level)) + " ";
   }
   pending_ += s;
   pending_ += '\n';

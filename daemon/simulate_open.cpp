@@ -1,6 +1,5 @@
 #include "daemon/simulate_open.hpp"
 
-#include <chrono>
 #include <string>
 
 #include "adapters/mysql/mysql_store.hpp"
@@ -22,12 +21,6 @@ std::string Ids(const std::vector<Id>& ids) {
   std::string s;
   for (Id id : ids) s += (s.empty() ? "" : ", ") + std::to_string(id);
   return s.empty() ? "none" : s;
-}
-
-Timestamp Now() {
-  return Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count()};
 }
 
 // --- Text ---

@@ -1,5 +1,6 @@
 #include "rules/timestamp.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace so {
@@ -179,6 +180,12 @@ std::optional<Timestamp> ParseSqlDatetime(std::string_view text) {
   auto t = ParseDateTime(text, pos, /*rfc=*/false);
   if (!t || pos != text.size()) return std::nullopt;
   return t;
+}
+
+Timestamp Now() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return Timestamp{us.count()};
 }
 
 }  // namespace so

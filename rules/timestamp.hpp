@@ -29,4 +29,8 @@ std::string FormatSqlDatetime(Timestamp t);
 // Parses the form above (fraction optional), as MariaDB returns it.
 std::optional<Timestamp> ParseSqlDatetime(std::string_view text);
 
+// The current wall-clock time, for the daemon's and the tools' own stamps (never read by the
+// engine, whose times come from the messages).
+Timestamp Now();
+
 }  // namespace so
