@@ -13,7 +13,7 @@ bool Has(const SoDecision& d, const char* verb) {
 }
 
 std::string Opt(const std::optional<Id>& id) { return id ? std::to_string(*id) : "none"; }
-std::string Opt(const std::optional<Qty>& q, bool) { return q ? std::to_string(*q) : "unchanged"; }
+std::string OptQty(const std::optional<Qty>& q) { return q ? std::to_string(*q) : "unchanged"; }
 
 // How the goods that came were given: at once, on confirmation, or neither by this message.
 std::string AllocationOf(const SoDecision& d) {
@@ -88,7 +88,7 @@ std::vector<Aspect> Compare(const std::optional<SoDecision>& recorded,
   if (sourcing_a == sourcing_b) {
     differ("vendor", Opt(a.vendor_id), Opt(b.vendor_id));
     differ("po", PoOf(a), PoOf(b));
-    differ("po_line_qty", Opt(a.po_line_qty, true), Opt(b.po_line_qty, true));
+    differ("po_line_qty", OptQty(a.po_line_qty), OptQty(b.po_line_qty));
     differ("transfer_from", Opt(a.transfer_from_store), Opt(b.transfer_from_store));
   }
   differ("allocation", AllocationOf(a).empty() ? "none" : AllocationOf(a),
@@ -112,9 +112,10 @@ std::vector<Aspect> Compare(const std::optional<SoDecision>& recorded,
   return out;
 }
 
-void Simulation::Add(const FlightRecord& record) {
+void Simulation::Add(const FlightRecord& record) { Add(record, Recompute(candidate_, record)); }
+
+void Simulation::Add(const FlightRecord& record, const Recomputed& again) {
   ++report_.messages;
-  const Recomputed again = Recompute(candidate_, record);
   const std::map<Id, SoDecision> was = ByLine(record.decisions);
   if (again.unknown) {
     report_.unanswered.push_back({record.message.envelope.id, *again.unknown});

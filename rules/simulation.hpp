@@ -14,6 +14,7 @@
 
 #include "rules/engine.hpp"
 #include "rules/flight_record.hpp"
+#include "rules/replay.hpp"
 
 namespace so {
 
@@ -71,6 +72,8 @@ class Simulation {
   explicit Simulation(const Engine& candidate) : candidate_(candidate) {}
 
   void Add(const FlightRecord& record);
+  // The same, with the candidate's decisions already known (a test's oracle gives its own).
+  void Add(const FlightRecord& record, const Recomputed& candidate);
   const SimulationReport& report() const { return report_; }
 
  private:

@@ -100,49 +100,30 @@ Recorded Record(const RuleSet& rules, const std::optional<RuleSet>& candidate) {
   return out;
 }
 
-// What the oracle says differs: the first difference of each order line, in message order.
-std::vector<std::string> OracleDifferences(const Recorded& r) {
+std::vector<std::string> SimulatedDifferences(const SimulationReport& report) {
   std::vector<std::string> out;
-  std::set<Id> differed;
-  for (const FlightRecord& record : r.run->result().flight_records) {
-    const auto it = r.oracle.find(record.message.envelope.id);
-    if (it == r.oracle.end()) {
-      out.push_back(record.message.envelope.id + ": no oracle");
-      continue;
-    }
-    std::map<Id, SoDecision> was, would;
-    for (const SoDecision& d : record.decisions) was.emplace(d.order_line_id, d);
-    for (const SoDecision& d : it->second) would.emplace(d.order_line_id, d);
-    std::set<Id> lines;
-    for (const auto& [line, d] : was) lines.insert(line);
-    for (const auto& [line, d] : would) lines.insert(line);
-    for (Id line : lines) {
-      if (differed.contains(line)) continue;
-      const auto a = was.find(line), b = would.find(line);
-      const auto recorded = a == was.end() ? std::nullopt : std::optional<SoDecision>(a->second);
-      const auto candidate = b == would.end() ? std::nullopt : std::optional<SoDecision>(b->second);
-      const std::vector<Aspect> aspects = Compare(recorded, candidate);
-      if (aspects.empty()) continue;
-      Difference d;
-      d.message_id = record.message.envelope.id;
-      d.order_line_id = line;
-      d.store_id = (recorded ? *recorded : *candidate).store_id;
-      d.aspects = aspects;
-      d.rule_was = "";
-      d.rule_would_be = "";
-      out.push_back(Describe(d));
-      if (line != 0) differed.insert(line);
-    }
-  }
+  for (const Difference& d : report.differences) out.push_back(Describe(d));
   return out;
 }
 
-std::vector<std::string> SimulatedDifferences(const SimulationReport& report) {
-  std::vector<std::string> out;
-  for (Difference d : report.differences) {
-    d.rule_was = d.rule_would_be = "";
-    out.push_back(Describe(d));
+// What the oracle says differs: its decisions, put through the same first-difference bookkeeping
+// as simulate's recomputed ones.
+std::vector<std::string> OracleDifferences(const Recorded& r, const RuleSet& candidate) {
+  const Engine engine(candidate);
+  Simulation oracle(engine);
+  std::vector<std::string> missing;
+  for (const FlightRecord& record : r.run->result().flight_records) {
+    const auto it = r.oracle.find(record.message.envelope.id);
+    if (it == r.oracle.end()) {
+      missing.push_back(record.message.envelope.id + ": no oracle");
+      continue;
+    }
+    Recomputed given;
+    given.decisions = it->second;
+    oracle.Add(record, given);
   }
+  std::vector<std::string> out = SimulatedDifferences(oracle.report());
+  out.insert(out.end(), missing.begin(), missing.end());
   return out;
 }
 
@@ -234,7 +215,7 @@ void ExpectSimulationMatchesTheOracle(const std::string& candidate_yaml,
   const SimulationReport report = Simulate(*r.run, candidate);
   for (const auto& u : report.unanswered) ADD_FAILURE() << u.message_id << ": " << u.reason << " " << TypeOf(*r.run, u.message_id);
   const std::vector<std::string> simulated = SimulatedDifferences(report);
-  const std::vector<std::string> oracle = OracleDifferences(r);
+  const std::vector<std::string> oracle = OracleDifferences(r, candidate);
   EXPECT_EQ(Diff(oracle, "oracle", simulated, "simulate"), "");
   EXPECT_GT(report.by_aspect.count(aspect) ? report.by_aspect.at(aspect) : 0, 10)
       << "the change hardly shows: " << simulated.size() << " differences";
