@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "config/yaml_reader.hpp"
@@ -21,10 +22,18 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {
-    "bus",     "database", "rules_file", "reconcile",
-    "batch",   "metrics",  "recorder",   "log_level",
-    "log_summary_interval_s"};
+constexpr std::string_view kTopKeys[] = {"bus",
+                                         "database",
+                                         "rules_file",
+                                         "reconcile",
+                                         "batch",
+                                         "metrics",
+                                         "recorder",
+                                         "stores",
+                                         "partition",
+                                         "log_level",
+                                         "log_summary_interval_s"};
+constexpr std::string_view kPartitionKeys[] = {"index", "count"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kRecorderKeys[] = {"retention_days", "max_mb"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
@@ -35,8 +44,10 @@ constexpr std::string_view kBusKeys[] = {"subscribe",
                                          "receive_high_water_mark",
                                          "receive_queue_bytes",
                                          "heartbeat_interval_ms"};
-constexpr std::string_view kDatabaseKeys[] = {"host",     "port",          "socket", "user",
-                                              "password", "password_file", "name"};
+constexpr std::string_view kDatabaseKeys[] = {"host",          "port", "socket",
+                                              "hosts",         "user", "password",
+                                              "password_file", "name", "connect_timeout_s"};
+constexpr int64_t kMaxPartitions = 1000;
 // The transports that make sense between two processes on a store server or a LAN, and inproc
 // for tests. Checked here so that a typo is reported with its line, not by zmq at startup.
 constexpr std::string_view kTransports[] = {"tcp", "ipc", "inproc"};
@@ -158,6 +169,43 @@ void ReadRecorder(Reader& reader, const Value& value, RecorderConfig& recorder) 
   }
 }
 
+// `stores: [ids]` or `partition: {index, count}`, not both.
+void ReadScope(Reader& reader, const Mapping& top, so::StoreScope& scope) {
+  const Value* stores = top.Find("stores");
+  const Value* partition = top.Find("partition");
+  if (stores != nullptr && partition != nullptr) {
+    const Value* later = stores->anchor.pos > partition->anchor.pos ? stores : partition;
+    reader.Report(later->anchor, "give either stores or partition, not both");
+    return;
+  }
+  if (stores != nullptr) {
+    auto ids = reader.ReadUniqueList<so::Id>(
+        *stores, "leave stores out to apply every store", [&](const Value& item) {
+          return reader.ReadInteger(item, 1, std::numeric_limits<int64_t>::max());
+        });
+    if (ids) {
+      std::sort(ids->begin(), ids->end());
+      scope.stores = std::move(*ids);
+    }
+  }
+  if (partition != nullptr) {
+    std::optional<Mapping> mapping = reader.ReadMapping(*partition, kPartitionKeys);
+    if (!mapping) return;
+    const Value* index = reader.Require(*mapping, "index");
+    const Value* count = reader.Require(*mapping, "count");
+    if (index == nullptr || count == nullptr) return;
+    std::optional<int64_t> n = reader.ReadInteger(*count, 1, kMaxPartitions);
+    std::optional<int64_t> i = reader.ReadInteger(*index, 0, kMaxPartitions - 1);
+    if (!n || !i) return;
+    if (*i >= *n) {
+      reader.Report(*index, "the index must be below count (0.." + std::to_string(*n - 1) + ")");
+      return;
+    }
+    scope.partition_index = static_cast<int>(*i);
+    scope.partition_count = static_cast<int>(*n);
+  }
+}
+
 // "address:port" with an IP address literal (IPv6 in brackets) and a port 1..65535.
 void ReadMetrics(Reader& reader, const Value& value, MetricsConfig& metrics) {
   std::optional<Mapping> mapping = reader.ReadMapping(value, kMetricsKeys);
@@ -214,10 +262,82 @@ std::optional<std::string> ReadPasswordFile(Reader& reader, const Value& value,
   return line;
 }
 
+// One item of database.hosts: "/socket/path", "host", "host:port" or "[v6]:port".
+std::optional<DatabaseNode> ReadDatabaseNode(Reader& reader, const Value& value) {
+  std::optional<std::string> text = reader.ReadString(value);
+  if (!text) return std::nullopt;
+  DatabaseNode node;
+  if (text->front() == '/') {
+    node.socket = *text;
+    return node;
+  }
+  const auto bad = [&](const std::string& why) -> std::optional<DatabaseNode> {
+    reader.Report(value, "'" + *text + "' is not a database node: " + why +
+                             "; expected host:port (e.g. 10.0.0.2:3306, [fd00::2]:3306), a host "
+                             "(port 3306) or a socket path starting with /");
+    return std::nullopt;
+  };
+  std::string host = *text;
+  std::string port_text;
+  if (host.front() == '[') {
+    const size_t close = host.find(']');
+    if (close == std::string::npos) return bad("no closing ]");
+    const std::string rest = host.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return bad("text after ]");
+    if (!rest.empty()) port_text = rest.substr(1);
+    host = host.substr(1, close - 1);
+    if (host.empty()) return bad("an empty address");
+    if (!rest.empty() && port_text.empty()) return bad("no port after :");
+  } else if (const size_t colon = host.find(':'); colon != std::string::npos) {
+    if (host.find(':', colon + 1) != std::string::npos) return bad("an IPv6 address goes in []");
+    port_text = host.substr(colon + 1);
+    host.resize(colon);
+    if (host.empty()) return bad("no host before :");
+    if (port_text.empty()) return bad("no port after :");
+  }
+  if (!port_text.empty()) {
+    const bool digits =
+        port_text.size() <= 5 && std::all_of(port_text.begin(), port_text.end(),
+                                             [](char c) { return c >= '0' && c <= '9'; });
+    const int port = digits ? std::stoi(port_text) : 0;
+    if (port < 1 || port > kMaxPort) return bad("the port must be 1..65535");
+    node.port = port;
+  }
+  node.host = std::move(host);
+  return node;
+}
+
 void ReadDatabase(Reader& reader, const Value& value, const std::filesystem::path& config_dir,
                   DatabaseConfig& database) {
   std::optional<Mapping> mapping = reader.ReadMapping(value, kDatabaseKeys);
   if (!mapping) return;
+  if (const Value* v = mapping->Find("hosts")) {
+    for (std::string_view single : {"host", "port", "socket"}) {
+      if (const Value* other = mapping->Find(single)) {
+        reader.Report(other->anchor, mapping->path + ": give either hosts or " +
+                                         std::string(single) +
+                                         ", not both (hosts lists every node, each with its port)");
+      }
+    }
+    const auto same = [](const DatabaseNode& a, const DatabaseNode& b) {
+      return a.host == b.host && a.port == b.port && a.socket == b.socket;
+    };
+    if (auto items = reader.ReadList(*v, "leave hosts out for one server (host, port)")) {
+      for (const Value& item : *items) {
+        std::optional<DatabaseNode> node = ReadDatabaseNode(reader, item);
+        if (!node) continue;
+        if (std::any_of(database.hosts.begin(), database.hosts.end(),
+                        [&](const DatabaseNode& n) { return same(n, *node); })) {
+          reader.Report(item, "'" + item.node.Scalar() + "' is listed twice");
+          continue;
+        }
+        database.hosts.push_back(std::move(*node));
+      }
+    }
+  }
+  if (const Value* v = mapping->Find("connect_timeout_s")) {
+    if (auto n = reader.ReadInteger(*v, 1, 60)) database.connect_timeout_s = static_cast<int>(*n);
+  }
   if (const Value* v = mapping->Find("host")) {
     if (auto host = reader.ReadString(*v)) database.host = std::move(*host);
   }
@@ -302,6 +422,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
     if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
     if (const Value* v = top->Find("metrics")) ReadMetrics(reader, *v, config.metrics);
     if (const Value* v = top->Find("recorder")) ReadRecorder(reader, *v, config.recorder);
+    ReadScope(reader, *top, config.scope);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;
     }

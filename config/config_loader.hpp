@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rules/policy.hpp"
+#include "rules/store_scope.hpp"
 
 namespace so::config {
 
@@ -53,6 +54,13 @@ struct BusConfig {
   int heartbeat_interval_ms = 2000;
 };
 
+// One node of `database.hosts`: a TCP host and port, or a unix socket.
+struct DatabaseNode {
+  std::string host;
+  int port = 3306;
+  std::string socket;
+};
+
 struct DatabaseConfig {
   // Server host name or address. Default "localhost". Ignored when `socket` is set.
   std::string host = "localhost";
@@ -67,6 +75,13 @@ struct DatabaseConfig {
   std::string password;
   // The POS database (schema) name. Required.
   std::string name;
+  // The nodes of a cluster (MariaDB Galera), tried in order at each connect: "host:port"
+  // ("[v6]:port"; port 3306 when left out) or a socket path (starting with "/"). Instead of
+  // host, port and socket, not with them. Default empty.
+  std::vector<DatabaseNode> hosts;
+  // Seconds to wait for a node's connection and handshake before the next one is tried. Default
+  // 5, 1..60.
+  int connect_timeout_s = 5;
 };
 
 // The catch-up sweep (rules/reconciler.hpp): besides these, it runs after a gap in a source's
@@ -126,6 +141,9 @@ struct DaemonConfig {
   BatchConfig batch;
   MetricsConfig metrics;
   RecorderConfig recorder;
+  // The stores this daemon applies (`stores:` or `partition:`, at most one of them); default
+  // every store.
+  so::StoreScope scope;
   // Least severe message that is logged. Default kInfo.
   LogLevel log_level = LogLevel::kInfo;
   // Seconds between the info lines that sum up what was applied (the lines of each message are

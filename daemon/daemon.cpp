@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 #include <zmq.hpp>
 
 #include "adapters/mysql/mysql_observe.hpp"
@@ -32,6 +33,7 @@
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
+#include "rules/store_scope.hpp"
 
 namespace so::daemon {
 namespace {
@@ -97,6 +99,8 @@ class Daemon {
         log_(config_.log_level),
         store_(ToMysqlOptions(config_.database)),
         dead_letters_(store_),
+        stores_(config_.scope,
+                [this](const std::vector<StoreRef>& refs) { return store_.StoresOf(refs); }),
         metrics_(SO_VERSION),
         signals_(io_, SIGINT, SIGTERM),
         reload_(io_, SIGHUP),
@@ -147,8 +151,8 @@ class Daemon {
       for (const std::string& p : *problems) log_.Warning("schema: " + p);
     }
     engine_ = std::make_unique<Engine>(config_.rules);
-    publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish, config_.bus.source,
-                                                     Now());
+    publisher_ =
+        std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish, config_.bus.source, Now());
     if (Status s = publisher_->Bind(); !s.ok()) {
       log_.Error(s.error().ToString());
       return false;
@@ -156,7 +160,7 @@ class Daemon {
     processor_ = std::make_unique<Processor>(
         *engine_, store_, dead_letters_, *publisher_, RetryPolicy{},
         [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
-        [this] { return store_.Connect(); });
+        [this] { return Reconnect(); });
     processor_->set_recording(config_.recorder.on());
 #ifdef SO_CRASH_POINTS
     if (auto crash = CrashPointFromEnv(log_)) processor_->set_checkpoint(std::move(*crash));
@@ -176,7 +180,8 @@ class Daemon {
     }
     // Every listener is up before the daemon says it is ready.
     if (!StartHttp()) return false;
-    reconciler_ = std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch);
+    reconciler_ =
+        std::make_unique<Reconciler>(store_, *processor_, config_.reconcile.batch, config_.scope);
     reconciler_->set_observer([this](const Message& m, const Processed& p) {
       metrics_.CountRepair(m.envelope.id, p.fate);
       Report(m.envelope.type, m.envelope.id, &m, p);
@@ -193,7 +198,8 @@ class Daemon {
     if (config_.reconcile.on_start) Sweep("start-up");
     ScheduleSweep();
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
-                  config_.bus.publish + " as " + publisher_->source(),
+                  config_.bus.publish + " as " + publisher_->source() + "; applying " +
+                  config_.scope.ToString(),
               LogFields{log_ids::kStarted}.Add("SO_RULES_VERSION", engine_->rules().version()));
     ScheduleSummary();
     sd_notify(0, "READY=1\nSTATUS=processing POS messages");
@@ -214,7 +220,8 @@ class Daemon {
                   std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
                   ", dead letters " + std::to_string(st.dead_lettered) + ", batches " +
                   std::to_string(st.batches) + ", retries " + std::to_string(st.retries) +
-                  ", gaps " + std::to_string(gaps_) + ", of unknown types " +
+                  ", gaps " + std::to_string(gaps_) + ", of other stores " +
+                  std::to_string(other_stores_) + ", of unknown types " +
                   std::to_string(UnknownTypes()) + ", events published " +
                   std::to_string(publisher_->published()),
               LogFields{log_ids::kStopped});
@@ -226,7 +233,10 @@ class Daemon {
     std::chrono::milliseconds backoff{250};
     for (;;) {
       Status s = store_.Connect();
-      if (s.ok()) return true;
+      if (s.ok()) {
+        NoteNode();
+        return true;
+      }
       // A server that answers and refuses (bad password, unknown database) will not change its
       // mind; one that does not answer may yet start.
       if (s.error().kind == ErrorKind::kPermanent) {
@@ -240,6 +250,45 @@ class Daemon {
       if (stop_requested_) return false;
       io_.restart();
       backoff = std::min(backoff * 2, std::chrono::milliseconds{10'000});
+    }
+  }
+
+  // The processor's reconnect after a lost connection (or a Galera node that stopped being
+  // usable): Connect() goes through database.hosts in order.
+  Status Reconnect() {
+    Status s = store_.Connect();
+    if (s.ok()) NoteNode();
+    return s;
+  }
+
+  // After a connect: the node now in use, logged and in the metrics when it changed.
+  void NoteNode() {
+    const std::string& node = store_.node();
+    if (node == node_) return;
+    const bool moved = !node_.empty();
+    if (moved) {
+      log_.Warning("database: now on node " + node + " (was " + node_ + ")",
+                   LogFields{log_ids::kDatabaseNode}.Add("SO_DB_NODE", node));
+    } else {
+      log_.Info("database: connected to " + node + (store_.galera() ? " (a Galera node)" : ""),
+                LogFields{log_ids::kDatabaseNode}.Add("SO_DB_NODE", node));
+    }
+    node_ = node;
+    metrics_.SetNode(node, moved);
+  }
+
+  // With several nodes, the first listed is preferred (the one next to the daemon, or the one
+  // its partition was given): on the sweep's timer, a daemon that failed over moves back once the
+  // first node is usable again. Between batches, outside a transaction.
+  void PreferFirstNode() {
+    mysql::MysqlOptions first = ToMysqlOptions(config_.database);
+    const std::vector<mysql::MysqlNode> nodes = first.Nodes();
+    if (nodes.size() < 2 || store_.node() == nodes.front().ToString()) return;
+    // Probed on a connection of its own first, so that a node still away costs no working one.
+    first.nodes = {nodes.front()};
+    if (!mysql::Observer(first, kObserveTimeoutS).Ping().ok()) return;
+    if (Status s = Reconnect(); !s.ok()) {
+      log_.Warning("database: cannot reconnect: " + s.error().ToString());
     }
   }
 
@@ -285,7 +334,7 @@ class Daemon {
   // the dead letters; one that fails again stays, with one more attempt and the new reason.
   void ReplayDeadLetters() {
     int64_t after = 0;
-    int done = 0, failing = 0, swept = 0;
+    int done = 0, failing = 0, swept = 0, others = 0;
     for (;;) {
       auto letters = store_.ListDeadLetters(after, 100);
       if (!letters.ok()) {
@@ -320,6 +369,15 @@ class Daemon {
           continue;
         }
         const Message& m = std::get<Delivery>(decoded).message;
+        // Another daemon's store: its daemon replays it.
+        if (Status st = stores_.Resolve({&m}); !st.ok()) {
+          log_.Warning("dead-letter replay stopped: " + st.error().ToString());
+          return;
+        }
+        if (!stores_.Applies(m)) {
+          ++others;
+          continue;
+        }
         const Processed p = Report(letter.topic, m.envelope.id, &m,
                                    processor_->Process(m, letter.topic, letter.raw));
         metrics_.CountFate(m.envelope.type, p.fate);
@@ -335,8 +393,10 @@ class Daemon {
         }
       }
     }
-    log_.Info("dead-letter replay: " + std::to_string(done) + " applied, " +
-              std::to_string(failing) + " still failing");
+    log_.Info(
+        "dead-letter replay: " + std::to_string(done) + " applied, " + std::to_string(failing) +
+        " still failing" +
+        (others > 0 ? ", " + std::to_string(others) + " left to the daemons of their stores" : ""));
     if (swept > 0) Sweep("dead-letter replay");
   }
 
@@ -393,6 +453,7 @@ class Daemon {
       log_.Debug("sweep (" + why + "): nothing to repair");
     }
     if (!r.unavailable && (why == "start-up" || why == "timer")) {
+      if (why == "timer") PreferFirstNode();
       CheckDrift();
       PruneFlightRecords();
     }
@@ -407,9 +468,9 @@ class Daemon {
       log_.Warning("flight recorder: pruning failed, the next sweep tries again: " +
                    deleted.error().ToString());
     } else if (*deleted > 0) {
-      log_.Info("flight recorder: pruned " + std::to_string(*deleted) +
-                " records (older than " + std::to_string(config_.recorder.retention_days) +
-                " days or beyond " + std::to_string(config_.recorder.max_mb) + " MiB)");
+      log_.Info("flight recorder: pruned " + std::to_string(*deleted) + " records (older than " +
+                std::to_string(config_.recorder.retention_days) + " days or beyond " +
+                std::to_string(config_.recorder.max_mb) + " MiB)");
     }
   }
 
@@ -521,9 +582,11 @@ class Daemon {
     });
   }
 
-  // Applies `items` in order, consecutive messages as one batch. Returns false when the database
-  // is away; what it could not take is then left in `items`, in order.
+  // Applies `items` in order, consecutive messages as one batch; with stores: or partition:, the
+  // messages of other stores are skipped (their seq still counts). Returns false when the
+  // database is away; what it could not take is then left in `items`, in order.
   bool Apply(std::deque<zmqbus::Inbound>& items) {
+    if (!ResolveStores(items)) return false;
     std::vector<Delivery> run;
     // Applies `run` as one batch; what the database could not take goes back to the front.
     const auto flush = [&] {
@@ -576,14 +639,34 @@ class Daemon {
       }
       // The facts of the lost messages were committed before this one was published: what came
       // before is applied, then the sweep catches up, so that all is applied in the POS's order.
-      if (TrackSeq(std::get<Delivery>(items.front()).message.envelope)) {
+      Delivery& d = std::get<Delivery>(items.front());
+      if (TrackSeq(d.message.envelope)) {
         if (!flush()) return false;
         Sweep("gap");
       }
-      run.push_back(std::move(std::get<Delivery>(items.front())));
+      if (!stores_.Applies(d.message)) {
+        metrics_.CountOtherStore(d.message.envelope.type);
+        ++other_stores_;
+        items.pop_front();
+        continue;
+      }
+      run.push_back(std::move(d));
       items.pop_front();
     }
     return flush();
+  }
+
+  // With stores: or partition:, looks up the stores of the messages that do not name theirs, once
+  // for all of `items`. False when the database is away (nothing is applied or skipped then).
+  bool ResolveStores(const std::deque<zmqbus::Inbound>& items) {
+    std::vector<const Message*> messages;
+    for (const auto& in : items) {
+      if (const auto* d = std::get_if<Delivery>(&in)) messages.push_back(&d->message);
+    }
+    const Status s = stores_.Resolve(messages);
+    if (s.ok()) return true;
+    unavailable_ = "looking up the stores of the messages: " + s.error().ToString();
+    return false;
   }
 
   // Returns true when messages were lost: a jump in a source's seq, or a new source (the POS
@@ -660,7 +743,8 @@ class Daemon {
     return r;
   }
 
-  // 200 when the database answers and the subscription is connected; 503 naming what is not.
+  // 200 when the database answers (on Galera: the node is in the primary component and ready),
+  // the subscription is connected and nothing is held; 503 naming what is not.
   HttpResponse Health() {
     const auto now = std::chrono::steady_clock::now();
     const auto every = database_problem_.empty() ? kPingEvery : kObserveEvery;
@@ -671,6 +755,10 @@ class Daemon {
     }
     std::string reasons;
     if (!database_problem_.empty()) reasons += "database: " + database_problem_ + "\n";
+    if (!held_.empty()) {
+      reasons += "applying: holding " + std::to_string(held_.size()) +
+                 " messages, the database is unavailable: " + unavailable_ + "\n";
+    }
     if (!subscriber_->connected()) {
       reasons += "subscription: not connected to " + config_.bus.subscribe + "\n";
     }
@@ -767,6 +855,8 @@ class Daemon {
   zmq::context_t zmq_{1};
   mysql::MysqlStore store_;
   MysqlDeadLetters dead_letters_;
+  StoreFilter stores_;
+  std::string node_;  // the database node in use, as the last connect found it
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<zmqbus::Publisher> publisher_;
   std::unique_ptr<Processor> processor_;
@@ -792,6 +882,7 @@ class Daemon {
   std::map<std::string, uint64_t> last_seq_;
   std::map<std::string, uint64_t> unknown_types_;  // messages ignored, by type
   uint64_t gaps_ = 0;
+  uint64_t other_stores_ = 0;  // messages skipped: their store is another daemon's
   // Counters that differ at the sweep's last drift check (the gauge drift_differences); -1
   // before the first.
   int64_t drift_ = -1;

@@ -37,6 +37,25 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
       retries_(registry_.AddCounter("database_retries",
                                     "Transactions run again after a deadlock, lock wait or lost "
                                     "connection.")),
+      retry_causes_(registry_.AddCounter(
+          "database_retried_errors",
+          "The errors behind database_retries and failed reconnects, by cause: conflict (1213, a "
+          "deadlock; on Galera also a commit that failed certification against another node's), "
+          "lock_wait_timeout (1205), node_not_ready (1047, a Galera node out of the primary "
+          "component or not ready), connection (lost or refused), other.",
+          {"cause"})),
+      node_(registry_.AddGauge("database_node",
+                               "The database node the daemon applies messages through; always 1 "
+                               "(no series while it is connected to none).",
+                               {"node"})),
+      failovers_(registry_.AddCounter(
+          "database_failovers",
+          "Times the daemon's connection moved to another node of database.hosts.")),
+      other_stores_(registry_.AddCounter(
+          "messages_other_stores",
+          "Messages skipped because another daemon applies their store (stores:, partition:), "
+          "by type.",
+          {"type"})),
       reconnects_(
           registry_.AddCounter("database_reconnects", "Connections to the database opened again.")),
       unavailable_(registry_.AddCounter(
@@ -86,9 +105,13 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
                                      "When the sweep last checked the counters for drift.")) {
   build_info_.Set({build_version}, 1);
   // Unlabelled counters exist from the start, at 0, so that rate() and alerts see them.
-  for (MetricFamily* f :
-       {&retries_, &reconnects_, &unavailable_, &read_off_socket_, &published_, &publish_errors_}) {
+  for (MetricFamily* f : {&retries_, &reconnects_, &unavailable_, &read_off_socket_, &published_,
+                          &publish_errors_, &failovers_}) {
     f->Set({}, 0);
+  }
+  for (const char* cause :
+       {"conflict", "lock_wait_timeout", "node_not_ready", "connection", "other"}) {
+    retry_causes_.Set({cause}, 0);
   }
   gaps_.Set({"gap"}, 0);
   gaps_.Set({"new_source"}, 0);
@@ -109,6 +132,16 @@ void DaemonMetrics::CountUnknownType(std::string_view type) {
 }
 
 void DaemonMetrics::CountGap(bool new_source) { gaps_.Add({new_source ? "new_source" : "gap"}); }
+
+void DaemonMetrics::CountOtherStore(std::string_view type) {
+  other_stores_.Add({std::string(type)});
+}
+
+void DaemonMetrics::SetNode(const std::string& node, bool moved) {
+  node_.Clear();
+  if (!node.empty()) node_.Set({node}, 1);
+  if (moved) failovers_.Add({});
+}
 
 void DaemonMetrics::CountRepair(std::string_view message_id, Fate fate) {
   if (fate == Fate::kUnavailable) return;
@@ -144,6 +177,11 @@ void DaemonMetrics::SetDrift(int64_t differences, std::chrono::system_clock::tim
 void DaemonMetrics::SetMirrored(const MirroredCounts& c) {
   read_off_socket_.Set({}, static_cast<double>(c.read_off_socket));
   retries_.Set({}, static_cast<double>(c.retries));
+  retry_causes_.Set({"conflict"}, static_cast<double>(c.conflicts));
+  retry_causes_.Set({"lock_wait_timeout"}, static_cast<double>(c.lock_wait_timeouts));
+  retry_causes_.Set({"node_not_ready"}, static_cast<double>(c.nodes_not_ready));
+  retry_causes_.Set({"connection"}, static_cast<double>(c.connection_errors));
+  retry_causes_.Set({"other"}, static_cast<double>(c.other_transient));
   reconnects_.Set({}, static_cast<double>(c.reconnects));
   unavailable_.Set({}, static_cast<double>(c.unavailable));
   published_.Set({}, static_cast<double>(c.published));

@@ -19,6 +19,9 @@ namespace so::daemon {
 struct MirroredCounts {
   uint64_t read_off_socket = 0;
   uint64_t retries = 0, reconnects = 0, unavailable = 0;
+  // ProcessorStats' causes of retries.
+  uint64_t conflicts = 0, lock_wait_timeouts = 0, nodes_not_ready = 0, connection_errors = 0,
+           other_transient = 0;
   uint64_t published = 0, publish_errors = 0;
   size_t queued = 0, queued_bytes = 0;
   bool subscription_connected = false;
@@ -38,6 +41,11 @@ class DaemonMetrics {
   void CountUnknownType(std::string_view type);
   // A jump in a source's seq, or a new source after the first.
   void CountGap(bool new_source);
+  // A message of a store another daemon applies (config stores: / partition:), skipped.
+  void CountOtherStore(std::string_view type);
+  // The node the applying connection is on now (empty: none), and whether it moved there from
+  // another one (a failover).
+  void SetNode(const std::string& node, bool moved);
   // One repair of the catch-up sweep, by its id "sweep:<kind>:<key>".
   void CountRepair(std::string_view message_id, Fate fate);
   void ObserveBatch(size_t messages);
@@ -67,6 +75,10 @@ class DaemonMetrics {
   MetricFamily& gaps_;
   MetricFamily& repairs_;
   MetricFamily& retries_;
+  MetricFamily& retry_causes_;
+  MetricFamily& node_;
+  MetricFamily& failovers_;
+  MetricFamily& other_stores_;
   MetricFamily& reconnects_;
   MetricFamily& unavailable_;
   Histogram& batch_;

@@ -14,6 +14,8 @@ mysql::MysqlOptions ToMysqlOptions(const config::DatabaseConfig& db) {
   o.user = db.user;
   o.password = db.password;
   o.database = db.name;
+  for (const config::DatabaseNode& n : db.hosts) o.nodes.push_back({n.host, n.port, n.socket});
+  o.connect_timeout_s = db.connect_timeout_s;
   return o;
 }
 

@@ -19,5 +19,7 @@ inline constexpr const char* kUnknownType = "2f600c8c4cc3438d888c6e71de92f791"; 
 inline constexpr const char* kSummary = "2955629c6258420d917d0c64054a0f33";       // every few s
 inline constexpr const char* kDrift =
     "c761c134fd6c4d6f99131a029a9d1589";  // counters drifted, or back
+inline constexpr const char* kDatabaseNode =
+    "7640141d7dd74407a333056aa6a7fe21";  // connected to a node, or moved to another
 
 }  // namespace so::daemon::log_ids

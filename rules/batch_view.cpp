@@ -507,7 +507,7 @@ Result<std::vector<ArrivalLine>> BatchView::LockArrivalLines(ArrivalKind kind, I
   return out;
 }
 
-Result<PendingFacts> BatchView::FindPendingFacts(int) {
+Result<PendingFacts> BatchView::FindPendingFacts(int, const StoreScope&) {
   return Bug("FindPendingFacts() on a batch view: the sweep reads the store itself");
 }
 

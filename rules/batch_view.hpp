@@ -113,7 +113,7 @@ class BatchView final : public HostStore {
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override;
   Status InsertAudit(const AuditEntry& entry) override;
-  Result<PendingFacts> FindPendingFacts(int limit) override;
+  Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override;
   // A view is not nested: the batch's own writes are TakeWrites().
   Status ApplyWrites(const WriteSet& writes) override;
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;

@@ -111,8 +111,8 @@ class DryRunStore final : public HostStore {
   }
   Status PutArrivalLine(const ArrivalLine&) override { return Refused("PutArrivalLine"); }
   Status InsertAudit(const AuditEntry&) override { return Refused("InsertAudit"); }
-  Result<PendingFacts> FindPendingFacts(int limit) override {
-    return inner_.FindPendingFacts(limit);
+  Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override {
+    return inner_.FindPendingFacts(limit, scope);
   }
   Result<std::vector<bool>> InboxClaimAll(const std::vector<Envelope>&) override {
     return Refused("InboxClaimAll");

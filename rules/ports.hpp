@@ -14,6 +14,7 @@
 #include "rules/messages.hpp"
 #include "rules/model.hpp"
 #include "rules/result.hpp"
+#include "rules/store_scope.hpp"
 
 namespace so {
 
@@ -196,8 +197,9 @@ class HostStore {
 
   // --- Catch-up ---
   // What the POS committed and the daemon has not applied, at most `limit` of each kind, oldest
-  // first. Read in its own short transaction; locks nothing.
-  virtual Result<PendingFacts> FindPendingFacts(int limit) = 0;
+  // first, of the stores in `scope` only (a fact's store as StoreRefOf() tells a message's). Read
+  // in its own short transaction; locks nothing.
+  virtual Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) = 0;
 
   // --- Batches: many messages in one transaction (rules/batch_view.hpp) ---
   // Claims the inbox rows of several messages at once, as InboxClaim() does for one: true for

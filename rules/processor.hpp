@@ -57,6 +57,12 @@ struct ProcessorStats {
   uint64_t batches = 0, splits = 0;
   // Messages applied without a flight record, the recorder's own reads having failed for good.
   uint64_t unrecorded = 0;
+  // The errors that made a transaction run again (or a reconnect fail), by cause: 1213 (a
+  // deadlock; on Galera also a commit that failed certification against another node's),
+  // 1205 (a lock wait timeout), 1047 (a Galera node out of the primary component or not ready),
+  // a lost or refused connection, anything else transient.
+  uint64_t conflicts = 0, lock_wait_timeouts = 0, nodes_not_ready = 0, connection_errors = 0,
+           other_transient = 0;
 };
 
 // One message as it came: decoded, with its frames (kept with a dead letter).
@@ -127,6 +133,7 @@ class Processor {
   // After a COMMIT whose answer was lost: whether the message's inbox row is there.
   Result<bool> Committed(const std::string& message_id);
   void Count(const Processed& p);
+  void CountCause(const Error& e);
   Processed Park(std::optional<std::string> message_id, std::string_view topic,
                  std::string_view raw, std::string reason, int attempts);
   // Publishes p.events; the first that could not be published is named in p.publish_error.

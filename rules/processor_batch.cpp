@@ -55,6 +55,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
       ++stats_.reconnects;
       if (Status s = reconnect_(); !s.ok()) {
         last = s.error();
+        CountCause(last);
         if (attempt >= policy_.max_attempts) break;
         sleep_(Backoff(attempt));
         continue;
@@ -100,6 +101,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
         return split();
       case Step::kRetry:
         ++stats_.retries;
+        CountCause(last);
         uncertain = step.uncertain;
         reconnect_first = last.kind == ErrorKind::kConnection;
         if (!reconnect_first && todo.size() > 1 && attempt >= kSplitAfterAttempts) {
@@ -216,6 +218,23 @@ Result<bool> Processor::Committed(const std::string& message_id) {
   Result<bool> has = store_.InboxHas(message_id);
   store_.Rollback();
   return has;
+}
+
+void Processor::CountCause(const Error& e) {
+  switch (e.code) {
+    case 1213:
+      ++stats_.conflicts;
+      return;
+    case 1205:
+      ++stats_.lock_wait_timeouts;
+      return;
+    case 1047:
+      ++stats_.nodes_not_ready;
+      return;
+    default:
+      break;
+  }
+  ++(e.kind == ErrorKind::kConnection ? stats_.connection_errors : stats_.other_transient);
 }
 
 void Processor::Count(const Processed& p) {

@@ -79,7 +79,7 @@ Result<std::vector<Message>> Reconciler::MessagesFor(const PendingFacts& facts, 
 SweepReport Reconciler::Sweep(Timestamp now) {
   SweepReport report;
   for (;;) {
-    Result<PendingFacts> facts = store_.FindPendingFacts(batch_);
+    Result<PendingFacts> facts = store_.FindPendingFacts(batch_, scope_);
     if (!facts.ok()) {
       report.unavailable = true;
       return report;

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rules/processor.hpp"
@@ -20,9 +21,10 @@ struct SweepReport {
 
 class Reconciler {
  public:
-  // `batch` bounds each kind of fact read per round; rounds repeat until nothing is pending.
-  Reconciler(HostStore& store, Processor& processor, int batch = 500)
-      : store_(store), processor_(processor), batch_(batch) {}
+  // `batch` bounds each kind of fact read per round; rounds repeat until nothing is pending. Only
+  // the facts of the stores in `scope` are read (a daemon that applies some stores only).
+  Reconciler(HostStore& store, Processor& processor, int batch = 500, StoreScope scope = {})
+      : store_(store), processor_(processor), batch_(batch), scope_(std::move(scope)) {}
 
   // Applies every pending fact. Each repair is a message of the contract's type with a
   // deterministic id ("sweep:<kind>:<key>"), so it is in the inbox and the audit trail like any
@@ -41,6 +43,7 @@ class Reconciler {
   HostStore& store_;
   Processor& processor_;
   int batch_;
+  StoreScope scope_;
   Observer observer_;
 };
 

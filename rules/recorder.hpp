@@ -85,8 +85,8 @@ class Recorder final : public HostStore {
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override { return inner_.PutArrivalLine(line); }
   Status InsertAudit(const AuditEntry& entry) override;
-  Result<PendingFacts> FindPendingFacts(int limit) override {
-    return inner_.FindPendingFacts(limit);
+  Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override {
+    return inner_.FindPendingFacts(limit, scope);
   }
   Status ApplyWrites(const WriteSet& writes) override { return inner_.ApplyWrites(writes); }
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override {

@@ -151,7 +151,7 @@ class SnapshotStore final : public HostStore {
   }
   Status PutArrivalLine(const ArrivalLine&) override { return Bug("PutArrivalLine"); }
   Status InsertAudit(const AuditEntry&) override { return Bug("InsertAudit"); }
-  Result<PendingFacts> FindPendingFacts(int) override { return Bug("FindPendingFacts"); }
+  Result<PendingFacts> FindPendingFacts(int, const StoreScope&) override { return Bug("FindPendingFacts"); }
   Status ApplyWrites(const WriteSet&) override { return Bug("ApplyWrites"); }
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override {
     std::vector<StockRow> out;

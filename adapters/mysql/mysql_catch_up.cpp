@@ -1,6 +1,7 @@
 // MysqlStore's catch-up queries: facts the POS committed that the daemon has not applied (what a
 // message lost on the bus would have told it), for the sweep and for a PO marked received.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/mysql/mysql_rows.hpp"
@@ -18,65 +19,92 @@ Result<std::vector<Id>> MysqlStore::UnappliedShipmentsOfPo(Id po_id) {
                        [&] { return session_->Query(kSql, po_id).All(ReadInt64); });
 }
 
-Result<PendingFacts> MysqlStore::FindPendingFacts(int limit) {
+namespace {
+
+// " AND <column> ..." keeping the rows of the stores in `scope`; empty for every store. The ids
+// are integers written into the text: each daemon's scope gives its own statements, prepared
+// once per connection.
+std::string InScope(const StoreScope& scope, std::string_view column) {
+  std::string c;
+  if (!scope.stores.empty()) {
+    c = " AND " + std::string(column) + " IN (";
+    for (size_t i = 0; i < scope.stores.size(); ++i) {
+      c += (i == 0 ? "" : ", ") + std::to_string(scope.stores[i]);
+    }
+    c += ")";
+  } else if (scope.partition_count > 0) {
+    c = " AND MOD(" + std::string(column) + ", " + std::to_string(scope.partition_count) +
+        ") = " + std::to_string(scope.partition_index);
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<PendingFacts> MysqlStore::FindPendingFacts(int limit, const StoreScope& scope) {
   // The catch-up queries start from the special orders that are still live (a small set, by the
   // status index) rather than scanning the POS's history.
-  static const std::string kUnrequested =
+  const std::string unrequested =
       "SELECT o.id, l.id, l.product_id, " + TimeColumn("o.created_at") +
       " FROM customer_order_lines l "
       "JOIN customer_orders o ON o.id = l.order_id "
       "LEFT JOIN special_orders so ON so.order_line_id = l.id "
-      "WHERE l.special_order_qty > 0 AND o.status = 'open' AND so.id IS NULL "
-      "ORDER BY l.id LIMIT ?";
-  static const std::string kChangedLines =
-      "SELECT l.order_id, l.id, l.special_order_qty, " + TimeColumn("so.updated_at") +
-      " FROM special_orders so "
-      "JOIN customer_order_lines l ON l.id = so.order_line_id "
-      "WHERE so.status NOT IN ('completed', 'cancelled') "
-      "AND so.quantity <> l.special_order_qty ORDER BY so.id LIMIT ?";
-  constexpr const char* kOrders =
+      "WHERE l.special_order_qty > 0 AND o.status = 'open' AND so.id IS NULL" +
+      InScope(scope, "o.store_id") + " ORDER BY l.id LIMIT ?";
+  const std::string changed_lines = "SELECT l.order_id, l.id, l.special_order_qty, " +
+                                    TimeColumn("so.updated_at") +
+                                    " FROM special_orders so "
+                                    "JOIN customer_order_lines l ON l.id = so.order_line_id "
+                                    "WHERE so.status NOT IN ('completed', 'cancelled') "
+                                    "AND so.quantity <> l.special_order_qty" +
+                                    InScope(scope, "so.store_id") + " ORDER BY so.id LIMIT ?";
+  const std::string orders =
       "SELECT DISTINCT o.id, o.status FROM special_orders so "
       "JOIN customer_orders o ON o.id = so.order_id "
       "WHERE so.status NOT IN ('completed', 'cancelled') "
-      "AND o.status IN ('cancelled', 'completed') ORDER BY o.id LIMIT ?";
-  constexpr const char* kShipments =
+      "AND o.status IN ('cancelled', 'completed')" +
+      InScope(scope, "o.store_id") + " ORDER BY o.id LIMIT ?";
+  const std::string shipments =
       "SELECT DISTINCT s.id FROM special_orders so "
       "JOIN vendor_shipments s ON s.po_id = so.po_id "
       "WHERE so.status NOT IN ('completed', 'cancelled') "
       "AND so.quantity > so.allocated_qty AND s.status = 'completed' "
       "AND NOT EXISTS (SELECT 1 FROM sod_arrival_lines a "
-      "WHERE a.kind = 'shipment' AND a.arrival_id = s.id) ORDER BY s.id LIMIT ?";
-  constexpr const char* kTransfers =
+      "WHERE a.kind = 'shipment' AND a.arrival_id = s.id)" +
+      InScope(scope, "s.store_id") + " ORDER BY s.id LIMIT ?";
+  const std::string transfers =
       "SELECT DISTINCT t.id FROM special_orders so "
       "JOIN store_transfers t ON t.id = so.transfer_id "
       "WHERE so.status NOT IN ('completed', 'cancelled') "
       "AND so.quantity > so.allocated_qty AND t.status = 'received' "
       "AND NOT EXISTS (SELECT 1 FROM sod_arrival_lines a "
-      "WHERE a.kind = 'transfer' AND a.arrival_id = t.id) ORDER BY t.id LIMIT ?";
-  constexpr const char* kPos =
+      "WHERE a.kind = 'transfer' AND a.arrival_id = t.id)" +
+      InScope(scope, "t.to_store_id") + " ORDER BY t.id LIMIT ?";
+  const std::string pos =
       "SELECT DISTINCT p.id, p.status FROM special_orders so "
       "JOIN purchase_orders p ON p.id = so.po_id "
       "WHERE so.status NOT IN ('completed', 'cancelled', 'arrived') "
       "AND so.quantity > so.allocated_qty "
-      "AND p.status IN ('cancelled', 'closed', 'received') ORDER BY p.id LIMIT ?";
+      "AND p.status IN ('cancelled', 'closed', 'received')" +
+      InScope(scope, "p.store_id") + " ORDER BY p.id LIMIT ?";
   // Read in a transaction of its own that locks nothing.
   return session_->RunRolledBack("FindPendingFacts", [&] {
     PendingFacts f;
-    f.unrequested_lines = session_->Query(kUnrequested, limit).All([](const sql::ResultSet& rs) {
+    f.unrequested_lines = session_->Query(unrequested, limit).All([](const sql::ResultSet& rs) {
       return PendingFacts::UnrequestedLine{rs.getInt64(1), rs.getInt64(2), rs.getInt64(3),
                                            GetTime(rs, 4, "customer_orders.created_at")};
     });
-    f.changed_lines = session_->Query(kChangedLines, limit).All([](const sql::ResultSet& rs) {
+    f.changed_lines = session_->Query(changed_lines, limit).All([](const sql::ResultSet& rs) {
       return PendingFacts::ChangedLine{rs.getInt64(1), rs.getInt64(2), rs.getInt64(3),
                                        GetTime(rs, 4, "special_orders.updated_at")};
     });
-    session_->Query(kOrders, limit).ForEach([&](const sql::ResultSet& rs) {
+    session_->Query(orders, limit).ForEach([&](const sql::ResultSet& rs) {
       (GetStr(rs, 2) == "cancelled" ? f.cancelled_orders : f.completed_orders)
           .push_back(rs.getInt64(1));
     });
-    f.shipments = session_->Query(kShipments, limit).All(ReadInt64);
-    f.transfers = session_->Query(kTransfers, limit).All(ReadInt64);
-    f.pos_gone_wrong = session_->Query(kPos, limit).All([](const sql::ResultSet& rs) {
+    f.shipments = session_->Query(shipments, limit).All(ReadInt64);
+    f.transfers = session_->Query(transfers, limit).All(ReadInt64);
+    f.pos_gone_wrong = session_->Query(pos, limit).All([](const sql::ResultSet& rs) {
       return PendingFacts::PoGoneWrong{rs.getInt64(1), GetStr(rs, 2)};
     });
     return f;

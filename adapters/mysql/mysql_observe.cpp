@@ -23,6 +23,7 @@ Status Observer::EnsureConnected() {
 
 Status Observer::Ping() {
   if (Status s = EnsureConnected(); !s.ok()) return s;
+  if (Status s = session_->CheckNode(); !s.ok()) return s;
   return session_->RunRolledBack("Ping", [&] {
     if (!session_->Query("SELECT 1").Exists()) throw BadValue("SELECT 1 gave no row");
   });

@@ -37,7 +37,8 @@ class Observer {
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
 
-  // "Does the database answer": SELECT 1, connecting first when not connected.
+  // "Does the database answer": SELECT 1, connecting first when not connected; on a Galera
+  // node, also whether it is in the primary component and ready (Session::CheckNode()).
   Status Ping();
   // Two queries: one GROUP BY over the open special orders (the reference schema's index on
   // special_orders.status bounds it to the open rows), one count of the dead letters.

@@ -6,11 +6,20 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "adapters/mysql/mysql_store.hpp"  // MysqlOptions
 
 namespace so::mysql {
 namespace {
+
+// ER_UNKNOWN_COM_ERROR, as a Galera node that is not ready answers every query ("WSREP has not
+// yet prepared node for application use").
+constexpr int kWsrepNotReady = 1047;
 
 ErrorKind Classify(int code, std::string_view message) {
   switch (code) {
@@ -18,22 +27,22 @@ ErrorKind Classify(int code, std::string_view message) {
     case 1205:  // ER_LOCK_WAIT_TIMEOUT
     case 1020:  // ER_CHECKREAD: record changed since last read (MariaDB)
       return ErrorKind::kTransient;
-    case 2002:  // CR_CONNECTION_ERROR
-    case 2003:  // CR_CONN_HOST_ERROR
-    case 2006:  // CR_SERVER_GONE_ERROR
-    case 2013:  // CR_SERVER_LOST
-    case 2014:  // CR_COMMANDS_OUT_OF_SYNC: the protocol state is unusable
-    case 2055:  // CR_SERVER_LOST_EXTENDED
-    case 5013:  // CR_ERR_NET_READ (libmariadb)
-    case 5014:  // CR_ERR_NET_WRITE (libmariadb)
-    case 1053:  // ER_SERVER_SHUTDOWN
-    case 1927:  // ER_CONNECTION_KILLED (MariaDB)
-    case 1158:  // ER_NET_READ_ERROR
-    case 1159:  // ER_NET_READ_INTERRUPTED
-    case 1160:  // ER_NET_ERROR_ON_WRITE
-    case 1161:  // ER_NET_WRITE_INTERRUPTED
-    case 1047:  // a Galera node that is not ready: another connection may reach a ready one
-    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
+    case 2002:            // CR_CONNECTION_ERROR
+    case 2003:            // CR_CONN_HOST_ERROR
+    case 2006:            // CR_SERVER_GONE_ERROR
+    case 2013:            // CR_SERVER_LOST
+    case 2014:            // CR_COMMANDS_OUT_OF_SYNC: the protocol state is unusable
+    case 2055:            // CR_SERVER_LOST_EXTENDED
+    case 5013:            // CR_ERR_NET_READ (libmariadb)
+    case 5014:            // CR_ERR_NET_WRITE (libmariadb)
+    case 1053:            // ER_SERVER_SHUTDOWN
+    case 1927:            // ER_CONNECTION_KILLED (MariaDB)
+    case 1158:            // ER_NET_READ_ERROR
+    case 1159:            // ER_NET_READ_INTERRUPTED
+    case 1160:            // ER_NET_ERROR_ON_WRITE
+    case 1161:            // ER_NET_WRITE_INTERRUPTED
+    case kWsrepNotReady:  // a Galera node that is not ready: Connect() looks for a ready one
+    case 4031:            // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
       return ErrorKind::kConnection;
     default:
       break;
@@ -70,6 +79,29 @@ std::string Join(std::string_view a, std::string_view b) {
   s += ": ";
   s += b;
   return s;
+}
+
+// Galera: a read waits until this node has applied every writeset the cluster had committed
+// when the read began (wsrep_sync_wait bit 1: SELECT, SHOW, START TRANSACTION). Needed because
+// what the daemon reads was often committed on another node an instant before: the POS commits,
+// then publishes, and the message can overtake the writeset; so can the inbox row or the special
+// orders another daemon committed. Without it the daemon could refuse a shipment it does not
+// see yet, or find a message unapplied after a commit whose answer was lost on a node that died.
+// Rows the daemon writes are safe either way (certification fails a write over a stale read with
+// 1213, and the retry reads again); the wait is for the rows it only reads.
+constexpr const char* kGaleraSession = "SET SESSION wsrep_sync_wait = 1";
+
+// "no database node can be used: a: why; b: why".
+Error NoNode(const std::vector<std::pair<std::string, Error>>& failures) {
+  std::string message = "no database node can be used: ";
+  // Worth trying again later unless every node refused us for good (credentials, database).
+  ErrorKind kind = ErrorKind::kPermanent;
+  for (size_t i = 0; i < failures.size(); ++i) {
+    const auto& [node, error] = failures[i];
+    message += (i == 0 ? "" : "; ") + node + ": " + error.message;
+    if (error.kind != ErrorKind::kPermanent) kind = ErrorKind::kConnection;
+  }
+  return Error{kind, failures.back().second.code, std::move(message)};
 }
 
 }  // namespace
@@ -132,15 +164,70 @@ Id Session::LastInsertId() {
   return rs->getInt64(1);
 }
 
+std::vector<MysqlNode> MysqlOptions::Nodes() const {
+  if (!nodes.empty()) return nodes;
+  return {MysqlNode{host, port, socket}};
+}
+
+std::string MysqlNode::ToString() const {
+  if (!socket.empty()) return socket;
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
 Status Session::Connect(const MysqlOptions& options) {
+  const std::vector<MysqlNode> nodes = options.Nodes();
+  std::vector<std::pair<std::string, Error>> failures;
+  for (const MysqlNode& node : nodes) {
+    Status s = ConnectTo(node, options);
+    if (s.ok()) return s;
+    // One server: its own error, as before clusters.
+    if (nodes.size() == 1) return s;
+    failures.emplace_back(node.ToString(), s.error());
+  }
+  return NoNode(failures);
+}
+
+Status Session::CheckNode() {
+  if (!connected_ || !galera_) return Status();
+  try {
+    if (std::optional<std::string> problem = NodeProblem()) {
+      Disconnect();
+      return Error{ErrorKind::kConnection, kWsrepNotReady, node_ + ": " + *problem};
+    }
+    return Status();
+  } catch (const sql::SQLException& e) {
+    return Fail(e, "CheckNode");
+  }
+}
+
+std::optional<std::string> Session::NodeProblem() {
+  std::map<std::string, std::string> status;
+  std::unique_ptr<sql::ResultSet> rs(direct_->executeQuery(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN "
+      "('wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state_comment')"));
+  while (rs->next()) status[GetStr(*rs, 1)] = GetStr(*rs, 2);
+  const std::string& ready = status["wsrep_ready"];
+  const std::string& cluster = status["wsrep_cluster_status"];
+  if (ready == "ON" && cluster == "Primary") return std::nullopt;
+  return "not usable, " +
+         std::string(cluster != "Primary" ? "not in the primary component" : "not ready") +
+         " (wsrep_cluster_status=" + (cluster.empty() ? "?" : cluster) +
+         ", wsrep_ready=" + (ready.empty() ? "?" : ready) + ", state=" +
+         (status["wsrep_local_state_comment"].empty() ? std::string("?")
+                                                      : status["wsrep_local_state_comment"]) +
+         ")";
+}
+
+Status Session::ConnectTo(const MysqlNode& node, const MysqlOptions& options) {
   Disconnect();
   try {
     sql::ConnectOptionsMap o;
-    if (!options.socket.empty()) {
-      o["hostName"] = sql::SQLString("unix://" + options.socket);
+    if (!node.socket.empty()) {
+      o["hostName"] = sql::SQLString("unix://" + node.socket);
     } else {
-      o["hostName"] = sql::SQLString(options.host);
-      o["port"] = options.port;
+      o["hostName"] = sql::SQLString(node.host);
+      o["port"] = node.port;
     }
     o["userName"] = sql::SQLString(options.user);
     o["password"] = sql::SQLString(options.password);
@@ -191,7 +278,20 @@ Status Session::Connect(const MysqlOptions& options) {
       has_returning_ = version.find("MariaDB") != std::string::npos &&
                        (major > 10 || (major == 10 && minor >= 5));
     }
+    {
+      std::unique_ptr<sql::ResultSet> rs(
+          direct_->executeQuery("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'"));
+      galera_ = rs->next() && GetStr(*rs, 2) == "ON";
+    }
+    if (galera_) {
+      if (std::optional<std::string> problem = NodeProblem()) {
+        Disconnect();
+        return Error{ErrorKind::kConnection, kWsrepNotReady, *problem};
+      }
+      ExecuteDirect(kGaleraSession);
+    }
     read_only_ = options.read_only;
+    node_ = node.ToString();
     connected_ = true;
     return Status();
   } catch (const sql::SQLException& e) {

@@ -31,6 +31,7 @@ class Statement;
 
 namespace so::mysql {
 
+struct MysqlNode;
 struct MysqlOptions;
 
 // A write that matched no row: the rules asked for a row that does not exist.
@@ -75,7 +76,7 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // See MysqlStore::Connect().
+  // See MysqlStore::Connect(): each of options.Nodes() in turn, until one can be used.
   Status Connect(const MysqlOptions& options);
   // Drops the connection, and with it any open transaction and every prepared statement.
   void Disconnect();
@@ -86,6 +87,16 @@ class Session {
   bool in_transaction() const { return in_transaction_; }
   // MysqlOptions::read_only, as of the last Connect().
   bool read_only() const { return read_only_; }
+  // The node of the last successful Connect() (MysqlNode::ToString()); empty before.
+  const std::string& node() const { return node_; }
+  // Whether that node is a Galera node (wsrep_on).
+  bool galera() const { return galera_; }
+
+  // On a Galera node: an error (kConnection, code 1047) naming why the node cannot be used now,
+  // when it has left the primary component or is not ready; the connection is then dropped, so
+  // that the next Connect() looks for another node. Ok on a server that is not a Galera node.
+  // Outside a transaction.
+  Status CheckNode();
 
   // As HostStore's Begin(), Commit() and Rollback().
   Status Begin();
@@ -138,12 +149,18 @@ class Session {
   // Turns a library error into a value; drops the connection when it is gone.
   Error Fail(const sql::SQLException& e, std::string_view what);
   Error NotConnected(std::string_view what) const;
+  // One node: connects and sets the session up (Connect() without the going through the nodes).
+  Status ConnectTo(const MysqlNode& node, const MysqlOptions& options);
+  // Why the Galera node cannot be used, from its status; nullopt when it can.
+  std::optional<std::string> NodeProblem();
   static Error Permanent(std::string_view what, const std::exception& e);
 
   bool connected_ = false;
   bool in_transaction_ = false;
   bool has_returning_ = false;
   bool read_only_ = false;
+  bool galera_ = false;
+  std::string node_;
   std::unique_ptr<sql::Connection> conn_;
   std::unique_ptr<sql::Statement> direct_;
   // Key: the SQL text.

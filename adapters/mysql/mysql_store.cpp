@@ -103,6 +103,12 @@ bool MysqlStore::connected() const { return session_->connected(); }
 
 Status MysqlStore::Connect() { return session_->Connect(options_); }
 
+const std::string& MysqlStore::node() const { return session_->node(); }
+
+bool MysqlStore::galera() const { return session_->galera(); }
+
+Status MysqlStore::CheckNode() { return session_->CheckNode(); }
+
 // --- Transactions ---
 
 Status MysqlStore::Begin() { return session_->Begin(); }

@@ -28,6 +28,20 @@ extern const char* const kDaemonSchemaSql;
 // end of a line inside a string literal would split it too.
 std::vector<std::string> SplitSqlStatements(std::string_view script);
 
+// One database server: a TCP host and port, or a unix socket.
+struct MysqlNode {
+  // TCP host; used only when `socket` is empty. "localhost" means 127.0.0.1 over TCP (the
+  // connector's rule), not the default socket.
+  std::string host = "localhost";
+  int port = 3306;
+  // Unix socket path; when set, it is used instead of host and port.
+  std::string socket;
+
+  // "host:port" ("[v6]:port"), or the socket path: how the log and the metrics name the node.
+  std::string ToString() const;
+  bool operator==(const MysqlNode&) const = default;
+};
+
 // Where and how to connect. Plain values; every field has a working default except the
 // credentials and the database.
 struct MysqlOptions {
@@ -38,6 +52,10 @@ struct MysqlOptions {
   int port = 3306;
   // Unix socket path; when set, it is used instead of host and port. Default empty.
   std::string socket;
+  // The nodes of a cluster (MariaDB Galera), tried in this order at each connect: the first that
+  // answers and, where it is a Galera node, is in the primary component and ready (wsrep_ready
+  // ON) is used. Empty: the one server of host, port and socket above. Default empty.
+  std::vector<MysqlNode> nodes;
   std::string user;
   std::string password;
   // The database (schema) holding the POS tables and the sod_ tables.
@@ -58,6 +76,9 @@ struct MysqlOptions {
   // never made to wait), and every statement that is not a SELECT is refused before it is sent,
   // as a kPermanent error naming it. Default false.
   bool read_only = false;
+
+  // `nodes`, or the one server of host, port and socket.
+  std::vector<MysqlNode> Nodes() const;
 };
 
 class MysqlStore final : public so::HostStore {
@@ -70,8 +91,21 @@ class MysqlStore final : public so::HostStore {
   // Opens a new connection, dropping the old one if any (and with it any open transaction and
   // every prepared statement). Sets the session up explicitly every time: autocommit off,
   // READ COMMITTED, strict sql_mode, time_zone '+00:00', utf8mb4. kConnection when the server
-  // cannot be reached, kPermanent for bad credentials or a missing database.
+  // cannot be reached, kPermanent for bad credentials or a missing database. With several nodes
+  // (MysqlOptions::nodes) each is tried in order and the first usable one is taken; a Galera
+  // node must be in the primary component and ready, and its reads then wait for what the
+  // cluster committed before them (wsrep_sync_wait = 1). When none can be used: kPermanent if
+  // every node refused us for good, else kConnection; the message names each node and why.
   so::Status Connect();
+
+  // The node of the last successful Connect() ("host:port" or the socket); empty before.
+  const std::string& node() const;
+  // Whether that node is a Galera node.
+  bool galera() const;
+  // On a Galera node: kConnection (code 1047) naming why the node cannot be used now (it left
+  // the primary component, it is not ready), and the connection is dropped for the next
+  // Connect() to find another. Ok elsewhere. Outside a transaction.
+  so::Status CheckNode();
 
   // Creates the sod_ tables that do not exist yet (kDaemonSchemaSql). Call it outside a
   // transaction: DDL commits implicitly.
@@ -156,6 +190,13 @@ class MysqlStore final : public so::HostStore {
   // allocated_qty), by store, product and id: the queues of what arrives or is freed.
   so::Result<std::vector<so::SpecialOrder>> WaitingSpecialOrders();
 
+  // --- A daemon that applies some stores only (rules/store_scope.hpp), in mysql_scope.cpp ---
+
+  // The store of each reference that names a row (an order, a special order, a PO, a shipment,
+  // a transfer: its receiving store), and of each kStore one; a row that does not exist is left
+  // out. Outside a transaction, in one of its own that locks nothing.
+  so::Result<std::map<so::StoreRef, so::Id>> StoresOf(const std::vector<so::StoreRef>& refs);
+
   // True from a successful Connect() until a kConnection error or destruction. Does not ask the
   // server: a connection dropped by the server is noticed by the next call.
   bool connected() const;
@@ -210,7 +251,7 @@ class MysqlStore final : public so::HostStore {
                                                             so::Id arrival_id) override;
   so::Status PutArrivalLine(const so::ArrivalLine& line) override;
   so::Status InsertAudit(const so::AuditEntry& entry) override;
-  so::Result<so::PendingFacts> FindPendingFacts(int limit) override;
+  so::Result<so::PendingFacts> FindPendingFacts(int limit, const so::StoreScope& scope) override;
   // Batches: the writes as multi-row statements (mysql_writes.cpp); the set-wise reads as IN
   // lists, next to their single-row twins (mysql_store.cpp).
   so::Result<std::vector<bool>> InboxClaimAll(const std::vector<so::Envelope>& envelopes) override;

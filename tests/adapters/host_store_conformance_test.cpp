@@ -1168,7 +1168,7 @@ TEST_P(HostStoreTest, PendingFactsListUnrequestedLinesOfOpenOrdersInLineOrder) {
   SpecialOrder cancelled = NewSo(kGizmoLine, kOrder, kGizmo);
   cancelled.status = SoStatus::kCancelled;
   Seed(cancelled);  // a line with a special order has been requested, whatever became of it
-  const PendingFacts f = OK(store().FindPendingFacts(10));
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
   ASSERT_EQ(f.unrequested_lines.size(), 2u);  // not the line of 0 units either
   const auto fields = [](const PendingFacts::UnrequestedLine& l) {
     return std::make_tuple(l.order_id, l.line_id, l.product_id, l.ordered_at);
@@ -1191,7 +1191,7 @@ TEST_P(HostStoreTest, PendingFactsListLinesWhoseQuantityDiffersFromTheirLiveSpec
   done.status = SoStatus::kCompleted;
   Seed(done);
   const SpecialOrder zeroed = Seed(NewSo(kGadgetLine, kOrder, kGadget));  // the line says 0
-  const PendingFacts f = OK(store().FindPendingFacts(10));
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
   EXPECT_TRUE(f.unrequested_lines.empty());
   ASSERT_EQ(f.changed_lines.size(), 2u);
   const auto fields = [](const PendingFacts::ChangedLine& l) {
@@ -1217,7 +1217,7 @@ TEST_P(HostStoreTest, PendingFactsListCancelledAndCompletedOrdersWithLiveSpecial
     Seed(s);
   }
   Seed(NewSo(kLine));  // an open order's
-  const PendingFacts f = OK(store().FindPendingFacts(10));
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
   EXPECT_EQ(f.cancelled_orders, (std::vector<Id>{5002}));
   EXPECT_EQ(f.completed_orders, (std::vector<Id>{5003}));
 }
@@ -1244,7 +1244,7 @@ TEST_P(HostStoreTest, PendingFactsListCompletedShipmentsForWaitingSpecialOrdersN
     world().AddShipment({id, po, kStore, kAcme, status, {}}, {});
   }
   SeedArrival(ArrivalKind::kShipment, 9002, kWidget, 1);
-  const PendingFacts f = OK(store().FindPendingFacts(10));
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
   EXPECT_EQ(f.shipments, (std::vector<Id>{9000}));
   EXPECT_TRUE(f.pos_gone_wrong.empty());
 }
@@ -1265,7 +1265,7 @@ TEST_P(HostStoreTest, PendingFactsListReceivedTransfersForWaitingSpecialOrdersNo
     Seed(s);
   }
   SeedArrival(ArrivalKind::kTransfer, 9204, kWidget, 3);
-  const PendingFacts f = OK(store().FindPendingFacts(10));
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
   EXPECT_EQ(f.transfers, (std::vector<Id>{9200, 9203}));
 }
 
@@ -1285,7 +1285,7 @@ TEST_P(HostStoreTest, PendingFactsListPosGoneWrongWithSpecialOrdersNotArrivedYet
     s.po_id = po;
     Seed(s);
   }
-  const PendingFacts f = OK(store().FindPendingFacts(10));
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
   ASSERT_EQ(f.pos_gone_wrong.size(), 2u);
   EXPECT_EQ(std::make_tuple(f.pos_gone_wrong[0].po_id, f.pos_gone_wrong[0].status),
             std::make_tuple(Id{7001}, std::string("cancelled")));
@@ -1302,25 +1302,82 @@ TEST_P(HostStoreTest, PendingFactsStopAtTheLimitOldestFirst) {
     AddLine(line, order, kWidget, 3);
     Seed(NewSo(line, order));
   }
-  const PendingFacts f = OK(store().FindPendingFacts(1));
+  const PendingFacts f = OK(store().FindPendingFacts(1, StoreScope{}));
   ASSERT_EQ(f.unrequested_lines.size(), 1u);  // of kLine, kGizmoLine and kLine2
   EXPECT_EQ(f.unrequested_lines[0].line_id, kLine);
   EXPECT_EQ(f.cancelled_orders, (std::vector<Id>{5002}));
   EXPECT_TRUE(f.completed_orders.empty());
-  const PendingFacts more = OK(store().FindPendingFacts(3));
+  const PendingFacts more = OK(store().FindPendingFacts(3, StoreScope{}));
   EXPECT_EQ(more.unrequested_lines.size(), 3u);
   EXPECT_EQ(more.cancelled_orders, (std::vector<Id>{5002}));
   EXPECT_EQ(more.completed_orders, (std::vector<Id>{5003}));
 }
 
+// A daemon that applies some stores only (config stores: / partition:) reads their facts only.
+TEST_P(HostStoreTest, PendingFactsAreOfTheStoresInScopeOnly) {
+  const Timestamp at = Ts("2026-11-02");
+  AddOrder(5003, "cancelled", at);  // store 1's, with a live special order
+  AddLine(6009, 5003, kWidget, 3);
+  Seed(NewSo(6009, 5003));
+  AddOrder(5102, "open", at, kStore2);
+  AddOrder(5103, "cancelled", at, kStore2);
+  AddLine(6102, 5102, kWidget, 2);  // not requested yet
+  AddLine(6103, 5103, kWidget, 3);
+  for (Id line = 6104; line <= 6106; ++line) AddLine(line, 5102, kWidget, 3);
+  AddLine(6107, 5102, kWidget, 1);  // its special order wants 3
+  AddPo(7102, kStore2, kAcme, "cancelled", at);
+  AddPo(7103, kStore2, kAcme, "open", at);
+  world().AddShipment({9102, 7103, kStore2, kAcme, "completed", {}}, {});
+  world().AddTransfer({9302, kStore, kStore2, "received", at, {}});
+  const auto seed = [&](Id line, Id order, SoStatus status, std::optional<Id> po,
+                        std::optional<Id> transfer) {
+    SpecialOrder s = NewSo(line, order);
+    s.store_id = kStore2;
+    s.status = status;
+    s.po_id = po;
+    s.transfer_id = transfer;
+    if (po) s.source = SoSource::kVendor;
+    if (transfer) s.source = SoSource::kTransfer;
+    Seed(s);
+  };
+  seed(6103, 5103, SoStatus::kRequest, std::nullopt, std::nullopt);
+  seed(6104, 5102, SoStatus::kOrdered, Id{7102}, std::nullopt);
+  seed(6105, 5102, SoStatus::kOrdered, Id{7103}, std::nullopt);
+  seed(6106, 5102, SoStatus::kOrdered, std::nullopt, Id{9302});
+  seed(6107, 5102, SoStatus::kRequest, std::nullopt, std::nullopt);
+
+  for (const StoreScope& scope : {StoreScope::Of({kStore2}), StoreScope::Partition(0, 2)}) {
+    const PendingFacts f = OK(store().FindPendingFacts(10, scope));
+    ASSERT_EQ(f.unrequested_lines.size(), 1u) << scope.ToString();
+    EXPECT_EQ(f.unrequested_lines[0].line_id, 6102);
+    ASSERT_EQ(f.changed_lines.size(), 1u) << scope.ToString();
+    EXPECT_EQ(f.changed_lines[0].line_id, 6107);
+    EXPECT_EQ(f.cancelled_orders, (std::vector<Id>{5103})) << scope.ToString();
+    EXPECT_EQ(f.shipments, (std::vector<Id>{9102})) << scope.ToString();
+    EXPECT_EQ(f.transfers, (std::vector<Id>{9302})) << scope.ToString();
+    ASSERT_EQ(f.pos_gone_wrong.size(), 1u) << scope.ToString();
+    EXPECT_EQ(f.pos_gone_wrong[0].po_id, 7102);
+  }
+  // Store 1's, and none of store 2's.
+  const PendingFacts one = OK(store().FindPendingFacts(10, StoreScope::Partition(1, 2)));
+  std::vector<Id> lines;
+  for (const auto& l : one.unrequested_lines) lines.push_back(l.line_id);
+  EXPECT_EQ(lines, (std::vector<Id>{kLine, kGizmoLine, kLine2}));
+  EXPECT_TRUE(one.changed_lines.empty());
+  EXPECT_EQ(one.cancelled_orders, (std::vector<Id>{5003}));
+  EXPECT_TRUE(one.shipments.empty());
+  EXPECT_TRUE(one.transfers.empty());
+  EXPECT_TRUE(one.pos_gone_wrong.empty());
+}
+
 TEST_P(HostStoreTest, FindPendingFactsInsideATransactionIsAPermanentErrorAndKeepsIt) {
   Begin();
   ASSERT_OK(store().AddToStock(kStore2, kWidget, 0, 1));
-  EXPECT_TRUE(Permanent(store().FindPendingFacts(10), kNoRow));
+  EXPECT_TRUE(Permanent(store().FindPendingFacts(10, StoreScope{}), kNoRow));
   EXPECT_EQ(OK(store().LockStock(kStore2, kWidget)).backordered, 1);
   store().Rollback();
   // Outside a transaction it runs in one of its own and leaves none open.
-  EXPECT_EQ(OK(store().FindPendingFacts(10)).unrequested_lines.size(), 3u);
+  EXPECT_EQ(OK(store().FindPendingFacts(10, StoreScope{})).unrequested_lines.size(), 3u);
   Begin();
   store().Rollback();
 }

@@ -149,6 +149,48 @@ TEST_F(MysqlStoreTest, ConnectsOverTcpToo) {
   store->Rollback();
 }
 
+// database.hosts: the nodes are tried in order, the first usable one is taken; a plain server is
+// not a Galera node and needs no check.
+TEST_F(MysqlStoreTest, NodesAreTriedInOrderAndTheFirstThatAnswersIsUsed) {
+  MysqlOptions options = db_.options();
+  const MysqlNode server{"localhost", 3306, options.socket};
+  const MysqlNode missing{"localhost", 3306, options.socket + ".missing"};
+  options.nodes = {missing, server};
+  auto store = NewStore(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->node(), options.socket);
+  EXPECT_FALSE(store->galera());
+  EXPECT_TRUE(store->CheckNode().ok());
+  Begin(*store);
+  EXPECT_TRUE(OK(store->GetProduct(100)).has_value());
+  store->Rollback();
+}
+
+TEST_F(MysqlStoreTest, WhenNoNodeCanBeUsedTheErrorNamesEachAndWhy) {
+  MysqlOptions options = db_.options();
+  const MysqlNode server{"localhost", 3306, options.socket};
+  const MysqlNode missing{"localhost", 3306, options.socket + ".missing"};
+  options.nodes = {missing, server};
+  options.password = "wrong";
+  MysqlStore store(options);
+  const Status s = store.Connect();
+  ASSERT_FALSE(s.ok());
+  // One node may come back: worth trying again.
+  EXPECT_EQ(s.error().kind, ErrorKind::kConnection) << s.error().ToString();
+  EXPECT_THAT(s.error().message,
+              ::testing::StartsWith("no database node can be used: " + missing.socket + ": "));
+  EXPECT_THAT(s.error().message, ::testing::HasSubstr("; " + server.socket + ": "));
+  EXPECT_FALSE(store.connected());
+
+  // Every node refused us for good: nothing to wait for.
+  options.nodes = {server, server};
+  MysqlStore refused(options);
+  const Status r = refused.Connect();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kPermanent) << r.error().ToString();
+  EXPECT_EQ(r.error().code, 1045);
+}
+
 TEST_F(MysqlStoreTest, ReadsProductsVendorsAndProductVendors) {
   Begin(*store_);
   const auto p = OK(store_->GetProduct(100));

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace so::config {
@@ -949,7 +950,8 @@ TEST(LoadDaemonConfigTest, BadValuesAreReported) {
           file + ":5:26: bus.heartbeat_interval_ms: -1 is out of range; expected 0..3600000",
           file + ":8:9: database.port: 70000 is out of range; expected 1..65535",
           file + ":11:3: database: unknown key 'pasword' (did you mean 'password'?); allowed "
-                 "keys: host, port, socket, user, password, password_file, name",
+                 "keys: host, port, socket, hosts, user, password, password_file, name, "
+                 "connect_timeout_s",
           file + ":13:12: log_level: 'INFO' is not allowed (did you mean 'info'?); expected one "
                  "of: debug, info, warning, error"));
 }
@@ -1040,6 +1042,105 @@ TEST(LoadDaemonConfigTest, LogLevelNamesRoundTrip) {
     ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
     EXPECT_EQ(loaded.value->log_level, level);
   }
+}
+
+// --- Clusters: database.hosts, stores and partition ---
+
+TEST(LoadDaemonConfigTest, HostsListsEveryNodeInOrder) {
+  ScratchDir dir;
+  const std::string config = dir.Write(
+      "d.yaml", DaemonYaml("  hosts: [10.0.0.2:3307, db-3, '[fd00::4]:3309', /run/n5.sock]\n"
+                           "  connect_timeout_s: 2\n"));
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(config);
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const auto& hosts = loaded.value->database.hosts;
+  ASSERT_EQ(hosts.size(), 4u);
+  EXPECT_EQ(std::tie(hosts[0].host, hosts[0].port, hosts[0].socket),
+            std::make_tuple(std::string("10.0.0.2"), 3307, std::string()));
+  EXPECT_EQ(std::tie(hosts[1].host, hosts[1].port), std::make_tuple(std::string("db-3"), 3306));
+  EXPECT_EQ(std::tie(hosts[2].host, hosts[2].port), std::make_tuple(std::string("fd00::4"), 3309));
+  EXPECT_EQ(hosts[3].socket, "/run/n5.sock");
+  EXPECT_EQ(loaded.value->database.connect_timeout_s, 2);
+}
+
+TEST(LoadDaemonConfigTest, WithoutHostsThereIsNoListAndTheTimeoutIsFiveSeconds) {
+  ScratchDir dir;
+  Loaded<DaemonConfig> loaded = LoadDaemonConfig(dir.Write("d.yaml", DaemonYaml()));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_TRUE(loaded.value->database.hosts.empty());
+  EXPECT_EQ(loaded.value->database.connect_timeout_s, 5);
+  EXPECT_TRUE(loaded.value->scope.all());
+}
+
+TEST(LoadDaemonConfigTest, BadHostsAreEachReported) {
+  ScratchDir dir;
+  const std::string config = dir.Write(
+      "d.yaml", DaemonYaml("  host: 127.0.0.1\n"
+                           "  hosts: [a:0, 'b:', ':3306', fd00::1, '[fd00::1', a:1, a:1]\n"
+                           "  connect_timeout_s: 0\n"));
+  const std::string expected =
+      "; expected host:port (e.g. 10.0.0.2:3306, [fd00::2]:3306), a host "
+      "(port 3306) or a socket path starting with /";
+  EXPECT_THAT(
+      Messages(LoadDaemonConfig(config)),
+      ElementsAre(
+          config + ":7:3: database: give either hosts or host, not both (hosts lists every node, "
+                   "each with its port)",
+          config +
+              ":8:11: database.hosts[0]: 'a:0' is not a database node: the port must be "
+              "1..65535" +
+              expected,
+          config +
+              ":8:16: database.hosts[1]: 'b:' is not a database node: no port after :" + expected,
+          config + ":8:22: database.hosts[2]: ':3306' is not a database node: no host before :" +
+              expected,
+          config +
+              ":8:31: database.hosts[3]: 'fd00::1' is not a database node: an IPv6 address "
+              "goes in []" +
+              expected,
+          config + ":8:40: database.hosts[4]: '[fd00::1' is not a database node: no closing ]" +
+              expected,
+          config + ":8:57: database.hosts[6]: 'a:1' is listed twice",
+          config + ":9:22: database.connect_timeout_s: 0 is out of range; expected 1..60"));
+}
+
+TEST(LoadDaemonConfigTest, StoresAreReadSorted) {
+  ScratchDir dir;
+  Loaded<DaemonConfig> loaded =
+      LoadDaemonConfig(dir.Write("d.yaml", DaemonYaml("", "stores: [7, 2, 31]\n")));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_EQ(loaded.value->scope.stores, (std::vector<Id>{2, 7, 31}));
+  EXPECT_EQ(loaded.value->scope.partition_count, 0);
+}
+
+TEST(LoadDaemonConfigTest, PartitionIsReadWithItsIndexAndCount) {
+  ScratchDir dir;
+  Loaded<DaemonConfig> loaded =
+      LoadDaemonConfig(dir.Write("d.yaml", DaemonYaml("", "partition: {index: 2, count: 3}\n")));
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_EQ(loaded.value->scope.partition_index, 2);
+  EXPECT_EQ(loaded.value->scope.partition_count, 3);
+  EXPECT_TRUE(loaded.value->scope.stores.empty());
+}
+
+TEST(LoadDaemonConfigTest, BadStoresAndPartitionsAreReported) {
+  ScratchDir dir;
+  const std::string both =
+      dir.Write("a.yaml", DaemonYaml("", "stores: [1]\npartition: {index: 0, count: 2}\n"));
+  EXPECT_THAT(Messages(LoadDaemonConfig(both)),
+              ElementsAre(both + ":9:1: give either stores or partition, not both"));
+  const std::string index =
+      dir.Write("b.yaml", DaemonYaml("", "partition: {index: 3, count: 3}\n"));
+  EXPECT_THAT(Messages(LoadDaemonConfig(index)),
+              ElementsAre(index + ":8:20: partition.index: the index must be below count (0..2)"));
+  const std::string missing = dir.Write("c.yaml", DaemonYaml("", "partition: {count: 3}\n"));
+  EXPECT_THAT(Messages(LoadDaemonConfig(missing)),
+              ElementsAre(missing + ":8:1: partition: missing required key 'index'"));
+  const std::string stores = dir.Write("d.yaml", DaemonYaml("", "stores: [1, 0, 1]\n"));
+  EXPECT_THAT(Messages(LoadDaemonConfig(stores)),
+              ElementsAre(stores + ":8:13: stores[1]: 0 is out of range; expected a positive "
+                                   "integer",
+                          stores + ":8:16: stores[2]: '1' is listed twice (first at line 8)"));
 }
 
 }  // namespace

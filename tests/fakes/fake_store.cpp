@@ -744,8 +744,8 @@ Status FakeStore::InsertAudit(const AuditEntry& entry) {
 }
 
 // The same facts as the MySQL queries, from the fake's rows (see PendingFacts for each kind),
-// each list in the same order and cut at the limit the same way.
-Result<PendingFacts> FakeStore::FindPendingFacts(int limit) {
+// each list in the same order and cut at the limit the same way, of the stores in `scope` only.
+Result<PendingFacts> FakeStore::FindPendingFacts(int limit, const StoreScope& scope) {
   FAKE_TICK();
   // As the MySQL store, which opens a transaction of its own for it.
   if (undo_) return Permanent(0, "Begin: a transaction is already open");
@@ -765,7 +765,7 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit) {
     if (full(f.unrequested_lines.size())) break;
     auto order = db.orders.find(line.order_id);
     if (order == db.orders.end() || order->second.status != "open" || line.special_order_qty <= 0 ||
-        lines_with_so.contains(id)) {
+        lines_with_so.contains(id) || !scope.Owns(order->second.store_id)) {
       continue;
     }
     auto created = db.order_created_at.find(line.order_id);
@@ -776,7 +776,8 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit) {
   for (const auto& [id, so] : db.special_orders) {
     if (full(f.changed_lines.size())) break;
     auto line = db.lines.find(so.order_line_id);
-    if (!Live(so) || line == db.lines.end() || line->second.special_order_qty == so.quantity) {
+    if (!Live(so) || line == db.lines.end() || line->second.special_order_qty == so.quantity ||
+        !scope.Owns(so.store_id)) {
       continue;
     }
     f.changed_lines.push_back(
@@ -786,13 +787,13 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit) {
   for (Id id : orders_with_live_so) {
     if (full(f.cancelled_orders.size() + f.completed_orders.size())) break;
     auto order = db.orders.find(id);
-    if (order == db.orders.end()) continue;
+    if (order == db.orders.end() || !scope.Owns(order->second.store_id)) continue;
     if (order->second.status == "cancelled") f.cancelled_orders.push_back(id);
     if (order->second.status == "completed") f.completed_orders.push_back(id);
   }
   for (const auto& [id, s] : db.shipments) {
     if (full(f.shipments.size())) break;
-    if (s.status == "completed" && pos_waited_on.contains(s.po_id) &&
+    if (s.status == "completed" && pos_waited_on.contains(s.po_id) && scope.Owns(s.store_id) &&
         !Recorded(db, ArrivalKind::kShipment, id)) {
       f.shipments.push_back(id);
     }
@@ -801,14 +802,14 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit) {
     if (full(f.transfers.size())) break;
     auto t = db.transfers.find(id);
     if (t != db.transfers.end() && t->second.status == "received" &&
-        !Recorded(db, ArrivalKind::kTransfer, id)) {
+        scope.Owns(t->second.to_store_id) && !Recorded(db, ArrivalKind::kTransfer, id)) {
       f.transfers.push_back(id);
     }
   }
   for (Id id : pos_not_arrived) {
     if (full(f.pos_gone_wrong.size())) break;
     auto po = db.pos.find(id);
-    if (po == db.pos.end()) continue;
+    if (po == db.pos.end() || !scope.Owns(po->second.store_id)) continue;
     const std::string& status = po->second.status;
     if (status == "cancelled" || status == "closed" || status == "received") {
       f.pos_gone_wrong.push_back({id, status});

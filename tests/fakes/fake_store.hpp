@@ -151,7 +151,7 @@ class FakeStore final : public HostStore {
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override;
   Status InsertAudit(const AuditEntry& entry) override;
-  Result<PendingFacts> FindPendingFacts(int limit) override;
+  Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override;
   // Batches (fake_store_batch.cpp): the writes go through the single-row methods above, one
   // call each, so that failures injected by FailCall() can hit them.
   Status ApplyWrites(const WriteSet& writes) override;

@@ -40,7 +40,11 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
       << "  publish: " << events_endpoint_ << "\n"
       << "  source: " << setup_.source << "\n"
       << "database:\n";
-  if (!db.socket.empty()) {
+  if (!db.nodes.empty()) {
+    cfg << "  hosts:\n";
+    for (const auto& node : db.nodes) cfg << "    - '" << node.ToString() << "'\n";
+    cfg << "  connect_timeout_s: " << db.connect_timeout_s << "\n";
+  } else if (!db.socket.empty()) {
     cfg << "  socket: " << db.socket << "\n";
   } else {
     cfg << "  host: " << db.host << "\n  port: " << db.port << "\n";
