@@ -44,7 +44,7 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
           "lock_wait_timeout (1205), node_not_ready (1047, a Galera node out of the primary "
           "component or not ready), connection (lost or refused), other.",
           {"cause"})),
-      node_(registry_.AddGauge("database_node",
+      node_(registry_.AddGauge("database_node_info",
                                "The database node the daemon applies messages through; always 1 "
                                "(no series while it is connected to none).",
                                {"node"})),
