@@ -22,7 +22,7 @@ namespace so {
 
 struct RetryPolicy {
   // Attempts at one message before it is dead-lettered (transient errors) or reported as the
-  // database being unavailable (connection errors). Default 8.
+  // database being unavailable (connection errors; at once when a reconnect fails). Default 8.
   int max_attempts = 8;
   // Backoff before the second attempt, doubled for each next one, with +-50% jitter. Default 10 ms.
   std::chrono::milliseconds first_backoff{10};

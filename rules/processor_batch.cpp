@@ -56,7 +56,10 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
       if (Status s = reconnect_(); !s.ok()) {
         last = s.error();
         CountCause(last);
-        if (attempt >= policy_.max_attempts) break;
+        // No node can be reached: the database is away. The caller holds the batch and tries
+        // again later, rather than this loop waiting through every node's connect timeout at
+        // each attempt (with `database.hosts`, a node that hangs costs connect_timeout_s each).
+        if (last.kind == ErrorKind::kConnection || attempt >= policy_.max_attempts) break;
         sleep_(Backoff(attempt));
         continue;
       }

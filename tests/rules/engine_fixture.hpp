@@ -57,7 +57,7 @@ class EngineTest : public ::testing::Test {
         [this](std::chrono::milliseconds d) { slept_.push_back(d); },
         [this] {
           ++reconnects_;
-          return Status();
+          return reconnect_result_;
         });
     return *engine_;
   }
@@ -140,6 +140,7 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Processor> processor_;
   std::vector<std::chrono::milliseconds> slept_;
   int reconnects_ = 0;
+  Status reconnect_result_;  // what each reconnect returns
   uint64_t seq_ = 0;
 };
 

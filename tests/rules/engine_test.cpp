@@ -421,6 +421,33 @@ TEST_F(EngineTest, LostDatabaseIsReportedUnavailableAndNothingIsLost) {
   EXPECT_GE(reconnects_, 1);
 }
 
+// No node can be reached: unavailable at the first failed reconnect (the daemon holds the message
+// and tries again on its timer), not after max_attempts connects that each may wait out a
+// timeout.
+TEST_F(EngineTest, AReconnectThatFailsReportsTheDatabaseUnavailableAtOnce) {
+  engine();
+  store_.fail_commits = Error{ErrorKind::kConnection, 1047, "WSREP has not yet prepared node"};
+  reconnect_result_ = Error{ErrorKind::kConnection, 2002, "no database node can be used: ..."};
+  Processed r = Request(1, 11, 2);
+  EXPECT_EQ(r.fate, Fate::kUnavailable);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(reconnects_, 1);
+  EXPECT_EQ(processor_->stats().nodes_not_ready, 1u);
+  EXPECT_EQ(processor_->stats().connection_errors, 1u);
+  EXPECT_TRUE(dead_.parked.empty());
+  EXPECT_TRUE(store_.db.special_orders.empty());
+}
+
+TEST_F(EngineTest, ConflictsAreCountedByCause) {
+  engine();
+  store_.fail_apply_writes.times = 2;
+  store_.fail_apply_writes.error = Error{ErrorKind::kTransient, 1213, "Deadlock found"};
+  Processed r = Request(1, 11, 2);
+  EXPECT_EQ(r.fate, Fate::kApplied);
+  EXPECT_EQ(processor_->stats().conflicts, 2u);
+  EXPECT_EQ(processor_->stats().retries, 2u);
+}
+
 TEST_F(EngineTest, CommitWhoseAnswerWasLostIsResolvedByTheInbox) {
   engine();
   store_.lose_commit_answer = Error{ErrorKind::kConnection, 2013, "Lost connection"};
