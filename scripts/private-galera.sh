@@ -11,15 +11,39 @@
 #   private-galera.sh status DIR        each node's state; exit 0 when all three run and are
 #                                       Synced, 3 otherwise
 #   private-galera.sh stop-node DIR N   shut down node N only (it leaves the cluster)
+#   private-galera.sh kill-node DIR N   SIGKILL node N and its process group, as a power cut (no
+#                                       shutdown; grastate.dat keeps seqno -1); its pid and port
+#                                       files go as with stop-node. The others see it gone at
+#                                       once (its TCP connections close) and go on as 2
 #   private-galera.sh start-node DIR N  start node N again on its old ports; it rejoins (by IST
 #                                       when the others still hold the writesets it missed) and
-#                                       is waited for until Synced
+#                                       is waited for until Synced. After kill-node, first its
+#                                       position is recovered from InnoDB as galera_recovery
+#                                       does (mariadbd --wsrep-recover, log in
+#                                       nodeN/wsrep-recovery.log) and it starts with
+#                                       --wsrep-start-position: without, Galera asks for a full
+#                                       SST (local state 00000000-...:-1); with, IST (~5 s
+#                                       instead of ~17 s). When none is recovered, SST as before
+#   private-galera.sh isolate-node DIR N
+#                                       cut node N off from the other two (SET GLOBAL
+#                                       wsrep_provider_options = 'gmcast.isolate=1': it drops
+#                                       its group connections and accepts none), as a network
+#                                       partition would; waits until N is non-Primary and the
+#                                       other two are Primary with cluster size 2 (~5-6 s: the
+#                                       default evs.suspect_timeout of 5 s). N still answers
+#                                       SHOW STATUS; queries of tables fail with 1047 (WSREP
+#                                       has not yet prepared node for application use)
+#   private-galera.sh reconnect-node DIR N
+#                                       undo isolate-node (gmcast.isolate=0); waits until N has
+#                                       rejoined (by IST) and all three are Synced, size 3
+#                                       (~3 s; ~7 s right after the isolation)
 #
 # Files under DIR: ports (one line per node: N SQL_PORT SOCKET GCOMM_PORT IST_PORT SST_PORT; new
 # ports at each start, the same across stop-node and start-node), cluster-name, and per node
 # nodeN/: data/, tmp/, my.cnf (settings for the state transfer scripts), mysqld.pid, mysqld.log
 # (the error log, emptied at each start of the node), mysqld.out (stdout/stderr), galera-ports
-# (the node's four ports), sst-log-archive/, and port (while the node runs) and socket, as
+# (the node's four ports), sst-log-archive/, wsrep-recovery.log (the log of the last position
+# recovery; recover.pid while it runs), and port (while the node runs) and socket, as
 # private-mariadb.sh writes them: tests read a node as they read a private server.
 #
 # State transfer is by mariabackup: rsync's daemon runs as `nobody` when mariadbd runs as root and
@@ -29,6 +53,7 @@ set -euo pipefail
 
 readonly START_TIMEOUT_S=${SO_GALERA_START_TIMEOUT_S:-180}
 readonly STOP_TIMEOUT_S=30
+readonly ISOLATE_TIMEOUT_S=60
 readonly PROVIDER=/usr/lib/galera/libgalera_smm.so
 readonly NODES=(1 2 3)
 
@@ -40,7 +65,8 @@ die() {
 
 usage() {
   echo "usage: $0 start|stop|status DIR" >&2
-  echo "       $0 start-node|stop-node DIR N    (N = 1, 2 or 3)" >&2
+  echo "       $0 start-node|stop-node|kill-node|isolate-node|reconnect-node DIR N" \
+    "  (N = 1, 2 or 3)" >&2
   exit 2
 }
 
@@ -48,7 +74,9 @@ usage() {
 readonly CMD=$1
 case "$CMD" in
   start | stop | status) [[ $# -eq 2 ]] || usage ;;
-  start-node | stop-node) [[ $# -eq 3 && $3 =~ ^[123]$ ]] || usage ;;
+  start-node | stop-node | kill-node | isolate-node | reconnect-node)
+    [[ $# -eq 3 && $3 =~ ^[123]$ ]] || usage
+    ;;
   *) usage ;;
 esac
 mkdir -p "$2"
@@ -221,11 +249,9 @@ allow_bootstrap() {
   fi
 }
 
-# Starts node $1 in its own session, detached from our stdio so that the caller (ctest) does not
-# wait for it; extra mariadbd options follow. Prints its pid.
-launch() {
+# Node $1's mariadbd command line (without extra options) in SERVER_ARGS; writes its my.cnf.
+server_args() {
   local n=$1
-  shift
   read_ports "$n"
   local nd address name
   nd=$(node_dir "$n")
@@ -234,7 +260,6 @@ launch() {
   local provider_options="gmcast.listen_addr=tcp://127.0.0.1:$GCOMM_PORT"
   provider_options+=";ist.recv_addr=127.0.0.1:$IST_PORT;gcache.size=32M"
   mkdir -p "$nd/tmp" "$(data_dir "$n")" "$(dirname "$(socket_path "$n")")"
-  : >"$(log_file "$n")"
   # As private-mariadb.sh (durable commits, a tmpdir of its own, the fd of the lock closed), plus
   # what Galera needs. A smaller redo log and gcache than the defaults: three servers share a
   # small machine, and the tests' writesets are few (the gcache still holds thousands, enough for
@@ -245,30 +270,72 @@ launch() {
   # their settings with my_print_defaults, which without one reads /etc/mysql (whose
   # [mysqld_safe] syslog sends their whole log to a syslog that may not exist). Their logs go to
   # the error log, and the archive of mariadb-backup's logs under the node, not /tmp.
+  # The group communication timeouts are Galera's defaults: a node cut off from the others
+  # (isolate-node) is non-Primary after ~5 s (evs.suspect_timeout), fast enough for the tests.
   printf '%s\n' "# written by private-galera.sh; the server's options are on its command line" \
     '[sst]' 'sst-syslog = -1' "sst-log-archive-dir = $nd/sst-log-archive" >"$nd/my.cnf"
-  setsid /usr/sbin/mariadbd --defaults-file="$nd/my.cnf" \
-    --datadir="$(data_dir "$n")" --socket="$(socket_path "$n")" --port="$SQL_PORT" \
-    --bind-address=127.0.0.1 --tmpdir="$nd/tmp" \
-    --pid-file="$(pid_file "$n")" --log-error="$(log_file "$n")" --user=root \
-    --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1 \
-    --skip-name-resolve --skip-log-bin --max-connections=500 \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-    --default-time-zone=+00:00 \
-    --binlog-format=ROW --innodb-autoinc-lock-mode=2 --default-storage-engine=InnoDB \
-    --wsrep-on=ON --wsrep-provider="$PROVIDER" --wsrep-cluster-name="$name" \
-    --wsrep-cluster-address="$address" --wsrep-node-name="node$n" \
-    --wsrep-node-address="127.0.0.1:$GCOMM_PORT" \
-    --wsrep-node-incoming-address="127.0.0.1:$SQL_PORT" \
-    --wsrep-sst-receive-address="127.0.0.1:$SST_PORT" \
-    --wsrep-sst-method=mariabackup --wsrep-sst-auth=root: \
-    --wsrep-provider-options="$provider_options" \
-    "$@" \
-    </dev/null >>"$(out_file "$n")" 2>&1 9>&- &
+  SERVER_ARGS=(/usr/sbin/mariadbd --defaults-file="$nd/my.cnf"
+    --datadir="$(data_dir "$n")" --socket="$(socket_path "$n")" --port="$SQL_PORT"
+    --bind-address=127.0.0.1 --tmpdir="$nd/tmp"
+    --pid-file="$(pid_file "$n")" --log-error="$(log_file "$n")" --user=root
+    --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1
+    --skip-name-resolve --skip-log-bin --max-connections=500
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci
+    --default-time-zone=+00:00
+    --binlog-format=ROW --innodb-autoinc-lock-mode=2 --default-storage-engine=InnoDB
+    --wsrep-on=ON --wsrep-provider="$PROVIDER" --wsrep-cluster-name="$name"
+    --wsrep-cluster-address="$address" --wsrep-node-name="node$n"
+    --wsrep-node-address="127.0.0.1:$GCOMM_PORT"
+    --wsrep-node-incoming-address="127.0.0.1:$SQL_PORT"
+    --wsrep-sst-receive-address="127.0.0.1:$SST_PORT"
+    --wsrep-sst-method=mariabackup --wsrep-sst-auth=root:
+    --wsrep-provider-options="$provider_options")
+}
+
+# Starts node $1 in its own session, detached from our stdio so that the caller (ctest) does not
+# wait for it; extra mariadbd options follow. Prints its pid.
+launch() {
+  local n=$1
+  shift
+  server_args "$n"
+  : >"$(log_file "$n")"
+  setsid "${SERVER_ARGS[@]}" "$@" </dev/null >>"$(out_file "$n")" 2>&1 9>&- &
   # mariadbd writes its pid file only after the state transfer; written now, stop and status see
   # a node that is still joining (the same pid: setsid execs, it does not fork here).
   printf '%s\n' "$!" >"$(pid_file "$n")"
   printf '%s' "$!"
+}
+
+# After a crash (kill-node) grastate.dat says seqno: -1 and Galera would ask for a full SST
+# (local state 00000000-...:-1). The position is in InnoDB, though: recovered as galera_recovery
+# and mysqld_safe do (mariadbd with the node's options plus --wsrep-recover, its log apart),
+# node $1 can ask for IST from it. Prints --wsrep-start-position=UUID:SEQNO, or nothing when
+# grastate.dat has a position (a clean shutdown) or the recovery found none (then the node
+# rejoins by SST, as before).
+recovered_position_option() {
+  local n=$1 grastate rlog
+  grastate="$(data_dir "$n")/grastate.dat"
+  [[ -f $grastate ]] && grep -Eq '^seqno:[[:space:]]+-1[[:space:]]*$' "$grastate" || return 0
+  server_args "$n"
+  rlog="$(node_dir "$n")/wsrep-recovery.log"
+  : >"$rlog"
+  say "node $n: grastate.dat has seqno -1 (killed?), recovering its position (log: $rlog)" >&2
+  if ! timeout "$START_TIMEOUT_S" "${SERVER_ARGS[@]}" --log-error="$rlog" \
+      --pid-file="$(node_dir "$n")/recover.pid" --wsrep-recover \
+      </dev/null >>"$(out_file "$n")" 2>&1 9>&-; then
+    say "node $n: position recovery failed; it rejoins by SST (last lines of $rlog:)" >&2
+    tail -n 20 "$rlog" >&2 || true
+    return 0
+  fi
+  local pos
+  pos=$(sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]\{36\}:-\{0,1\}[0-9]\{1,\}\).*/\1/p' \
+    "$rlog" | tail -n 1)
+  if [[ -z $pos || $pos == *:-1 ]]; then
+    say "node $n: no position recovered; it rejoins by SST" >&2
+    return 0
+  fi
+  say "node $n: recovered position $pos" >&2
+  printf -- '--wsrep-start-position=%s' "$pos"
 }
 
 # Waits until every node in $@ answers, sees a cluster of $EXPECT_SIZE and is Synced. On a node's
@@ -504,8 +571,10 @@ cmd_start_node() {
   local -a others=()
   local m
   for m in "${NODES[@]}"; do [[ -n $(running_pid "$m") ]] && others+=("$m"); done
-  say "node $n: rejoining on 127.0.0.1:$SQL_PORT"
-  pid=$(launch "$n")
+  local position
+  position=$(recovered_position_option "$n")
+  say "node $n: rejoining on 127.0.0.1:$SQL_PORT${position:+ from ${position#*=}}"
+  pid=$(launch "$n" ${position:+"$position"})
   if ! (EXPECT_SIZE=$size wait_synced "$n" "${others[@]}"); then
     kill_node "$n"
     exit 1
@@ -514,9 +583,82 @@ cmd_start_node() {
   say "node $n: Synced, cluster size $size"
 }
 
+# A power cut of node $1: SIGKILL to mariadbd and its process group (a state transfer under way
+# with it), no shutdown; its pid and port files go as with stop-node.
+cmd_kill_node() {
+  local n=$1 pid
+  pid=$(running_pid "$n")
+  if [[ -z $pid ]]; then
+    say "node $n: not running"
+  else
+    say "node $n: killing mariadbd (pid $pid) and its process group with SIGKILL"
+    kill_group "$pid"
+    say "node $n: killed"
+  fi
+  rm -f "$(pid_file "$n")" "$(node_dir "$n")/port"
+}
+
+# Seconds (one decimal) since $1, a time in microseconds (${EPOCHREALTIME/./}).
+seconds_since() {
+  local us=$((${EPOCHREALTIME/./} - $1))
+  printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+# The running nodes other than $1, in OTHERS; fails unless node $1 runs and at least two others
+# do (one left alone with it would lose its quorum too).
+others_of() {
+  local n=$1 m
+  [[ -n $(running_pid "$n") ]] || die "node $n does not run"
+  OTHERS=()
+  for m in "${NODES[@]}"; do
+    [[ $m != "$n" && -n $(running_pid "$m") ]] && OTHERS+=("$m")
+  done
+  ((${#OTHERS[@]} == 2)) || die "node(s) ${OTHERS[*]:-none} run besides node $n; that needs two"
+}
+
+# Cuts node $1 off from the others' group communication (gmcast.isolate=1: it drops its
+# connections and accepts none), as a network partition would; waits until it is non-Primary
+# and the others are Primary without it.
+cmd_isolate_node() {
+  local n=$1 m state size ok start=${EPOCHREALTIME/./}
+  others_of "$n"
+  say "node $n: cutting it off from node(s) ${OTHERS[*]} (gmcast.isolate=1)"
+  client "$n" -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'" ||
+    die "node $n: could not set gmcast.isolate=1"
+  local deadline=$((SECONDS + ISOLATE_TIMEOUT_S))
+  while :; do
+    ok=1
+    [[ $(status_var "$n" wsrep_cluster_status) == non-Primary ]] || ok=0
+    for m in "${OTHERS[@]}"; do
+      state=$(status_var "$m" wsrep_cluster_status)
+      size=$(status_var "$m" wsrep_cluster_size)
+      [[ $state == Primary && $size == "${#OTHERS[@]}" ]] || ok=0
+    done
+    ((ok)) && break
+    ((SECONDS < deadline)) ||
+      die "node $n not non-Primary (or the others not Primary without it) within" \
+        "${ISOLATE_TIMEOUT_S}s; reconnect-node $n undoes the isolation"
+    sleep 0.2
+  done
+  say "node $n: non-Primary after $(seconds_since "$start")s; node(s) ${OTHERS[*]} Primary," \
+    "cluster size ${#OTHERS[@]}"
+}
+
+# Undoes isolate-node: gmcast.isolate=0; waits until node $1 has rejoined (by IST) and all three
+# are Synced in a cluster of 3.
+cmd_reconnect_node() {
+  local n=$1 start=${EPOCHREALTIME/./}
+  others_of "$n"
+  say "node $n: reconnecting it to node(s) ${OTHERS[*]} (gmcast.isolate=0)"
+  client "$n" -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'" ||
+    die "node $n: could not set gmcast.isolate=0"
+  EXPECT_SIZE=$((${#OTHERS[@]} + 1)) wait_synced "$n" "${OTHERS[@]}"
+  say "node $n: Synced after $(seconds_since "$start")s, cluster size $((${#OTHERS[@]} + 1))"
+}
+
 exec 9>"$DIR/.lock"
 case "$CMD" in
-  start | stop | start-node | stop-node) flock 9 ;;
+  start | stop | start-node | stop-node | kill-node | isolate-node | reconnect-node) flock 9 ;;
 esac
 case "$CMD" in
   start) cmd_start ;;
@@ -524,4 +666,7 @@ case "$CMD" in
   status) cmd_status ;;
   start-node) cmd_start_node "$3" ;;
   stop-node) stop_node "$3" ;;
+  kill-node) cmd_kill_node "$3" ;;
+  isolate-node) cmd_isolate_node "$3" ;;
+  reconnect-node) cmd_reconnect_node "$3" ;;
 esac
