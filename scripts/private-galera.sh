@@ -57,11 +57,10 @@ readonly ISOLATE_TIMEOUT_S=60
 readonly PROVIDER=/usr/lib/galera/libgalera_smm.so
 readonly NODES=(1 2 3)
 
-say() { printf 'private-galera: %s\n' "$*"; }
-die() {
-  printf 'private-galera: error: %s\n' "$*" >&2
-  exit 1
-}
+# Shared with private-mariadb.sh: say, die, port_in_use, the socket path, the data directory, ...
+SO_SCRIPT=private-galera
+# shellcheck source=scripts/lib/private-server.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/private-server.sh"
 
 usage() {
   echo "usage: $0 start|stop|status DIR" >&2
@@ -85,9 +84,7 @@ readonly DIR
 readonly PORTS_FILE="$DIR/ports"
 readonly NAME_FILE="$DIR/cluster-name"
 
-case "$DIR" in
-  /var/lib/mysql | /var/lib/mysql/*) die "refusing to use the system data directory $DIR" ;;
-esac
+refuse_system_datadir "$DIR"
 
 node_dir() { printf '%s/node%s' "$DIR" "$1"; }
 data_dir() { printf '%s/data' "$(node_dir "$1")"; }
@@ -95,35 +92,14 @@ pid_file() { printf '%s/mysqld.pid' "$(node_dir "$1")"; }
 log_file() { printf '%s/mysqld.log' "$(node_dir "$1")"; }
 out_file() { printf '%s/mysqld.out' "$(node_dir "$1")"; }
 
-# A unix socket path must fit in sun_path (108 bytes with the NUL); a deep build tree can be
-# longer than that, so fall back to a short directory named after DIR.
+# nodeN/mysqld.sock, or a short directory named after DIR when that is too long for a socket.
 socket_path() {
-  local sock
-  sock="$(node_dir "$1")/mysqld.sock"
-  if ((${#sock} > 100)); then
-    local hash
-    hash=$(printf '%s' "$DIR" | md5sum | cut -c1-12)
-    sock="/tmp/so-galera-$hash/node$1.sock"
-  fi
-  case "$sock" in
-    /run/mysqld/* | /var/run/mysqld/*) die "refusing to use the system socket $sock" ;;
-  esac
-  printf '%s' "$sock"
+  fitting_socket_path "$(node_dir "$1")/mysqld.sock" \
+    "/tmp/so-galera-$(dir_hash "$DIR")/node$1.sock"
 }
 
 # The pid of node $1's server, if it is alive; empty otherwise.
-running_pid() {
-  local file
-  file=$(pid_file "$1")
-  [[ -f $file ]] || return 0
-  local pid
-  pid=$(tr -dc '0-9' <"$file")
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  # A recycled pid that belongs to something else is not our server.
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == mariadbd ]] || return 0
-  printf '%s' "$pid"
-}
+running_pid() { live_mariadbd_pid "$(pid_file "$1")"; }
 
 # Is the process in node $1's pid file alive? Unlike running_pid, also while launch's child has not
 # yet become mariadbd: for waiting on a node this run started.
@@ -133,11 +109,6 @@ launched_alive() {
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
 }
 
-admin() {
-  local n=$1
-  shift
-  mariadb-admin --no-defaults --protocol=socket --socket="$(socket_path "$n")" --user=root "$@"
-}
 client() {
   local n=$1
   shift
@@ -149,14 +120,6 @@ status_var() {
   client "$1" --batch --skip-column-names --connect-timeout=2 \
     -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '$2'" \
     2>/dev/null || true
-}
-
-# Is a TCP port in LISTEN state (0A) on any address, IPv4 or IPv6?
-port_in_use() {
-  local hex
-  hex=$(printf '%04X' "$1")
-  awk -v p="$hex" 'NR > 1 { split($2, a, ":"); if (a[2] == p && $4 == "0A") found = 1 }
-                   END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # Twelve distinct free ports (four per node), as private-mariadb.sh picks one.
@@ -208,34 +171,10 @@ cluster_address() {
   printf 'gcomm://%s' "$addr"
 }
 
-print_log_tail() {
-  local n=$1
-  echo "---- node $n: last lines of $(log_file "$n") ----" >&2
-  tail -n 40 "$(log_file "$n")" >&2 2>/dev/null || true
-  if [[ -s $(out_file "$n") ]]; then
-    echo "---- node $n: last lines of $(out_file "$n") ----" >&2
-    tail -n 20 "$(out_file "$n")" >&2 || true
-  fi
-}
+print_log_tail() { print_tail_of "node $1: " "$(log_file "$1")" "$(out_file "$1")"; }
 
 # Node 1's data directory is initialised here; the others start empty and receive theirs by SST.
-init_data() {
-  local data
-  data=$(data_dir 1)
-  if [[ -d $data/mysql ]]; then
-    say "data directory $data exists"
-    return 0
-  fi
-  say "initialising $data"
-  rm -rf "$data"
-  if ! mariadb-install-db --no-defaults --datadir="$data" --user=root \
-      --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve \
-      >"$DIR/install-db.log" 2>&1; then
-    tail -n 40 "$DIR/install-db.log" >&2
-    rm -rf "$data"
-    die "mariadb-install-db failed (see $DIR/install-db.log)"
-  fi
-}
+init_data() { install_data_dir "$(data_dir 1)" "$DIR/install-db.log"; }
 
 # Node 1 bootstraps a cluster from its own state. A node that was not the last to leave, or was
 # killed, has safe_to_bootstrap: 0 in grastate.dat and mariadbd refuses; this is a test cluster,
@@ -405,12 +344,13 @@ kill_group() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
-# A node that failed to start or join: killed, not shut down (it may be mid state transfer).
+# A node that failed to start or join, or kill-node: killed, not shut down (it may be mid state
+# transfer).
 kill_node() {
   local pid
   pid=$(running_pid "$1")
   if [[ -n $pid ]]; then
-    say "node $1: killing mariadbd (pid $pid) and its state transfer" >&2
+    say "node $1: SIGKILL to mariadbd (pid $pid) and its process group (state transfer)" >&2
     kill_group "$pid"
   fi
   rm -f "$(pid_file "$1")" "$(node_dir "$1")/port"
@@ -424,20 +364,7 @@ stop_node() {
     rm -f "$(pid_file "$n")" "$(node_dir "$n")/port"
     return 0
   fi
-  say "node $n: shutting down mariadbd (pid $pid)"
-  if ! admin "$n" shutdown >/dev/null 2>&1; then
-    say "node $n: mariadb-admin shutdown failed, sending SIGTERM"
-    kill -TERM "$pid" 2>/dev/null || true
-  fi
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null && ((waited < STOP_TIMEOUT_S * 10)); do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "node $n: still running after ${STOP_TIMEOUT_S}s, sending SIGKILL"
-    kill_group "$pid"
-  fi
+  shutdown_mariadbd "node $n: " "$pid" "$(socket_path "$n")" || kill_group "$pid"
   rm -f "$(pid_file "$n")" "$(node_dir "$n")/port"
   say "node $n: stopped"
 }
@@ -462,7 +389,7 @@ cmd_start() {
       die "$tool not found: state transfer needs it (install mariadb-backup and socat)"
   done
   [[ -s $NAME_FILE ]] ||
-    printf 'so-test-%s\n' "$(printf '%s' "$DIR" | md5sum | cut -c1-12)" >"$NAME_FILE"
+    printf 'so-test-%s\n' "$(dir_hash "$DIR")" >"$NAME_FILE"
   init_data
   allow_bootstrap
 
@@ -488,12 +415,7 @@ cmd_start() {
   say "node 1: Synced (pid $pid)"
 
   say "creating user 'so' (localhost and 127.0.0.1); it replicates to the other nodes"
-  client 1 -e "
-    CREATE USER IF NOT EXISTS 'so'@'localhost' IDENTIFIED BY 'so';
-    CREATE USER IF NOT EXISTS 'so'@'127.0.0.1' IDENTIFIED BY 'so';
-    GRANT ALL PRIVILEGES ON *.* TO 'so'@'localhost' WITH GRANT OPTION;
-    GRANT ALL PRIVILEGES ON *.* TO 'so'@'127.0.0.1' WITH GRANT OPTION;
-    FLUSH PRIVILEGES;" || {
+  client 1 -e "$CREATE_TEST_USER_SQL" || {
     print_log_tail 1
     die "could not create user so on node 1"
   }
@@ -583,19 +505,11 @@ cmd_start_node() {
   say "node $n: Synced, cluster size $size"
 }
 
-# A power cut of node $1: SIGKILL to mariadbd and its process group (a state transfer under way
-# with it), no shutdown; its pid and port files go as with stop-node.
+# A power cut of node $1: kill_node (SIGKILL to mariadbd and its process group, no shutdown;
+# its pid and port files go as with stop-node).
 cmd_kill_node() {
-  local n=$1 pid
-  pid=$(running_pid "$n")
-  if [[ -z $pid ]]; then
-    say "node $n: not running"
-  else
-    say "node $n: killing mariadbd (pid $pid) and its process group with SIGKILL"
-    kill_group "$pid"
-    say "node $n: killed"
-  fi
-  rm -f "$(pid_file "$n")" "$(node_dir "$n")/port"
+  [[ -n $(running_pid "$1") ]] || say "node $1: not running"
+  kill_node "$1" 2>&1
 }
 
 # Seconds (one decimal) since $1, a time in microseconds (${EPOCHREALTIME/./}).
