@@ -11,15 +11,39 @@
 #   private-galera.sh status DIR        each node's state; exit 0 when all three run and are
 #                                       Synced, 3 otherwise
 #   private-galera.sh stop-node DIR N   shut down node N only (it leaves the cluster)
+#   private-galera.sh kill-node DIR N   SIGKILL node N and its process group, as a power cut (no
+#                                       shutdown; grastate.dat keeps seqno -1); its pid and port
+#                                       files go as with stop-node. The others see it gone at
+#                                       once (its TCP connections close) and go on as 2
 #   private-galera.sh start-node DIR N  start node N again on its old ports; it rejoins (by IST
 #                                       when the others still hold the writesets it missed) and
-#                                       is waited for until Synced
+#                                       is waited for until Synced. After kill-node, first its
+#                                       position is recovered from InnoDB as galera_recovery
+#                                       does (mariadbd --wsrep-recover, log in
+#                                       nodeN/wsrep-recovery.log) and it starts with
+#                                       --wsrep-start-position: without, Galera asks for a full
+#                                       SST (local state 00000000-...:-1); with, IST (~5 s
+#                                       instead of ~17 s). When none is recovered, SST as before
+#   private-galera.sh isolate-node DIR N
+#                                       cut node N off from the other two (SET GLOBAL
+#                                       wsrep_provider_options = 'gmcast.isolate=1': it drops
+#                                       its group connections and accepts none), as a network
+#                                       partition would; waits until N is non-Primary and the
+#                                       other two are Primary with cluster size 2 (~5-6 s: the
+#                                       default evs.suspect_timeout of 5 s). N still answers
+#                                       SHOW STATUS; queries of tables fail with 1047 (WSREP
+#                                       has not yet prepared node for application use)
+#   private-galera.sh reconnect-node DIR N
+#                                       undo isolate-node (gmcast.isolate=0); waits until N has
+#                                       rejoined (by IST) and all three are Synced, size 3
+#                                       (~3 s; ~7 s right after the isolation)
 #
 # Files under DIR: ports (one line per node: N SQL_PORT SOCKET GCOMM_PORT IST_PORT SST_PORT; new
 # ports at each start, the same across stop-node and start-node), cluster-name, and per node
 # nodeN/: data/, tmp/, my.cnf (settings for the state transfer scripts), mysqld.pid, mysqld.log
 # (the error log, emptied at each start of the node), mysqld.out (stdout/stderr), galera-ports
-# (the node's four ports), sst-log-archive/, and port (while the node runs) and socket, as
+# (the node's four ports), sst-log-archive/, wsrep-recovery.log (the log of the last position
+# recovery; recover.pid while it runs), and port (while the node runs) and socket, as
 # private-mariadb.sh writes them: tests read a node as they read a private server.
 #
 # State transfer is by mariabackup: rsync's daemon runs as `nobody` when mariadbd runs as root and
@@ -29,18 +53,19 @@ set -euo pipefail
 
 readonly START_TIMEOUT_S=${SO_GALERA_START_TIMEOUT_S:-180}
 readonly STOP_TIMEOUT_S=30
+readonly ISOLATE_TIMEOUT_S=60
 readonly PROVIDER=/usr/lib/galera/libgalera_smm.so
 readonly NODES=(1 2 3)
 
-say() { printf 'private-galera: %s\n' "$*"; }
-die() {
-  printf 'private-galera: error: %s\n' "$*" >&2
-  exit 1
-}
+# Shared with private-mariadb.sh: say, die, port_in_use, the socket path, the data directory, ...
+SO_SCRIPT=private-galera
+# shellcheck source=scripts/lib/private-server.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/private-server.sh"
 
 usage() {
   echo "usage: $0 start|stop|status DIR" >&2
-  echo "       $0 start-node|stop-node DIR N    (N = 1, 2 or 3)" >&2
+  echo "       $0 start-node|stop-node|kill-node|isolate-node|reconnect-node DIR N" \
+    "  (N = 1, 2 or 3)" >&2
   exit 2
 }
 
@@ -48,7 +73,9 @@ usage() {
 readonly CMD=$1
 case "$CMD" in
   start | stop | status) [[ $# -eq 2 ]] || usage ;;
-  start-node | stop-node) [[ $# -eq 3 && $3 =~ ^[123]$ ]] || usage ;;
+  start-node | stop-node | kill-node | isolate-node | reconnect-node)
+    [[ $# -eq 3 && $3 =~ ^[123]$ ]] || usage
+    ;;
   *) usage ;;
 esac
 mkdir -p "$2"
@@ -57,9 +84,7 @@ readonly DIR
 readonly PORTS_FILE="$DIR/ports"
 readonly NAME_FILE="$DIR/cluster-name"
 
-case "$DIR" in
-  /var/lib/mysql | /var/lib/mysql/*) die "refusing to use the system data directory $DIR" ;;
-esac
+refuse_system_datadir "$DIR"
 
 node_dir() { printf '%s/node%s' "$DIR" "$1"; }
 data_dir() { printf '%s/data' "$(node_dir "$1")"; }
@@ -67,35 +92,14 @@ pid_file() { printf '%s/mysqld.pid' "$(node_dir "$1")"; }
 log_file() { printf '%s/mysqld.log' "$(node_dir "$1")"; }
 out_file() { printf '%s/mysqld.out' "$(node_dir "$1")"; }
 
-# A unix socket path must fit in sun_path (108 bytes with the NUL); a deep build tree can be
-# longer than that, so fall back to a short directory named after DIR.
+# nodeN/mysqld.sock, or a short directory named after DIR when that is too long for a socket.
 socket_path() {
-  local sock
-  sock="$(node_dir "$1")/mysqld.sock"
-  if ((${#sock} > 100)); then
-    local hash
-    hash=$(printf '%s' "$DIR" | md5sum | cut -c1-12)
-    sock="/tmp/so-galera-$hash/node$1.sock"
-  fi
-  case "$sock" in
-    /run/mysqld/* | /var/run/mysqld/*) die "refusing to use the system socket $sock" ;;
-  esac
-  printf '%s' "$sock"
+  fitting_socket_path "$(node_dir "$1")/mysqld.sock" \
+    "/tmp/so-galera-$(dir_hash "$DIR")/node$1.sock"
 }
 
 # The pid of node $1's server, if it is alive; empty otherwise.
-running_pid() {
-  local file
-  file=$(pid_file "$1")
-  [[ -f $file ]] || return 0
-  local pid
-  pid=$(tr -dc '0-9' <"$file")
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  # A recycled pid that belongs to something else is not our server.
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == mariadbd ]] || return 0
-  printf '%s' "$pid"
-}
+running_pid() { live_mariadbd_pid "$(pid_file "$1")"; }
 
 # Is the process in node $1's pid file alive? Unlike running_pid, also while launch's child has not
 # yet become mariadbd: for waiting on a node this run started.
@@ -105,11 +109,6 @@ launched_alive() {
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
 }
 
-admin() {
-  local n=$1
-  shift
-  mariadb-admin --no-defaults --protocol=socket --socket="$(socket_path "$n")" --user=root "$@"
-}
 client() {
   local n=$1
   shift
@@ -121,14 +120,6 @@ status_var() {
   client "$1" --batch --skip-column-names --connect-timeout=2 \
     -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '$2'" \
     2>/dev/null || true
-}
-
-# Is a TCP port in LISTEN state (0A) on any address, IPv4 or IPv6?
-port_in_use() {
-  local hex
-  hex=$(printf '%04X' "$1")
-  awk -v p="$hex" 'NR > 1 { split($2, a, ":"); if (a[2] == p && $4 == "0A") found = 1 }
-                   END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # Twelve distinct free ports (four per node), as private-mariadb.sh picks one.
@@ -180,34 +171,10 @@ cluster_address() {
   printf 'gcomm://%s' "$addr"
 }
 
-print_log_tail() {
-  local n=$1
-  echo "---- node $n: last lines of $(log_file "$n") ----" >&2
-  tail -n 40 "$(log_file "$n")" >&2 2>/dev/null || true
-  if [[ -s $(out_file "$n") ]]; then
-    echo "---- node $n: last lines of $(out_file "$n") ----" >&2
-    tail -n 20 "$(out_file "$n")" >&2 || true
-  fi
-}
+print_log_tail() { print_tail_of "node $1: " "$(log_file "$1")" "$(out_file "$1")"; }
 
 # Node 1's data directory is initialised here; the others start empty and receive theirs by SST.
-init_data() {
-  local data
-  data=$(data_dir 1)
-  if [[ -d $data/mysql ]]; then
-    say "data directory $data exists"
-    return 0
-  fi
-  say "initialising $data"
-  rm -rf "$data"
-  if ! mariadb-install-db --no-defaults --datadir="$data" --user=root \
-      --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve \
-      >"$DIR/install-db.log" 2>&1; then
-    tail -n 40 "$DIR/install-db.log" >&2
-    rm -rf "$data"
-    die "mariadb-install-db failed (see $DIR/install-db.log)"
-  fi
-}
+init_data() { install_data_dir "$(data_dir 1)" "$DIR/install-db.log"; }
 
 # Node 1 bootstraps a cluster from its own state. A node that was not the last to leave, or was
 # killed, has safe_to_bootstrap: 0 in grastate.dat and mariadbd refuses; this is a test cluster,
@@ -221,11 +188,9 @@ allow_bootstrap() {
   fi
 }
 
-# Starts node $1 in its own session, detached from our stdio so that the caller (ctest) does not
-# wait for it; extra mariadbd options follow. Prints its pid.
-launch() {
+# Node $1's mariadbd command line (without extra options) in SERVER_ARGS; writes its my.cnf.
+server_args() {
   local n=$1
-  shift
   read_ports "$n"
   local nd address name
   nd=$(node_dir "$n")
@@ -234,7 +199,6 @@ launch() {
   local provider_options="gmcast.listen_addr=tcp://127.0.0.1:$GCOMM_PORT"
   provider_options+=";ist.recv_addr=127.0.0.1:$IST_PORT;gcache.size=32M"
   mkdir -p "$nd/tmp" "$(data_dir "$n")" "$(dirname "$(socket_path "$n")")"
-  : >"$(log_file "$n")"
   # As private-mariadb.sh (durable commits, a tmpdir of its own, the fd of the lock closed), plus
   # what Galera needs. A smaller redo log and gcache than the defaults: three servers share a
   # small machine, and the tests' writesets are few (the gcache still holds thousands, enough for
@@ -245,30 +209,72 @@ launch() {
   # their settings with my_print_defaults, which without one reads /etc/mysql (whose
   # [mysqld_safe] syslog sends their whole log to a syslog that may not exist). Their logs go to
   # the error log, and the archive of mariadb-backup's logs under the node, not /tmp.
+  # The group communication timeouts are Galera's defaults: a node cut off from the others
+  # (isolate-node) is non-Primary after ~5 s (evs.suspect_timeout), fast enough for the tests.
   printf '%s\n' "# written by private-galera.sh; the server's options are on its command line" \
     '[sst]' 'sst-syslog = -1' "sst-log-archive-dir = $nd/sst-log-archive" >"$nd/my.cnf"
-  setsid /usr/sbin/mariadbd --defaults-file="$nd/my.cnf" \
-    --datadir="$(data_dir "$n")" --socket="$(socket_path "$n")" --port="$SQL_PORT" \
-    --bind-address=127.0.0.1 --tmpdir="$nd/tmp" \
-    --pid-file="$(pid_file "$n")" --log-error="$(log_file "$n")" --user=root \
-    --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1 \
-    --skip-name-resolve --skip-log-bin --max-connections=500 \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-    --default-time-zone=+00:00 \
-    --binlog-format=ROW --innodb-autoinc-lock-mode=2 --default-storage-engine=InnoDB \
-    --wsrep-on=ON --wsrep-provider="$PROVIDER" --wsrep-cluster-name="$name" \
-    --wsrep-cluster-address="$address" --wsrep-node-name="node$n" \
-    --wsrep-node-address="127.0.0.1:$GCOMM_PORT" \
-    --wsrep-node-incoming-address="127.0.0.1:$SQL_PORT" \
-    --wsrep-sst-receive-address="127.0.0.1:$SST_PORT" \
-    --wsrep-sst-method=mariabackup --wsrep-sst-auth=root: \
-    --wsrep-provider-options="$provider_options" \
-    "$@" \
-    </dev/null >>"$(out_file "$n")" 2>&1 9>&- &
+  SERVER_ARGS=(/usr/sbin/mariadbd --defaults-file="$nd/my.cnf"
+    --datadir="$(data_dir "$n")" --socket="$(socket_path "$n")" --port="$SQL_PORT"
+    --bind-address=127.0.0.1 --tmpdir="$nd/tmp"
+    --pid-file="$(pid_file "$n")" --log-error="$(log_file "$n")" --user=root
+    --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=1
+    --skip-name-resolve --skip-log-bin --max-connections=500
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci
+    --default-time-zone=+00:00
+    --binlog-format=ROW --innodb-autoinc-lock-mode=2 --default-storage-engine=InnoDB
+    --wsrep-on=ON --wsrep-provider="$PROVIDER" --wsrep-cluster-name="$name"
+    --wsrep-cluster-address="$address" --wsrep-node-name="node$n"
+    --wsrep-node-address="127.0.0.1:$GCOMM_PORT"
+    --wsrep-node-incoming-address="127.0.0.1:$SQL_PORT"
+    --wsrep-sst-receive-address="127.0.0.1:$SST_PORT"
+    --wsrep-sst-method=mariabackup --wsrep-sst-auth=root:
+    --wsrep-provider-options="$provider_options")
+}
+
+# Starts node $1 in its own session, detached from our stdio so that the caller (ctest) does not
+# wait for it; extra mariadbd options follow. Prints its pid.
+launch() {
+  local n=$1
+  shift
+  server_args "$n"
+  : >"$(log_file "$n")"
+  setsid "${SERVER_ARGS[@]}" "$@" </dev/null >>"$(out_file "$n")" 2>&1 9>&- &
   # mariadbd writes its pid file only after the state transfer; written now, stop and status see
   # a node that is still joining (the same pid: setsid execs, it does not fork here).
   printf '%s\n' "$!" >"$(pid_file "$n")"
   printf '%s' "$!"
+}
+
+# After a crash (kill-node) grastate.dat says seqno: -1 and Galera would ask for a full SST
+# (local state 00000000-...:-1). The position is in InnoDB, though: recovered as galera_recovery
+# and mysqld_safe do (mariadbd with the node's options plus --wsrep-recover, its log apart),
+# node $1 can ask for IST from it. Prints --wsrep-start-position=UUID:SEQNO, or nothing when
+# grastate.dat has a position (a clean shutdown) or the recovery found none (then the node
+# rejoins by SST, as before).
+recovered_position_option() {
+  local n=$1 grastate rlog
+  grastate="$(data_dir "$n")/grastate.dat"
+  [[ -f $grastate ]] && grep -Eq '^seqno:[[:space:]]+-1[[:space:]]*$' "$grastate" || return 0
+  server_args "$n"
+  rlog="$(node_dir "$n")/wsrep-recovery.log"
+  : >"$rlog"
+  say "node $n: grastate.dat has seqno -1 (killed?), recovering its position (log: $rlog)" >&2
+  if ! timeout "$START_TIMEOUT_S" "${SERVER_ARGS[@]}" --log-error="$rlog" \
+      --pid-file="$(node_dir "$n")/recover.pid" --wsrep-recover \
+      </dev/null >>"$(out_file "$n")" 2>&1 9>&-; then
+    say "node $n: position recovery failed; it rejoins by SST (last lines of $rlog:)" >&2
+    tail -n 20 "$rlog" >&2 || true
+    return 0
+  fi
+  local pos
+  pos=$(sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]\{36\}:-\{0,1\}[0-9]\{1,\}\).*/\1/p' \
+    "$rlog" | tail -n 1)
+  if [[ -z $pos || $pos == *:-1 ]]; then
+    say "node $n: no position recovered; it rejoins by SST" >&2
+    return 0
+  fi
+  say "node $n: recovered position $pos" >&2
+  printf -- '--wsrep-start-position=%s' "$pos"
 }
 
 # Waits until every node in $@ answers, sees a cluster of $EXPECT_SIZE and is Synced. On a node's
@@ -338,12 +344,13 @@ kill_group() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
-# A node that failed to start or join: killed, not shut down (it may be mid state transfer).
+# A node that failed to start or join, or kill-node: killed, not shut down (it may be mid state
+# transfer).
 kill_node() {
   local pid
   pid=$(running_pid "$1")
   if [[ -n $pid ]]; then
-    say "node $1: killing mariadbd (pid $pid) and its state transfer" >&2
+    say "node $1: SIGKILL to mariadbd (pid $pid) and its process group (state transfer)" >&2
     kill_group "$pid"
   fi
   rm -f "$(pid_file "$1")" "$(node_dir "$1")/port"
@@ -357,20 +364,7 @@ stop_node() {
     rm -f "$(pid_file "$n")" "$(node_dir "$n")/port"
     return 0
   fi
-  say "node $n: shutting down mariadbd (pid $pid)"
-  if ! admin "$n" shutdown >/dev/null 2>&1; then
-    say "node $n: mariadb-admin shutdown failed, sending SIGTERM"
-    kill -TERM "$pid" 2>/dev/null || true
-  fi
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null && ((waited < STOP_TIMEOUT_S * 10)); do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "node $n: still running after ${STOP_TIMEOUT_S}s, sending SIGKILL"
-    kill_group "$pid"
-  fi
+  shutdown_mariadbd "node $n: " "$pid" "$(socket_path "$n")" || kill_group "$pid"
   rm -f "$(pid_file "$n")" "$(node_dir "$n")/port"
   say "node $n: stopped"
 }
@@ -395,7 +389,7 @@ cmd_start() {
       die "$tool not found: state transfer needs it (install mariadb-backup and socat)"
   done
   [[ -s $NAME_FILE ]] ||
-    printf 'so-test-%s\n' "$(printf '%s' "$DIR" | md5sum | cut -c1-12)" >"$NAME_FILE"
+    printf 'so-test-%s\n' "$(dir_hash "$DIR")" >"$NAME_FILE"
   init_data
   allow_bootstrap
 
@@ -421,12 +415,7 @@ cmd_start() {
   say "node 1: Synced (pid $pid)"
 
   say "creating user 'so' (localhost and 127.0.0.1); it replicates to the other nodes"
-  client 1 -e "
-    CREATE USER IF NOT EXISTS 'so'@'localhost' IDENTIFIED BY 'so';
-    CREATE USER IF NOT EXISTS 'so'@'127.0.0.1' IDENTIFIED BY 'so';
-    GRANT ALL PRIVILEGES ON *.* TO 'so'@'localhost' WITH GRANT OPTION;
-    GRANT ALL PRIVILEGES ON *.* TO 'so'@'127.0.0.1' WITH GRANT OPTION;
-    FLUSH PRIVILEGES;" || {
+  client 1 -e "$CREATE_TEST_USER_SQL" || {
     print_log_tail 1
     die "could not create user so on node 1"
   }
@@ -504,8 +493,10 @@ cmd_start_node() {
   local -a others=()
   local m
   for m in "${NODES[@]}"; do [[ -n $(running_pid "$m") ]] && others+=("$m"); done
-  say "node $n: rejoining on 127.0.0.1:$SQL_PORT"
-  pid=$(launch "$n")
+  local position
+  position=$(recovered_position_option "$n")
+  say "node $n: rejoining on 127.0.0.1:$SQL_PORT${position:+ from ${position#*=}}"
+  pid=$(launch "$n" ${position:+"$position"})
   if ! (EXPECT_SIZE=$size wait_synced "$n" "${others[@]}"); then
     kill_node "$n"
     exit 1
@@ -514,9 +505,74 @@ cmd_start_node() {
   say "node $n: Synced, cluster size $size"
 }
 
+# A power cut of node $1: kill_node (SIGKILL to mariadbd and its process group, no shutdown;
+# its pid and port files go as with stop-node).
+cmd_kill_node() {
+  [[ -n $(running_pid "$1") ]] || say "node $1: not running"
+  kill_node "$1" 2>&1
+}
+
+# Seconds (one decimal) since $1, a time in microseconds (${EPOCHREALTIME/./}).
+seconds_since() {
+  local us=$((${EPOCHREALTIME/./} - $1))
+  printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+# The running nodes other than $1, in OTHERS; fails unless node $1 runs and at least two others
+# do (one left alone with it would lose its quorum too).
+others_of() {
+  local n=$1 m
+  [[ -n $(running_pid "$n") ]] || die "node $n does not run"
+  OTHERS=()
+  for m in "${NODES[@]}"; do
+    [[ $m != "$n" && -n $(running_pid "$m") ]] && OTHERS+=("$m")
+  done
+  ((${#OTHERS[@]} == 2)) || die "node(s) ${OTHERS[*]:-none} run besides node $n; that needs two"
+}
+
+# Cuts node $1 off from the others' group communication (gmcast.isolate=1: it drops its
+# connections and accepts none), as a network partition would; waits until it is non-Primary
+# and the others are Primary without it.
+cmd_isolate_node() {
+  local n=$1 m state size ok start=${EPOCHREALTIME/./}
+  others_of "$n"
+  say "node $n: cutting it off from node(s) ${OTHERS[*]} (gmcast.isolate=1)"
+  client "$n" -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'" ||
+    die "node $n: could not set gmcast.isolate=1"
+  local deadline=$((SECONDS + ISOLATE_TIMEOUT_S))
+  while :; do
+    ok=1
+    [[ $(status_var "$n" wsrep_cluster_status) == non-Primary ]] || ok=0
+    for m in "${OTHERS[@]}"; do
+      state=$(status_var "$m" wsrep_cluster_status)
+      size=$(status_var "$m" wsrep_cluster_size)
+      [[ $state == Primary && $size == "${#OTHERS[@]}" ]] || ok=0
+    done
+    ((ok)) && break
+    ((SECONDS < deadline)) ||
+      die "node $n not non-Primary (or the others not Primary without it) within" \
+        "${ISOLATE_TIMEOUT_S}s; reconnect-node $n undoes the isolation"
+    sleep 0.2
+  done
+  say "node $n: non-Primary after $(seconds_since "$start")s; node(s) ${OTHERS[*]} Primary," \
+    "cluster size ${#OTHERS[@]}"
+}
+
+# Undoes isolate-node: gmcast.isolate=0; waits until node $1 has rejoined (by IST) and all three
+# are Synced in a cluster of 3.
+cmd_reconnect_node() {
+  local n=$1 start=${EPOCHREALTIME/./}
+  others_of "$n"
+  say "node $n: reconnecting it to node(s) ${OTHERS[*]} (gmcast.isolate=0)"
+  client "$n" -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'" ||
+    die "node $n: could not set gmcast.isolate=0"
+  EXPECT_SIZE=$((${#OTHERS[@]} + 1)) wait_synced "$n" "${OTHERS[@]}"
+  say "node $n: Synced after $(seconds_since "$start")s, cluster size $((${#OTHERS[@]} + 1))"
+}
+
 exec 9>"$DIR/.lock"
 case "$CMD" in
-  start | stop | start-node | stop-node) flock 9 ;;
+  start | stop | start-node | stop-node | kill-node | isolate-node | reconnect-node) flock 9 ;;
 esac
 case "$CMD" in
   start) cmd_start ;;
@@ -524,4 +580,7 @@ case "$CMD" in
   status) cmd_status ;;
   start-node) cmd_start_node "$3" ;;
   stop-node) stop_node "$3" ;;
+  kill-node) cmd_kill_node "$3" ;;
+  isolate-node) cmd_isolate_node "$3" ;;
+  reconnect-node) cmd_reconnect_node "$3" ;;
 esac

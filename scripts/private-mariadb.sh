@@ -14,11 +14,10 @@ set -euo pipefail
 readonly START_TIMEOUT_S=60
 readonly STOP_TIMEOUT_S=30
 
-say() { printf 'private-mariadb: %s\n' "$*"; }
-die() {
-  printf 'private-mariadb: error: %s\n' "$*" >&2
-  exit 1
-}
+# Shared with private-galera.sh: say, die, port_in_use, the socket path, the data directory, ...
+SO_SCRIPT=private-mariadb
+# shellcheck source=scripts/lib/private-server.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/private-server.sh"
 
 usage() {
   echo "usage: $0 start|stop|status DIR" >&2
@@ -37,49 +36,20 @@ readonly OUT_FILE="$DIR/mysqld.out"
 readonly PORT_FILE="$DIR/port"
 readonly SOCKET_FILE="$DIR/socket"
 
-case "$DATA" in
-  /var/lib/mysql | /var/lib/mysql/*) die "refusing to use the system data directory $DATA" ;;
-esac
+refuse_system_datadir "$DATA"
 
-# A unix socket path must fit in sun_path (108 bytes with the NUL); a deep build tree can be
-# longer than that, so fall back to a short directory named after DIR.
+# DIR/mysqld.sock, or a short directory named after DIR when that is too long for a socket.
 socket_path() {
-  local sock="$DIR/mysqld.sock"
-  if ((${#sock} > 100)); then
-    local hash
-    hash=$(printf '%s' "$DIR" | md5sum | cut -c1-12)
-    sock="/tmp/so-mariadb-$hash/mysqld.sock"
-  fi
-  case "$sock" in
-    /run/mysqld/* | /var/run/mysqld/*) die "refusing to use the system socket $sock" ;;
-  esac
-  printf '%s' "$sock"
+  fitting_socket_path "$DIR/mysqld.sock" "/tmp/so-mariadb-$(dir_hash "$DIR")/mysqld.sock"
 }
 SOCK=$(socket_path)
 readonly SOCK
 
 # The pid of the server started from DIR, if it is alive; empty otherwise.
-running_pid() {
-  [[ -f $PID_FILE ]] || return 0
-  local pid
-  pid=$(tr -dc '0-9' <"$PID_FILE")
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  # A recycled pid that belongs to something else is not our server.
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == mariadbd ]] || return 0
-  printf '%s' "$pid"
-}
+running_pid() { live_mariadbd_pid "$PID_FILE"; }
 
 admin() { mariadb-admin --no-defaults --protocol=socket --socket="$SOCK" --user=root "$@"; }
 client() { mariadb --no-defaults --protocol=socket --socket="$SOCK" --user=root "$@"; }
-
-# Is a TCP port in LISTEN state (0A) on any address, IPv4 or IPv6?
-port_in_use() {
-  local hex
-  hex=$(printf '%04X' "$1")
-  awk -v p="$hex" 'NR > 1 { split($2, a, ":"); if (a[2] == p && $4 == "0A") found = 1 }
-                   END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
 
 pick_port() {
   local port
@@ -93,30 +63,9 @@ pick_port() {
   die "no free TCP port found in 20000-40000"
 }
 
-print_log_tail() {
-  echo "---- last lines of $LOG_FILE ----" >&2
-  tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
-  if [[ -s $OUT_FILE ]]; then
-    echo "---- last lines of $OUT_FILE ----" >&2
-    tail -n 20 "$OUT_FILE" >&2 || true
-  fi
-}
+print_log_tail() { print_tail_of "" "$LOG_FILE" "$OUT_FILE"; }
 
-init_data() {
-  if [[ -d $DATA/mysql ]]; then
-    say "data directory $DATA exists"
-    return 0
-  fi
-  say "initialising $DATA"
-  rm -rf "$DATA"
-  if ! mariadb-install-db --no-defaults --datadir="$DATA" --user=root \
-      --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve \
-      >"$DIR/install-db.log" 2>&1; then
-    tail -n 40 "$DIR/install-db.log" >&2
-    rm -rf "$DATA"
-    die "mariadb-install-db failed (see $DIR/install-db.log)"
-  fi
-}
+init_data() { install_data_dir "$DATA" "$DIR/install-db.log"; }
 
 # Starts mariadbd on $1 in its own session, detached from our stdio so that the caller (ctest)
 # does not wait for it. Prints its pid.
@@ -186,12 +135,7 @@ cmd_start() {
   say "mariadbd is up (pid $pid)"
 
   say "creating user 'so' (localhost and 127.0.0.1)"
-  client -e "
-    CREATE USER IF NOT EXISTS 'so'@'localhost' IDENTIFIED BY 'so';
-    CREATE USER IF NOT EXISTS 'so'@'127.0.0.1' IDENTIFIED BY 'so';
-    GRANT ALL PRIVILEGES ON *.* TO 'so'@'localhost' WITH GRANT OPTION;
-    GRANT ALL PRIVILEGES ON *.* TO 'so'@'127.0.0.1' WITH GRANT OPTION;
-    FLUSH PRIVILEGES;" || {
+  client -e "$CREATE_TEST_USER_SQL" || {
     print_log_tail
     die "could not create user so"
   }
@@ -208,18 +152,7 @@ cmd_stop() {
     rm -f "$PID_FILE" "$PORT_FILE"
     exit 0
   fi
-  say "shutting down mariadbd (pid $pid)"
-  if ! admin shutdown >/dev/null 2>&1; then
-    say "mariadb-admin shutdown failed, sending SIGTERM"
-    kill -TERM "$pid" 2>/dev/null || true
-  fi
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null && ((waited < STOP_TIMEOUT_S * 10)); do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "still running after ${STOP_TIMEOUT_S}s, sending SIGKILL"
+  if ! shutdown_mariadbd "" "$pid" "$SOCK"; then
     kill -9 "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
