@@ -420,7 +420,7 @@ class GaleraDaemonTest : public ::testing::Test {
     setup.database.connect_timeout_s = 5;
     setup.source = "special-ordersd-" + name;
     setup.reconcile = ReconcileSetup{false, 0};
-    setup.log_level = "info";
+    setup.log_level = "debug";  // a line per message: which daemon applied what
     setup.metrics_port = FreeTcpPort();
     setup.extra_config = extra;
     if (!daemons_.empty()) setup.subscribe = daemons_.front()->pos_endpoint();
