@@ -39,7 +39,7 @@ using so::testing::TestDatabase;
 
 constexpr const char* kUsage =
     "usage: so-bench --server-dir DIR --work-dir DIR [--quick | --large] [--commit TEXT]\n"
-    "                [--n N] [--m M] [--seconds S] [--slice S]\n"
+    "                [--n N] [--m M] [--seconds S] [--slice S] [--galera-dir DIR]\n"
     "       so-bench --help\n"
     "  DIR of --server-dir: a server started by scripts/private-mariadb.sh start DIR\n"
     "  --quick   small figures for a smoke run (about a minute)\n"
@@ -48,7 +48,9 @@ constexpr const char* kUsage =
     "  --m       requests queued while the server is stopped (default 20000)\n"
     "  --seconds length of each fixed-rate phase (default 10)\n"
     "  --slice   messages captured and replayed per phase, the first of its burst (default:\n"
-    "            the whole burst, so that both run the same batches; 0: no replay)\n";
+    "            the whole burst, so that both run the same batches; 0: no replay)\n"
+    "  --galera-dir  a cluster started by scripts/private-galera.sh start DIR: also the request\n"
+    "            and shipment bursts on it, 3 daemons partitioned by store, one per node\n";
 
 // The second daemon of the request and shipment bursts: the flight recorder off, so that its cost
 // is the difference between the two in the same run (README "Benchmark").
@@ -72,6 +74,7 @@ struct Options {
   std::chrono::milliseconds ceiling{3'000};  // each commit ceiling
   std::chrono::seconds settle{5};
   bool large = false;
+  std::string galera_dir;  // empty: no cluster phase
 };
 
 Options Parse(int argc, char** argv) {
@@ -100,6 +103,8 @@ Options Parse(int argc, char** argv) {
       o.commit = value();
     } else if (a == "--quick") {
       quick = true;
+    } else if (a == "--galera-dir") {
+      o.galera_dir = value();
     } else if (a == "--large") {
       o.large = true;
     } else if (a == "--n") {
@@ -120,6 +125,7 @@ Options Parse(int argc, char** argv) {
   // The daemon's config names files by absolute path (relative ones are taken from its directory).
   o.server_dir = std::filesystem::absolute(o.server_dir).string();
   o.work_dir = std::filesystem::absolute(o.work_dir).string();
+  if (!o.galera_dir.empty()) o.galera_dir = std::filesystem::absolute(o.galera_dir).string();
   if (quick && o.large) throw std::invalid_argument("--quick and --large exclude each other");
   if (quick) {
     o.mode = "quick";
@@ -269,6 +275,7 @@ class Benchmark {
     Results r;
     r.info = Describe(admin_, o_);
     RunMain(r);
+    if (!o_.galera_dir.empty()) RunGalera(r);
     if (o_.large) RunLarge(r);
     return r;
   }
@@ -337,6 +344,130 @@ class Benchmark {
                               o_.settle);
       fresh.Stop();
     }
+  }
+
+  // The request and shipment bursts of RunMain() again, on the cluster: a fresh database with the
+  // same fixture and warm-up (one request per store, so that each daemon has connected and
+  // prepared its statements), three daemons configured as the default one (recorder on) plus
+  // partition {index i, count 3}, daemon i on node i + 1 with the other nodes after it in
+  // database.hosts. Each node over its unix socket, as the single server is reached.
+  void RunGalera(Results& r) {
+    constexpr int kNodes = 3;
+    std::vector<ServerInfo> nodes;
+    std::vector<pid_t> pids;
+    std::vector<std::unique_ptr<SqlConn>> admins;
+    std::vector<std::unique_ptr<ServerProbe>> probes;
+    for (int n = 1; n <= kNodes; ++n) {
+      const std::string dir = o_.galera_dir + "/node" + std::to_string(n);
+      nodes.push_back(Server(dir));
+      pids.push_back(ServerPid(dir));
+      admins.push_back(std::make_unique<SqlConn>(nodes.back(), ""));
+      const std::string size = admins.back()->QueryValue(
+          "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+          "WHERE VARIABLE_NAME = 'wsrep_cluster_size'");
+      if (size != "3") {
+        throw std::runtime_error("galera: node " + std::to_string(n) + " sees a cluster of " +
+                                 size + ", not 3");
+      }
+      probes.push_back(std::make_unique<ServerProbe>(*admins.back()));
+    }
+    Say("galera: the bursts on the cluster in " + o_.galera_dir);
+    TestDatabase db("bench_galera", nodes[0]);
+    // The POS's connection: its reads (PO lines for the shipments, WaitProcessed) wait for what
+    // the daemons committed on the other nodes.
+    db.Exec("SET SESSION wsrep_sync_wait = 1");
+    Fixture fx(db, CatalogShape{});
+    fx.LoadCatalog();
+    r.galera_stores.assign(kNodes, "");
+    for (int s = 1; s <= fx.shape().stores; ++s) {
+      std::string& list = r.galera_stores[static_cast<size_t>(s % kNodes)];
+      list += (list.empty() ? "" : ", ") + std::to_string(s);
+    }
+    MessageStream pos("bench-pos");
+    std::vector<std::unique_ptr<DaemonProcess>> daemons;
+    std::vector<std::optional<ChildSlot>> slots(kNodes);
+    std::vector<std::string> events;
+    for (int i = 0; i < kNodes; ++i) {
+      DaemonSetup s{db.options(), o_.work_dir + "/rules.yaml",
+                    o_.work_dir + "/galera-daemon" + std::to_string(i + 1)};
+      s.database.nodes.clear();
+      for (int k = 0; k < kNodes; ++k) {
+        so::mysql::MysqlNode node;
+        node.socket = nodes[static_cast<size_t>((i + k) % kNodes)].socket;
+        s.database.nodes.push_back(node);
+      }
+      s.extra_config = "partition:\n  index: " + std::to_string(i) + "\n  count: " +
+                       std::to_string(kNodes) + "\n";
+      s.source = "special-ordersd-bench-galera-" + std::to_string(i + 1);
+      s.reconcile = so::testing::ReconcileSetup{false, 0};
+      s.log_level = "info";
+      if (i > 0) s.subscribe = daemons.front()->pos_endpoint();
+      daemons.push_back(std::make_unique<DaemonProcess>(std::move(s)));
+      daemons.back()->Start();
+      slots[static_cast<size_t>(i)].emplace(daemons.back()->pid());
+      events.push_back(daemons.back()->events_endpoint());
+    }
+    BenchBus bus(daemons.front()->pos_endpoint(), events);
+    bus.WaitForDaemon();
+    MultiTarget target;
+    for (auto& p : probes) target.probes.push_back(p.get());
+    target.server_pids = pids;
+    for (auto& d : daemons) target.daemon_pids.push_back(d->pid());
+    target.check = [&daemons] {
+      for (size_t i = 0; i < daemons.size(); ++i) {
+        if (const auto status = daemons[i]->TryWait()) {
+          throw std::runtime_error("galera: daemon " + std::to_string(i + 1) +
+                                   " exited (status " + std::to_string(*status) +
+                                   "); log: " + daemons[i]->log_path());
+        }
+      }
+    };
+    const auto play = [&](const std::vector<Outgoing>& msgs) {
+      for (const auto& m : msgs) bus.Publish(m);
+      bus.WaitAnswered(msgs, msgs.size(), AnswerTimeout(msgs.size()), target.check);
+    };
+    const auto quiesce = [&] {
+      for (pid_t pid : pids) {
+        if (!WaitUntilQuiet(pid, 0.05, std::chrono::seconds(20))) {
+          Say("galera: a node stayed busy for 20 s; measuring anyway");
+        }
+      }
+    };
+    play(pos.NextAll(fx.AddOrders(fx.shape().stores)));  // warm-up: one request per store
+
+    Say("galera: requests: " + std::to_string(o_.n) + " in a burst");
+    const auto requests = pos.NextAll(fx.AddOrders(static_cast<int64_t>(o_.n)));
+    quiesce();
+    Results::PhaseCeiling ceiling{"galera", GaleraCeiling(nodes[0], *admins[0], *probes[0],
+                                                          pids[0]), {}};
+    quiesce();
+    r.galera_bursts.emplace_back("requests", RunBurst("requests", bus, requests, target));
+
+    const auto opened = pos.NextAll(fx.OpenDraftPos());
+    for (const auto& m : opened) bus.Publish(m);
+    for (const auto& m : opened) so::testing::WaitProcessed(db, m.id);
+    const auto shipments = pos.NextAll(fx.ShipEveryWaitingUnit());
+    Say("galera: shipments: " + std::to_string(shipments.size()) + " in a burst");
+    quiesce();
+    r.galera_bursts.emplace_back("shipments", RunBurst("shipments", bus, shipments, target));
+    ceiling.after = GaleraCeiling(nodes[0], *admins[0], *probes[0], pids[0]);
+    r.ceilings.push_back(ceiling);
+
+    for (size_t i = 0; i < daemons.size(); ++i) {
+      const int status = daemons[i]->Stop();
+      slots[i].reset();
+      if (status != 0) {
+        throw std::runtime_error("galera: daemon " + std::to_string(i + 1) + " exited with " +
+                                 std::to_string(status) + "; log: " + daemons[i]->log_path());
+      }
+    }
+  }
+
+  // The commit ceiling on a cluster node: every commit is certified and replicated to the
+  // other two before it returns.
+  CommitCeiling GaleraCeiling(const ServerInfo& node, SqlConn& admin, ServerProbe& probe,
+                              pid_t pid) {
+    return MeasureCommitCeiling(node, admin, probe, pid, o_.ceiling);
   }
 
   void RunLarge(Results& r) {

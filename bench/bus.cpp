@@ -1,6 +1,7 @@
 #include "bench/bus.hpp"
 
 #include <array>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <variant>
@@ -11,6 +12,10 @@
 namespace so::bench {
 
 BenchBus::BenchBus(const std::string& pos_endpoint, const std::string& events_endpoint)
+    : BenchBus(pos_endpoint, std::vector<std::string>{events_endpoint}) {}
+
+BenchBus::BenchBus(const std::string& pos_endpoint,
+                   const std::vector<std::string>& events_endpoints)
     : pub_(ctx_, zmq::socket_type::xpub),
       events_(ctx_, zmq::socket_type::sub),
       monitor_(ctx_, zmq::socket_type::pair) {
@@ -29,7 +34,9 @@ BenchBus::BenchBus(const std::string& pos_endpoint, const std::string& events_en
     throw std::runtime_error("zmq_socket_monitor failed");
   }
   monitor_.connect(monitor_endpoint);
-  events_.connect(events_endpoint);
+  if (events_endpoints.empty()) throw std::invalid_argument("BenchBus: no events endpoint");
+  daemons_ = events_endpoints.size();
+  for (const auto& e : events_endpoints) events_.connect(e);
 }
 
 BenchBus::~BenchBus() {
@@ -38,7 +45,10 @@ BenchBus::~BenchBus() {
 }
 
 void BenchBus::WaitForDaemon(std::chrono::milliseconds timeout) {
-  std::set<std::string> wanted = {"order.", "backoffice.", "po.", "shipment.", "transfer."};
+  // Each daemon subscribes to each prefix once; the XPUB (verbose) passes every subscription on.
+  std::map<std::string, size_t> wanted = {
+      {"order.", daemons_}, {"po.", daemons_}, {"backoffice.", daemons_},
+      {"shipment.", daemons_}, {"transfer.", daemons_}};
   const auto deadline = Clock::now() + timeout;
   zmq::message_t msg;
   while (!wanted.empty()) {
@@ -47,16 +57,18 @@ void BenchBus::WaitForDaemon(std::chrono::milliseconds timeout) {
     zmq::poll(&item, 1, std::chrono::milliseconds(50));
     while (pub_.recv(msg, zmq::recv_flags::dontwait)) {
       const std::string s = msg.to_string();
-      if (!s.empty() && s[0] == 1) wanted.erase(s.substr(1));
+      if (s.empty() || s[0] != 1) continue;
+      const auto it = wanted.find(s.substr(1));
+      if (it != wanted.end() && --it->second == 0) wanted.erase(it);
     }
   }
-  for (bool connected = false; !connected;) {
+  for (size_t connected = 0; connected < daemons_;) {
     zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(50));
     std::vector<zmq::message_t> parts;
-    connected = zmq::recv_multipart(monitor_, std::back_inserter(parts), zmq::recv_flags::dontwait)
-                    .has_value();
-    if (!connected && Clock::now() > deadline) {
+    if (zmq::recv_multipart(monitor_, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
+      ++connected;
+    } else if (Clock::now() > deadline) {
       throw std::runtime_error("could not connect to the daemon's events in time");
     }
   }

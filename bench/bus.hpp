@@ -26,12 +26,15 @@ class BenchBus {
   // Binds the POS side on `pos_endpoint` (never dropping: no send high-water mark) and connects
   // to the daemon's events on `events_endpoint`.
   BenchBus(const std::string& pos_endpoint, const std::string& events_endpoint);
+  // Several daemons on one POS (each subscribed to `pos_endpoint`), the events of every one of
+  // them read; WaitForDaemon() then waits for each daemon's subscriptions and connections.
+  BenchBus(const std::string& pos_endpoint, const std::vector<std::string>& events_endpoints);
   ~BenchBus();  // stops the reader
   BenchBus(const BenchBus&) = delete;
   BenchBus& operator=(const BenchBus&) = delete;
 
-  // Waits until the daemon has subscribed to every contract prefix and our SUB has reached the
-  // daemon's PUB, then starts the reader. Throws std::runtime_error on timeout.
+  // Waits until the daemon (each daemon) has subscribed to every contract prefix and our SUB has
+  // reached the daemon's (each daemon's) PUB, then starts the reader. Throws std::runtime_error on timeout.
   void WaitForDaemon(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Sends the message's two frames; returns the time taken just before the send.
@@ -56,6 +59,7 @@ class BenchBus {
   zmq::socket_t pub_;
   zmq::socket_t events_;   // owned by the reader thread once it runs
   zmq::socket_t monitor_;  // handshake events of events_
+  size_t daemons_ = 1;     // events endpoints connected: the daemons on the POS
   std::thread reader_;
   std::atomic<bool> stop_{false};
 

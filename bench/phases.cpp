@@ -68,6 +68,38 @@ ThroughputResult RunBurst(const std::string& name, BenchBus& bus, const std::vec
   return r;
 }
 
+ThroughputResult RunBurst(const std::string& name, BenchBus& bus, const std::vector<Outgoing>& msgs,
+                          const MultiTarget& target) {
+  if (msgs.empty()) throw std::invalid_argument(name + ": no messages");
+  const auto cpu = [](const std::vector<pid_t>& pids) {
+    double ms = 0;
+    for (pid_t pid : pids) ms += CpuMs(pid);
+    return ms;
+  };
+  ThroughputResult r;
+  r.name = name;
+  r.messages = msgs.size();
+  std::vector<Counters> before;
+  for (ServerProbe* p : target.probes) before.push_back(p->Snapshot());
+  const double server_cpu = cpu(target.server_pids);
+  const double daemon_cpu = cpu(target.daemon_pids);
+  const auto start = Clock::now();
+  for (const auto& m : msgs) bus.Publish(m);
+  const auto end = bus.WaitAnswered(msgs, msgs.size(), AnswerTimeout(msgs.size()), target.check);
+  r.server_cpu_ms = cpu(target.server_pids) - server_cpu;
+  r.daemon_cpu_ms = cpu(target.daemon_pids) - daemon_cpu;
+  for (size_t i = 0; i < target.probes.size(); ++i) {
+    for (const auto& [name_of, value] :
+         target.probes[i]->Delta(before[i], target.probes[i]->Snapshot())) {
+      r.delta[name_of] += value;
+    }
+  }
+  r.cost = CostOf(r.delta);
+  r.seconds = Ms(end - start) / 1000;
+  r.msg_per_s = static_cast<double>(r.messages) / r.seconds;
+  return r;
+}
+
 LatencyResult RunFixedRate(const std::string& name, BenchBus& bus,
                            const std::vector<Outgoing>& msgs, double rate, const Target& target) {
   if (msgs.empty() || rate <= 0) throw std::invalid_argument(name + ": no messages");

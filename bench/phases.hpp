@@ -44,6 +44,20 @@ struct ThroughputResult {
 ThroughputResult RunBurst(const std::string& name, BenchBus& bus, const std::vector<Outgoing>& msgs,
                           const Target& target, size_t slice);
 
+// What a burst on several servers and daemons measures (a cluster, a daemon next to each node):
+// the servers' counters and CPU and the daemons' CPU, summed over them.
+struct MultiTarget {
+  std::vector<ServerProbe*> probes;
+  std::vector<pid_t> server_pids;
+  std::vector<pid_t> daemon_pids;
+  std::function<void()> check;
+};
+
+// RunBurst() on a MultiTarget: publishes every message as fast as the socket takes them, then
+// waits for every answer (from whichever daemon gives it).
+ThroughputResult RunBurst(const std::string& name, BenchBus& bus, const std::vector<Outgoing>& msgs,
+                          const MultiTarget& target);
+
 struct LatencyResult {
   std::string name;
   double rate = 0;           // asked for, msg/s

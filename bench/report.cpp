@@ -157,6 +157,9 @@ std::string FormatTable(const Results& r) {
   for (const auto& [phase, t] : r.large_bursts) {
     out += BurstRow(r, phase + ", burst, large db", phase, phase + ", large db", t, false);
   }
+  for (const auto& [phase, t] : r.galera_bursts) {
+    out += BurstRow(r, phase + ", burst, galera", phase, "galera", t, false);
+  }
   // A ceiling row: the two measurements around a burst together.
   for (const auto& c : r.ceilings) {
     SqlCost cost = c.before.cost;
@@ -168,6 +171,35 @@ std::string FormatTable(const Results& r) {
                     c.before.server_cpu_ms + c.after.server_cpu_ms, "-", "-", "1.00");
   }
   out += "\n";
+
+  if (!r.galera_bursts.empty()) {
+    std::string stores;
+    for (size_t d = 0; d < r.galera_stores.size(); ++d) {
+      stores += F("%snode %zu's daemon stores %s", d == 0 ? "" : ", ", d + 1,
+                  r.galera_stores[d].c_str());
+    }
+    out += "galera: the same bursts on a 3-node Galera cluster on this machine, 3 daemons "
+           "partitioned by store (" +
+           stores + "), each on its own node, recorder on; db CPU and counters are the 3 "
+           "nodes' together, daemon CPU the 3 daemons'.\n";
+    for (const auto& [phase, g] : r.galera_bursts) {
+      for (const auto& [p, one] : r.bursts) {
+        if (p != phase) continue;
+        out += F("galera / one server, %-9s msg/s %s (%.1f against %.1f), db CPU/msg %s, daemon "
+                 "CPU/msg %s, trips/msg %s\n",
+                 (phase + ":").c_str(), Ratio(g.msg_per_s, one.msg_per_s).c_str(), g.msg_per_s,
+                 one.msg_per_s,
+                 Ratio(PerMsg(g.server_cpu_ms, g.messages), PerMsg(one.server_cpu_ms, one.messages))
+                     .c_str(),
+                 Ratio(PerMsg(g.daemon_cpu_ms, g.messages), PerMsg(one.daemon_cpu_ms, one.messages))
+                     .c_str(),
+                 Ratio(PerMsg(g.cost.round_trips, g.messages),
+                       PerMsg(one.cost.round_trips, one.messages))
+                     .c_str());
+      }
+    }
+    out += "\n";
+  }
 
   if (!r.latency.empty()) {
     const char* fmt = "%-34s %7s %8s %10s %10s %12s %14s %18s\n";
@@ -297,6 +329,7 @@ std::vector<std::string> WriteRaw(const Results& r, const std::string& dir) {
   for (const auto& [phase, t] : r.bursts) burst("burst", phase, t);
   for (const auto& [phase, t] : r.large_bursts) burst("burst_large", phase, t);
   for (const auto& [phase, t] : r.recorder_off_bursts) burst("burst_recorder_off", phase, t);
+  for (const auto& [phase, t] : r.galera_bursts) burst("burst_galera", phase, t);
   for (const auto& [phase, use] : r.recorder_use) {
     put("recorder", phase, "records", static_cast<double>(use.records));
     put("recorder", phase, "bytes", static_cast<double>(use.bytes));

@@ -60,6 +60,14 @@ struct Results {
   std::optional<HistoryShape> history;
   double history_load_s = 0;
   std::vector<std::pair<std::string, ThroughputResult>> large_bursts;
+  // --galera-dir: the request and shipment bursts again on a three-node Galera cluster on the
+  // same machine, three daemons partitioned by store (partition {index, count: 3}), each next to
+  // its node (database.hosts: its node first); same keys as `bursts`. Counters and server CPU
+  // are the three nodes' together, daemon CPU the three daemons'. Its commit ceiling (one
+  // connection on node 1, every commit certified and replicated) is in `ceilings` as "galera".
+  std::vector<std::pair<std::string, ThroughputResult>> galera_bursts;
+  // The stores each daemon applies, by daemon (node 1's first), e.g. "3" or "1, 4".
+  std::vector<std::string> galera_stores;
 };
 
 // The table, header included.

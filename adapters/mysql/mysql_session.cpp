@@ -117,10 +117,18 @@ void Session::Disconnect() {
   conn_.reset();
   connected_ = false;
   in_transaction_ = false;
+  lost_transaction_.reset();
 }
 
 Error Session::NotConnected(std::string_view what) const {
   return Error{ErrorKind::kConnection, 0, Join(what, "not connected to the database")};
+}
+
+Error Session::LostTransaction(std::string_view what) const {
+  return Error{lost_transaction_->kind, lost_transaction_->code,
+               Join(what, "not run: the server rolled the transaction back at an earlier "
+                          "statement (" +
+                              lost_transaction_->message + ")")};
 }
 
 Error Session::Permanent(std::string_view what, const std::exception& e) {
@@ -132,6 +140,9 @@ Error Session::Fail(const sql::SQLException& e, std::string_view what) {
   std::string message = Join(what, e.what());
   if (!e.getSQLState().empty()) message += " (SQLSTATE " + e.getSQLState() + ")";
   Error error{Classify(code, e.what()), code, std::move(message)};
+  // 1213 rolls the whole transaction back (InnoDB's deadlock victim; a Galera brute-force abort
+  // or a failed certification): remember it, whether or not the caller does.
+  if (code == 1213 && in_transaction_ && !lost_transaction_) lost_transaction_ = error;
   // After a lost connection neither the transaction nor the prepared statements exist on the
   // server any more; forgetting them here makes the caller reconnect instead of reusing them.
   if (error.kind == ErrorKind::kConnection) Disconnect();
@@ -315,6 +326,7 @@ Status Session::Begin() {
   }
   // A read-only session's transactions each read one snapshot: the rules see the database as
   // of one moment, as they would under their locks.
+  lost_transaction_.reset();
   if (read_only_) return BeginSnapshot();
   return Run("Begin", [&] {
     ExecuteDirect("START TRANSACTION");
@@ -326,6 +338,7 @@ Status Session::BeginSnapshot() {
   if (in_transaction_) {
     return Error{ErrorKind::kPermanent, 0, "BeginSnapshot: a transaction is already open"};
   }
+  lost_transaction_.reset();
   return Run("BeginSnapshot", [&] {
     ExecuteDirect("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
     ExecuteDirect("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
@@ -337,6 +350,12 @@ Status Session::Commit() {
   // The SQL statement, not Connection::commit(): Connector/C++ 1.1 ignores the result of
   // mysql_commit(), so a failed commit (a Galera certification conflict, a lost connection)
   // would pass for a successful one.
+  if (lost_transaction_) {
+    // COMMIT now would commit what ran after the rollback, without what came before it.
+    Error error = LostTransaction("Commit");
+    Rollback();
+    return error;
+  }
   return Run("Commit", [&] {
     ExecuteDirect("COMMIT");
     in_transaction_ = false;
@@ -345,6 +364,7 @@ Status Session::Commit() {
 
 void Session::Rollback() {
   in_transaction_ = false;
+  lost_transaction_.reset();
   if (!connected_) return;  // the server rolled back when the connection went
   try {
     ExecuteDirect("ROLLBACK");

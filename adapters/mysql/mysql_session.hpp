@@ -149,6 +149,8 @@ class Session {
   // Turns a library error into a value; drops the connection when it is gone.
   Error Fail(const sql::SQLException& e, std::string_view what);
   Error NotConnected(std::string_view what) const;
+  // The error of a statement run after the transaction was rolled back by the server.
+  Error LostTransaction(std::string_view what) const;
   // One node: connects and sets the session up (Connect() without the going through the nodes).
   Status ConnectTo(const MysqlNode& node, const MysqlOptions& options);
   // Why the Galera node cannot be used, from its status; nullopt when it can.
@@ -157,6 +159,13 @@ class Session {
 
   bool connected_ = false;
   bool in_transaction_ = false;
+  // A statement of the open transaction failed with 1213 (a deadlock, or on Galera a
+  // certification conflict or a brute-force abort by a writeset from another node): the server
+  // has rolled the whole transaction back, and the next statement would silently begin a new one.
+  // Every statement and the COMMIT then fail with this error until Rollback() or Begin(), so that
+  // a caller that ignored the first failure (a read whose error it treats as "not there") cannot
+  // commit the rest of its work without the part that was rolled back.
+  std::optional<Error> lost_transaction_;
   bool has_returning_ = false;
   bool read_only_ = false;
   bool galera_ = false;
@@ -251,6 +260,7 @@ class [[nodiscard]] Statement {
 template <typename F>
 RunResultOf<F> Session::Run(std::string_view what, F&& body) {
   if (!connected_) return NotConnected(what);
+  if (lost_transaction_) return LostTransaction(what);
   try {
     if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
       body();

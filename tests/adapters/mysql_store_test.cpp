@@ -1080,6 +1080,58 @@ TEST_F(MysqlStoreTest, DeadlockBetweenTwoConnectionsIsTransient1213) {
   other->Rollback();
 }
 
+// The deadlock's victim has lost its whole transaction (InnoDB rolled it back; on Galera a
+// brute-force abort by another node's writeset does the same), and the server would run its next
+// statement in a new one. A caller that ignores the 1213 (a read whose error it takes for "not
+// there") must not commit what it does next without what was rolled back: every later statement
+// fails with the 1213 unsent, and so does Commit(), which writes nothing.
+TEST_F(MysqlStoreTest, AfterADeadlockNothingMoreOfTheTransactionRunsOrCommits) {
+  auto other = NewStore();
+  ASSERT_NE(other, nullptr);
+  Begin(*store_);
+  Begin(*other);
+  ASSERT_TRUE(store_->LockStock(1, 100).ok());
+  ASSERT_TRUE(other->LockStock(1, 102).ok());
+  auto first = std::async(std::launch::async, [&] { return store_->LockStock(1, 102); });
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    waiting = db_.QueryInt(
+                  "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                  "WHERE INFO LIKE 'SELECT store\\_id, product\\_id, on\\_hand%FOR UPDATE'") > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(waiting) << "the first connection's lock wait never showed in PROCESSLIST";
+  const Result<StockRow> second = other->LockStock(1, 100);
+  const Result<StockRow> first_result = first.get();
+  ASSERT_NE(first_result.ok(), second.ok()) << "exactly one of the two is the victim";
+  MysqlStore& victim = first_result.ok() ? *other : *store_;
+  MysqlStore& winner = first_result.ok() ? *store_ : *other;
+  winner.Rollback();
+
+  // The error ignored: the victim claims an inbox row, as a batch would go on.
+  Envelope e;
+  e.v = 1;
+  e.id = "after-deadlock";
+  e.type = "po.status_changed";
+  e.source = "pos";
+  e.seq = 1;
+  e.occurred_at = Ts("2026-11-29 20:16:16");
+  const Result<std::vector<bool>> claimed = victim.InboxClaimAll({e});
+  ASSERT_FALSE(claimed.ok()) << "a statement ran in a new transaction after the deadlock";
+  EXPECT_EQ(claimed.error().code, 1213) << claimed.error().ToString();
+  const Status commit = victim.Commit();
+  ASSERT_FALSE(commit.ok()) << "COMMIT of a transaction the server had rolled back";
+  EXPECT_EQ(commit.error().kind, ErrorKind::kTransient);
+  EXPECT_EQ(commit.error().code, 1213);
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM sod_inbox"), 0);
+
+  // The next transaction is a normal one.
+  Begin(victim);
+  EXPECT_TRUE(victim.InboxClaimAll({e}).ok());
+  Commit(victim);
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM sod_inbox WHERE message_id = 'after-deadlock'"), 1);
+}
+
 // A lock held too long ends as a lock wait timeout (kTransient), well before the read timeout
 // could turn it into a lost connection.
 TEST_F(MysqlStoreTest, LockWaitTimeoutIsTransient1205) {

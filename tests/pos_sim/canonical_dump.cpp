@@ -162,25 +162,55 @@ struct Column {
   Family family = Family::kSpecialOrder;  // for kRenumber
 };
 
+// Each id of the family with its store, in id order (CanonicalDumpOptions::ranks_per_store).
+std::string StoreOfIdSql(Family family) {
+  switch (family) {
+    case Family::kSpecialOrder:
+      return "SELECT id, store_id FROM special_orders ORDER BY id";
+    case Family::kPo:
+      return "SELECT id, store_id FROM purchase_orders ORDER BY id";
+    case Family::kPoLine:
+      return "SELECT l.id, p.store_id FROM purchase_order_lines l LEFT JOIN purchase_orders p "
+             "ON p.id = l.po_id ORDER BY l.id";
+    case Family::kTransfer:
+      return "SELECT id, to_store_id FROM store_transfers ORDER BY id";
+    case Family::kTransferLine:
+      return "SELECT l.id, t.to_store_id FROM store_transfer_lines l LEFT JOIN store_transfers t "
+             "ON t.id = l.transfer_id ORDER BY l.id";
+    case Family::kAudit:
+      return "SELECT a.id, so.store_id FROM sod_audit a LEFT JOIN special_orders so "
+             "ON so.id = a.special_order_id ORDER BY a.id";
+  }
+  throw std::logic_error("StoreOfIdSql: unknown family");
+}
+
 }  // namespace
 
 std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options) {
   const std::string schema = QuoteString(db.name());
 
-  // id -> rank (1, 2, ...) per family.
-  std::map<Family, std::map<std::string, int64_t>> ranks;
+  // id -> "#rank" (1, 2, ...) per family, or "#s<store>.<rank>".
+  std::map<Family, std::map<std::string, std::string>> ranks;
   for (const auto& s : kSurrogates) {
-    int64_t rank = 0;
-    for (const auto& row :
-         db.Query("SELECT id FROM " + QuoteIdentifier(s.table) + " ORDER BY id")) {
-      ranks[s.family][*row[0]] = ++rank;
+    if (!options.ranks_per_store) {
+      int64_t rank = 0;
+      for (const auto& row :
+           db.Query("SELECT id FROM " + QuoteIdentifier(s.table) + " ORDER BY id")) {
+        ranks[s.family][*row[0]] = "#" + std::to_string(++rank);
+      }
+      continue;
+    }
+    std::map<std::string, int64_t> per_store;
+    for (const auto& row : db.Query(StoreOfIdSql(s.family))) {
+      const std::string store = row[1].value_or("0");
+      ranks[s.family][*row[0]] = "#s" + store + "." + std::to_string(++per_store[store]);
     }
   }
   const auto renumber = [&](Family family, const std::string& id) {
     const auto& m = ranks[family];
     const auto it = m.find(id);
     // A reference to a row that does not exist shows as such rather than as some rank.
-    return it == m.end() ? "dangling:" + id : "#" + std::to_string(it->second);
+    return it == m.end() ? "dangling:" + id : it->second;
   };
 
   std::vector<std::string> tables = options.tables;
@@ -255,11 +285,13 @@ std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options)
     }
     const auto rows = db.Query(select);
     out += "== " + table + " (" + std::to_string(rows.size()) + " rows)\n" + header + "\n";
+    std::vector<std::string> lines;
     for (const auto& row : rows) {
+      std::string line;
       for (size_t i = 0; i < columns.size(); ++i) {
-        if (i > 0) out += '\t';
+        if (i > 0) line += '\t';
         if (!row[i]) {
-          out += "\\N";
+          line += "\\N";
           continue;
         }
         std::string value = *row[i];
@@ -276,10 +308,12 @@ std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options)
             value = MaskDigits(value);
             break;
         }
-        AppendEscaped(out, value);
+        AppendEscaped(line, value);
       }
-      out += '\n';
+      lines.push_back(std::move(line));
     }
+    if (options.ranks_per_store) std::sort(lines.begin(), lines.end());
+    for (const auto& line : lines) out += line + '\n';
   }
   return out;
 }
@@ -288,6 +322,14 @@ std::string BusinessDump(TestDatabase& db) {
   CanonicalDumpOptions options;
   options.tables.assign(std::begin(kBusinessTables), std::end(kBusinessTables));
   options.without_times = true;
+  return CanonicalDump(db, options);
+}
+
+std::string BusinessDumpPerStore(TestDatabase& db) {
+  CanonicalDumpOptions options;
+  options.tables.assign(std::begin(kBusinessTables), std::end(kBusinessTables));
+  options.without_times = true;
+  options.ranks_per_store = true;
   return CanonicalDump(db, options);
 }
 

@@ -16,6 +16,15 @@ struct CanonicalDumpOptions {
   std::vector<std::string> tables;
   // Leave out every DATETIME and TIMESTAMP column.
   bool without_times = false;
+  // Rank each surrogate id among the ids of its own store only ("#s<store>.<rank>"), and order
+  // each table's rows by their dumped text instead of by key. For runs whose stores were applied
+  // by different daemons (a partitioned cluster): each store's rows are made in the same order
+  // as in a single daemon's run, but how the stores' inserts interleave (and so the global rank
+  // of an id) depends on timing. The store of a row: special_orders.store_id,
+  // purchase_orders.store_id, a PO line's PO's, a transfer's to_store_id, a transfer line's
+  // transfer's, an audit row's special order's (0 without one: such audit rows still rank across
+  // stores).
+  bool ranks_per_store = false;
 };
 
 // Like TestDatabase::Dump() (every row, ordered by primary key, escaped the same way), with:
@@ -33,5 +42,7 @@ std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options 
 // arrival ledger and the pickups), canonical as above and without times: for a run whose
 // repairs the catch-up sweep made, stamped with the sweep's own clock and message ids.
 std::string BusinessDump(TestDatabase& db);
+// The same with ranks_per_store.
+std::string BusinessDumpPerStore(TestDatabase& db);
 
 }  // namespace so::testing

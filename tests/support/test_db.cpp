@@ -165,6 +165,12 @@ TestDatabase::TestDatabase(const std::string& prefix, ServerInfo server)
   Exec(so::mysql::kDaemonSchemaSql);
 }
 
+TestDatabase::TestDatabase(Existing existing, ServerInfo server)
+    : server_(std::move(server)), name_(std::move(existing.name)), owned_(false) {
+  Connect();
+  Exec("USE " + QuoteIdentifier(name_));
+}
+
 void TestDatabase::ExecFile(const std::string& path) { Exec(ReadFile(path)); }
 
 void TestDatabase::Connect() {
@@ -195,6 +201,7 @@ void TestDatabase::Reconnect() {
 }
 
 TestDatabase::~TestDatabase() {
+  if (!owned_) return;
   const char* keep = std::getenv("SO_KEEP_TEST_DB");
   if (keep != nullptr && std::string(keep) == "1") {
     std::cerr << "SO_KEEP_TEST_DB=1: keeping database " << name_ << " in " << server_.dir << "\n";

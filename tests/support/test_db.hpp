@@ -50,6 +50,12 @@ class TestDatabase {
   explicit TestDatabase(const std::string& prefix);
   // The same in another private server (a test that restarts its own server).
   TestDatabase(const std::string& prefix, ServerInfo server);
+  // The existing database `name` of `server` (another node of a Galera cluster holding the same
+  // database): nothing is created, loaded or dropped.
+  struct Existing {
+    std::string name;
+  };
+  TestDatabase(Existing existing, ServerInfo server);
   ~TestDatabase();
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;
@@ -79,6 +85,7 @@ class TestDatabase {
 
   ServerInfo server_;
   std::string name_;
+  bool owned_ = true;  // created here, dropped on destruction
   std::unique_ptr<sql::Connection> conn_;
 };
 
