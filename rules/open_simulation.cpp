@@ -43,7 +43,8 @@ Result<OpenDecision> Decide(const Engine& engine, HostStore& store, const Specia
   m.payload = BackofficeOrder{so.id, std::nullopt, std::nullopt, "simulate --open"};
   SO_ASSIGN_OR_RETURN(Outcome outcome, engine.Apply(m, capture));
   if (outcome.disposition == Disposition::kRefused) d.refusal = outcome.detail;
-  for (SoDecision& x : capture.Finish(m, outcome).decisions) {
+  SO_ASSIGN_OR_RETURN(FlightRecord record, capture.Finish(m, outcome));
+  for (SoDecision& x : record.decisions) {
     if (x.order_line_id == so.order_line_id) d.order = std::move(x);
   }
   d.rule = RuleOf(d.order);

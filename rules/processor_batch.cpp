@@ -189,9 +189,10 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
     Result<Outcome> out = recorder ? engine_->Apply(m, *recorder) : engine_->Apply(m, view);
     if (!out.ok()) return failed(out.error());
     if (recorder) {
-      FlightRecord record = recorder->Finish(m, *out);
-      record.rules_version = engine_->rules().version();
-      view.Record(std::move(record));
+      Result<FlightRecord> record = recorder->Finish(m, *out);
+      if (!record.ok()) return failed(record.error());
+      record->rules_version = engine_->rules().version();
+      view.Record(std::move(*record));
     }
     const bool refused = out->disposition == Disposition::kRefused;
     if (refused) {

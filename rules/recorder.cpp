@@ -149,9 +149,8 @@ Result<std::vector<SpecialOrder>> Recorder::LockSpecialOrdersOfOrder(Id order_id
   Note(rows);
   if (recording() && !Has(reads_.special_orders_of_order, order_id)) {
     reads_.special_orders_of_order.emplace(
-        order_id, AsFound(rows, [order_id](const SpecialOrder& so) {
-          return so.order_id == order_id;
-        }));
+        order_id,
+        AsFound(rows, [order_id](const SpecialOrder& so) { return so.order_id == order_id; }));
   }
   return rows;
 }
@@ -163,8 +162,9 @@ Result<std::vector<SpecialOrder>> Recorder::LockSpecialOrdersOnPoLines(
   if (recording()) {
     for (Id line : po_line_ids) {
       if (Has(reads_.on_po_line, line)) continue;
-      reads_.on_po_line.emplace(
-          line, AsFound(rows, [line](const SpecialOrder& so) { return queries::OnPoLine(so, line); }));
+      reads_.on_po_line.emplace(line, AsFound(rows, [line](const SpecialOrder& so) {
+                                  return queries::OnPoLine(so, line);
+                                }));
     }
   }
   return rows;
@@ -400,7 +400,8 @@ Status Recorder::Widen(const Message& message) {
   const auto add_shipment = [&](Id shipment_id) -> Status {
     SO_ASSIGN_OR_RETURN(auto shipment, GetShipment(shipment_id));
     if (shipment) {
-      for (const ShipmentLine& l : shipment->lines) concerned.emplace(shipment->store_id, l.product_id);
+      for (const ShipmentLine& l : shipment->lines)
+        concerned.emplace(shipment->store_id, l.product_id);
     }
     return Status();
   };
@@ -432,7 +433,8 @@ Status Recorder::Widen(const Message& message) {
           if (p.transfer_id) {
             SO_ASSIGN_OR_RETURN(auto t, GetTransfer(*p.transfer_id));
             if (t) {
-              for (const StoreTransferLine& l : t->lines) concerned.emplace(t->to_store_id, l.product_id);
+              for (const StoreTransferLine& l : t->lines)
+                concerned.emplace(t->to_store_id, l.product_id);
             }
           }
         } else if constexpr (std::is_same_v<P, TransferReceived>) {
@@ -447,7 +449,7 @@ Status Recorder::Widen(const Message& message) {
 
 // --- The record ---
 
-FlightRecord Recorder::Finish(const Message& message, const Outcome& outcome) {
+Result<FlightRecord> Recorder::Finish(const Message& message, const Outcome& outcome) {
   FlightRecord record;
   record.message = message;
   record.refused = outcome.disposition == Disposition::kRefused;
@@ -475,7 +477,8 @@ FlightRecord Recorder::Finish(const Message& message, const Outcome& outcome) {
   for (const AuditEntry& a : audit_) {
     // Not found, or the replay's record lacks it: the decision is then about no line.
     if (a.special_order_id && !row_of(*a.special_order_id)) {
-      (void)LockSpecialOrder(*a.special_order_id);
+      Result<std::optional<SpecialOrder>> read = LockSpecialOrder(*a.special_order_id);
+      if (!read.ok() && read.error().kind != ErrorKind::kPermanent) return read.error();
     }
   }
   for (const AuditEntry& a : audit_) {

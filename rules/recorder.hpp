@@ -32,8 +32,11 @@ class Recorder final : public HostStore {
   Status Widen(const Message& message);
 
   // The record, once the engine has applied the message with this outcome. A decision about a
-  // special order the engine did not read (a refusal naming it) reads it, to name its line.
-  FlightRecord Finish(const Message& message, const Outcome& outcome);
+  // special order the engine did not read (a refusal naming it) reads it, to name its line: a
+  // row that cannot be found (kPermanent, as a replay's record that lacks it) is a decision about
+  // no line; any other failure (a deadlock, a lost connection) is returned, the transaction being
+  // gone with it.
+  Result<FlightRecord> Finish(const Message& message, const Outcome& outcome);
 
   // --- HostStore: every call goes to the inner store ---
   Status Begin() override { return inner_.Begin(); }

@@ -90,9 +90,9 @@ class SnapshotStore final : public HostStore {
     return Rows(r_.on_transfer, t, "the special orders on transfer " + Str(t));
   }
   Result<std::vector<SpecialOrder>> LockWaitingSpecialOrders(Id store, Id product) override {
-    return Rows(r_.waiting, std::make_pair(store, product),
-                "the special orders waiting for product " + Str(product) + " at store " +
-                    Str(store));
+    return Rows(
+        r_.waiting, std::make_pair(store, product),
+        "the special orders waiting for product " + Str(product) + " at store " + Str(store));
   }
   Result<Id> InsertSpecialOrder(const SpecialOrder&) override { return Bug("InsertSpecialOrder"); }
   Status UpdateSpecialOrder(const SpecialOrder&) override { return Bug("UpdateSpecialOrder"); }
@@ -111,7 +111,8 @@ class SnapshotStore final : public HostStore {
                                             " for store " + Str(store)));
       if (!id) continue;
       SO_ASSIGN_OR_RETURN(auto po, LockPo(*id));
-      if (po && (!best || std::tie(po->created_at, po->id) > std::tie(best->created_at, best->id))) {
+      if (po &&
+          (!best || std::tie(po->created_at, po->id) > std::tie(best->created_at, best->id))) {
         best = po;
       }
     }
@@ -130,7 +131,8 @@ class SnapshotStore final : public HostStore {
   Result<Id> InsertPoLine(const PoLine&) override { return Next(r_.new_po_lines, next_po_line_); }
   Status SetPoLineQuantity(Id, Qty) override { return Bug("SetPoLineQuantity"); }
   Result<std::vector<StockRow>> GetStockOfProduct(Id product) override {
-    return Find(r_.stock_of_product, product, "the stock of product " + Str(product) + " in every store");
+    return Find(r_.stock_of_product, product,
+                "the stock of product " + Str(product) + " in every store");
   }
   Result<std::optional<StoreTransfer>> GetTransfer(Id id) override {
     return Find(r_.transfers, id, "transfer " + Str(id));
@@ -151,7 +153,9 @@ class SnapshotStore final : public HostStore {
   }
   Status PutArrivalLine(const ArrivalLine&) override { return Bug("PutArrivalLine"); }
   Status InsertAudit(const AuditEntry&) override { return Bug("InsertAudit"); }
-  Result<PendingFacts> FindPendingFacts(int, const StoreScope&) override { return Bug("FindPendingFacts"); }
+  Result<PendingFacts> FindPendingFacts(int, const StoreScope&) override {
+    return Bug("FindPendingFacts");
+  }
   Status ApplyWrites(const WriteSet&) override { return Bug("ApplyWrites"); }
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override {
     std::vector<StockRow> out;
@@ -222,7 +226,12 @@ Recomputed Recompute(const Engine& engine, const FlightRecord& record) {
     return out;
   }
   out.refused = outcome->disposition == Disposition::kRefused;
-  FlightRecord again = capture.Finish(record.message, *outcome);
+  Result<FlightRecord> finished = capture.Finish(record.message, *outcome);
+  if (!finished.ok()) {
+    out.unknown = finished.error().ToString();
+    return out;
+  }
+  FlightRecord again = std::move(*finished);
   out.decisions = std::move(again.decisions);
   // The n-th special order the replay created is the n-th the store gave an id to; one the
   // recorded run did not create has none.

@@ -87,8 +87,10 @@ std::string Join(std::string_view a, std::string_view b) {
 // then publishes, and the message can overtake the writeset; so can the inbox row or the special
 // orders another daemon committed. Without it the daemon could refuse a shipment it does not
 // see yet, or find a message unapplied after a commit whose answer was lost on a node that died.
-// Rows the daemon writes are safe either way (certification fails a write over a stale read with
-// 1213, and the retry reads again); the wait is for the rows it only reads.
+// The rows the daemon decides on it reads with locking reads: a writeset from another node that
+// changes one of them either certifies against this transaction (the later COMMIT fails with
+// 1213) or, applied here while the lock is held, aborts it (1213 at its next statement); the
+// retry reads again. The wait is for the rows it reads without a lock.
 constexpr const char* kGaleraSession = "SET SESSION wsrep_sync_wait = 1";
 
 // "no database node can be used: a: why; b: why".

@@ -10,6 +10,8 @@
 // are no longer the same ones. Applying each message with the candidate rules to the database as
 // the recorded run found it, then rolling back, is the rerun made message by message: exactly
 // the question simulate answers from the read sets alone.
+#include "rules/simulation.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +20,6 @@
 #include "rules/batch_view.hpp"
 #include "rules/recorder.hpp"
 #include "rules/replay.hpp"
-#include "rules/simulation.hpp"
 #include "tests/rules/scenario.hpp"
 
 namespace so {
@@ -48,8 +49,8 @@ std::string Replace(std::string text, const std::string& from, const std::string
 
 std::string Describe(const Difference& d) {
   std::ostringstream o;
-  o << d.message_id << " line " << d.order_line_id << " store " << d.store_id << " ["
-    << d.rule_was << " -> " << d.rule_would_be << "]";
+  o << d.message_id << " line " << d.order_line_id << " store " << d.store_id << " [" << d.rule_was
+    << " -> " << d.rule_would_be << "]";
   for (const Aspect& a : d.aspects) o << " " << a.name << ": " << a.was << " -> " << a.would_be;
   return o.str();
 }
@@ -88,10 +89,12 @@ Recorded Record(const RuleSet& rules, const std::optional<RuleSet>& candidate) {
       if (!store.Begin().ok()) return out.oracle_errors.push_back("begin failed");
       Recorder capture(store, Recorder::Mode::kCapture);
       Result<Outcome> outcome = engine->Apply(m, capture);
-      if (outcome.ok()) {
-        out.oracle[m.envelope.id] = capture.Finish(m, *outcome).decisions;
+      Result<FlightRecord> record =
+          outcome.ok() ? capture.Finish(m, *outcome) : Result<FlightRecord>(outcome.error());
+      if (record.ok()) {
+        out.oracle[m.envelope.id] = record->decisions;
       } else {
-        out.oracle_errors.push_back(m.envelope.id + ": " + outcome.error().ToString());
+        out.oracle_errors.push_back(m.envelope.id + ": " + record.error().ToString());
       }
       store.Rollback();
     };
@@ -213,7 +216,8 @@ void ExpectSimulationMatchesTheOracle(const std::string& candidate_yaml,
   ASSERT_FALSE(r.run->failed());
   for (const auto& e : r.oracle_errors) ADD_FAILURE() << "oracle: " << e;
   const SimulationReport report = Simulate(*r.run, candidate);
-  for (const auto& u : report.unanswered) ADD_FAILURE() << u.message_id << ": " << u.reason << " " << TypeOf(*r.run, u.message_id);
+  for (const auto& u : report.unanswered)
+    ADD_FAILURE() << u.message_id << ": " << u.reason << " " << TypeOf(*r.run, u.message_id);
   const std::vector<std::string> simulated = SimulatedDifferences(report);
   const std::vector<std::string> oracle = OracleDifferences(r, candidate);
   EXPECT_EQ(Diff(oracle, "oracle", simulated, "simulate"), "");
@@ -225,10 +229,9 @@ void ExpectSimulationMatchesTheOracle(const std::string& candidate_yaml,
 }
 
 TEST(SimulationTest, AnotherVendorChoiceDiffersAsTheCandidateRulesWouldDecide) {
-  ExpectSimulationMatchesTheOracle(
-      Replace(ExampleText(), "vendor_choice: [primary, cheapest]",
-              "vendor_choice: [shortest_lead_time, cheapest]"),
-      "vendor");
+  ExpectSimulationMatchesTheOracle(Replace(ExampleText(), "vendor_choice: [primary, cheapest]",
+                                           "vendor_choice: [shortest_lead_time, cheapest]"),
+                                   "vendor");
 }
 
 TEST(SimulationTest, AStoreThatWaitsDiffersAsTheCandidateRulesWouldDecide) {
@@ -246,11 +249,31 @@ rules:
 // cancellations' decisions, over the waiting queues the recorder reads besides.
 TEST(SimulationTest, AnotherOrderOfServiceWithSurplusAndFreedStockDiffersAsTheCandidateWould) {
   std::string candidate = ExampleText();
-  candidate = Replace(candidate, "service_order: oldest_request_first",
-                      "service_order: smallest_first");
+  candidate =
+      Replace(candidate, "service_order: oldest_request_first", "service_order: smallest_first");
   candidate = Replace(candidate, "allocate_surplus: false", "allocate_surplus: true");
   candidate = Replace(candidate, "reallocate_freed_stock: false", "reallocate_freed_stock: true");
   ExpectSimulationMatchesTheOracle(candidate, "surplus");
+}
+
+// Finish() reads a special order a decision names but the engine did not read: a row that is not
+// there names no line, but a failure of the read itself (a deadlock: the transaction is gone) is
+// the message's, to retry, not a record with a decision about nothing.
+TEST(RecorderTest, FinishReturnsAFailedReadOfASpecialOrderItNames) {
+  fakes::FakeStore store;
+  ASSERT_TRUE(store.Begin().ok());
+  Recorder recorder(store, Recorder::Mode::kRecord);
+  const Message m{Envelope{1, "m-1", "backoffice.special_order.cancel", "pos", 1, Timestamp{}},
+                  BackofficeCancel{404, "ada"}};
+  ASSERT_TRUE(recorder.InsertAudit(AuditEntry{"m-1", 404, "contract", "refused", "", {}}).ok());
+  const Outcome outcome;
+  Result<FlightRecord> missing = recorder.Finish(m, outcome);
+  ASSERT_TRUE(missing.ok()) << missing.error().ToString();
+  store.FailCall(1, Error{ErrorKind::kTransient, 1213, "Deadlock found"});
+  Result<FlightRecord> failed = recorder.Finish(m, outcome);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, 1213);
+  store.Rollback();
 }
 
 }  // namespace
