@@ -1038,32 +1038,37 @@ TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces)
   EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 6u);
 }
 
-// Two connections that lock two stock rows in opposite orders: InnoDB kills one transaction,
-// which must come back as kTransient with MySQL's deadlock code.
-TEST_F(MysqlStoreTest, DeadlockBetweenTwoConnectionsIsTransient1213) {
-  auto other = NewStore();
-  ASSERT_NE(other, nullptr);
-  Begin(*store_);
-  Begin(*other);
-  ASSERT_TRUE(store_->LockStock(1, 100).ok());
-  ASSERT_TRUE(other->LockStock(1, 102).ok());
-
-  auto first = std::async(std::launch::async, [&] { return store_->LockStock(1, 102); });
+// Two connections, store_ and `other`, in transactions that lock two stock rows in opposite
+// orders: InnoDB kills one of them. Returns the two results, store_'s first.
+std::pair<Result<StockRow>, Result<StockRow>> Deadlock(MysqlStore& store, MysqlStore& other,
+                                                       TestDatabase& db) {
+  EXPECT_TRUE(store.Begin().ok());
+  EXPECT_TRUE(other.Begin().ok());
+  EXPECT_TRUE(store.LockStock(1, 100).ok());
+  EXPECT_TRUE(other.LockStock(1, 102).ok());
+  auto first = std::async(std::launch::async, [&] { return store.LockStock(1, 102); });
   // Wait until the first connection's statement is at the server, so the deadlock happens the
   // way round described. (Any interleaving deadlocks; this one is just the readable one.)
   // PROCESSLIST, not INNODB_TRX: the latter is a cache that polling faster than 0.1 s keeps stale.
   bool waiting = false;
   for (int i = 0; i < 500 && !waiting; ++i) {
-    waiting = db_.QueryInt(
+    waiting = db.QueryInt(
                   "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
                   "WHERE INFO LIKE 'SELECT store\\_id, product\\_id, on\\_hand%FOR UPDATE'") > 0;
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // Else the probe no longer matches LockStock()'s SQL, and the order below is left to chance.
-  ASSERT_TRUE(waiting) << "the first connection's lock wait never showed in PROCESSLIST";
-  const Result<StockRow> second = other->LockStock(1, 100);
-  const Result<StockRow> first_result = first.get();
+  EXPECT_TRUE(waiting) << "the first connection's lock wait never showed in PROCESSLIST";
+  Result<StockRow> second = other.LockStock(1, 100);
+  Result<StockRow> first_result = first.get();
+  return {std::move(first_result), std::move(second)};
+}
 
+// Which must come back as kTransient with MySQL's deadlock code.
+TEST_F(MysqlStoreTest, DeadlockBetweenTwoConnectionsIsTransient1213) {
+  auto other = NewStore();
+  ASSERT_NE(other, nullptr);
+  const auto [first_result, second] = Deadlock(*store_, *other, db_);
   ASSERT_NE(first_result.ok(), second.ok()) << "exactly one of the two is the victim";
   const Error& victim = first_result.ok() ? second.error() : first_result.error();
   EXPECT_EQ(victim.kind, ErrorKind::kTransient) << victim.ToString();
@@ -1088,21 +1093,7 @@ TEST_F(MysqlStoreTest, DeadlockBetweenTwoConnectionsIsTransient1213) {
 TEST_F(MysqlStoreTest, AfterADeadlockNothingMoreOfTheTransactionRunsOrCommits) {
   auto other = NewStore();
   ASSERT_NE(other, nullptr);
-  Begin(*store_);
-  Begin(*other);
-  ASSERT_TRUE(store_->LockStock(1, 100).ok());
-  ASSERT_TRUE(other->LockStock(1, 102).ok());
-  auto first = std::async(std::launch::async, [&] { return store_->LockStock(1, 102); });
-  bool waiting = false;
-  for (int i = 0; i < 500 && !waiting; ++i) {
-    waiting = db_.QueryInt(
-                  "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                  "WHERE INFO LIKE 'SELECT store\\_id, product\\_id, on\\_hand%FOR UPDATE'") > 0;
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(waiting) << "the first connection's lock wait never showed in PROCESSLIST";
-  const Result<StockRow> second = other->LockStock(1, 100);
-  const Result<StockRow> first_result = first.get();
+  const auto [first_result, second] = Deadlock(*store_, *other, db_);
   ASSERT_NE(first_result.ok(), second.ok()) << "exactly one of the two is the victim";
   MysqlStore& victim = first_result.ok() ? *other : *store_;
   MysqlStore& winner = first_result.ok() ? *store_ : *other;
