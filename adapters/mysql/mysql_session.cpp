@@ -194,8 +194,12 @@ Status Session::Connect(const MysqlOptions& options) {
   for (const MysqlNode& node : nodes) {
     Status s = ConnectTo(node, options);
     if (s.ok()) return s;
-    // One server: its own error, as before clusters.
-    if (nodes.size() == 1) return s;
+    // One server: its own error, as before clusters; a Galera node's refusal names the node, as
+    // the connector's own errors name the server they could not reach.
+    if (nodes.size() == 1) {
+      if (s.error().code != kWsrepNotReady) return s;
+      return Error{s.error().kind, s.error().code, node.ToString() + ": " + s.error().message};
+    }
     failures.emplace_back(node.ToString(), s.error());
   }
   return NoNode(failures);

@@ -66,13 +66,6 @@ std::unique_ptr<sql::Connection> ReaderOn(int n) {
   return conn;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // The error code of running `sql` on `conn`; 0 when it succeeds.
 int ErrorCodeOf(sql::Connection& conn, const std::string& sql) {
   std::unique_ptr<sql::Statement> stmt(conn.createStatement());
@@ -93,22 +86,8 @@ std::string AwaitClusterSize(sql::Connection& conn, const std::string& size) {
   return seen;
 }
 
-// Node n's rejoin came as writesets (IST), not as a copy of a whole data directory (SST); its log
-// is emptied at each start of the node. The lines are those of MariaDB 10.11's mariabackup state
-// transfer script and of Galera 26.4 (the server logs "SST succeeded" for an IST too).
-void ExpectRejoinedByIst(int n) {
-  const std::string log = ReadFile(GaleraNodeLog(n));
-  EXPECT_THAT(log, ::testing::HasSubstr("mariabackup IST completed on joiner"));
-  EXPECT_THAT(log, ::testing::HasSubstr("Receiving IST: "));
-  EXPECT_THAT(log, ::testing::HasSubstr("IST received: "));
-  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("mariabackup SST completed on joiner")));
-}
-
 class GaleraClusterTest : public ::testing::Test {
  protected:
-  // What a test did to node 3, for TearDown to undo.
-  enum class Node3 { kUp, kDown, kCutOff };
-
   void SetUp() override {
     node1_ = ConnectTo(GaleraNode(1));
     ASSERT_EQ(StatusOf(*node1_, "wsrep_cluster_size"), "3") << "a test before left a node out";
@@ -121,17 +100,7 @@ class GaleraClusterTest : public ::testing::Test {
   // cut off is reconnected (or, failing that, killed and started again).
   void TearDown() override {
     try {
-      if (node3_ == Node3::kCutOff) {
-        try {
-          GaleraScript("reconnect-node", 3);
-        } catch (const std::exception& e) {
-          ADD_FAILURE() << "reconnecting node 3: " << e.what() << "; restarting it";
-          GaleraScript("kill-node", 3);
-          node3_ = Node3::kDown;
-        }
-      }
-      if (node3_ == Node3::kDown) GaleraScript("start-node", 3);
-      node3_ = Node3::kUp;
+      RestoreNode(3, node3_);
       if (node1_ && !db_.empty()) Exec(*node1_, "DROP DATABASE IF EXISTS " + db_);
     } catch (const std::exception& e) {
       ADD_FAILURE() << "cleaning up the cluster: " << e.what();
@@ -142,7 +111,7 @@ class GaleraClusterTest : public ::testing::Test {
 
   std::unique_ptr<sql::Connection> node1_;
   std::string db_;
-  Node3 node3_ = Node3::kUp;
+  NodeState node3_ = NodeState::kUp;
 };
 
 TEST_F(GaleraClusterTest, WriteOnNodeOneIsReadOnNodesTwoAndThree) {
@@ -185,7 +154,7 @@ TEST_F(GaleraClusterTest, SameRowUpdatedOnTwoNodesSecondCommitFailsWithDeadlock)
 
 TEST_F(GaleraClusterTest, NodeThatLeftRejoinsByIstWithTheRowsWrittenMeanwhile) {
   Exec(*node1_, "INSERT INTO " + Table() + " VALUES (1, 1), (2, 2)");
-  node3_ = Node3::kDown;
+  node3_ = NodeState::kDown;
   GaleraScript("stop-node", 3);
   // A clean shutdown leaves the group at once; the view change reaches node 1 shortly after.
   EXPECT_EQ(AwaitClusterSize(*node1_, "2"), "2");
@@ -198,7 +167,7 @@ TEST_F(GaleraClusterTest, NodeThatLeftRejoinsByIstWithTheRowsWrittenMeanwhile) {
   Exec(*node2, "UPDATE " + Table() + " SET v = 10 WHERE id = 1");
 
   GaleraScript("start-node", 3);  // returns once node 3 is Synced in a cluster of 3
-  node3_ = Node3::kUp;
+  node3_ = NodeState::kUp;
   auto node3 = ReaderOn(3);
   EXPECT_EQ(StatusOf(*node3, "wsrep_local_state_comment"), "Synced");
   EXPECT_EQ(StatusOf(*node3, "wsrep_cluster_size"), "3");
@@ -211,7 +180,7 @@ TEST_F(GaleraClusterTest, NodeKilledRejoinsByIstWithTheRowsWrittenMeanwhile) {
   // Node 3's own commit is in its InnoDB when the power goes: the position it recovers from.
   Exec(*node1_, "INSERT INTO " + Table() + " VALUES (1, 1)");
   Exec(*ReaderOn(3), "INSERT INTO " + Table() + " VALUES (2, 2)");
-  node3_ = Node3::kDown;
+  node3_ = NodeState::kDown;
   GaleraScript("kill-node", 3);  // SIGKILL: no shutdown, grastate.dat keeps seqno -1
   // Its connections close with it: the others see it gone without waiting for a timeout.
   EXPECT_EQ(AwaitClusterSize(*node1_, "2"), "2");
@@ -224,7 +193,7 @@ TEST_F(GaleraClusterTest, NodeKilledRejoinsByIstWithTheRowsWrittenMeanwhile) {
 
   // Recovers node 3's position (mariadbd --wsrep-recover), starts it from there, waits for Synced.
   GaleraScript("start-node", 3);
-  node3_ = Node3::kUp;
+  node3_ = NodeState::kUp;
   auto node3 = ReaderOn(3);
   EXPECT_EQ(StatusOf(*node3, "wsrep_local_state_comment"), "Synced");
   EXPECT_EQ(StatusOf(*node3, "wsrep_cluster_size"), "3");
@@ -237,7 +206,7 @@ TEST_F(GaleraClusterTest, NodeKilledRejoinsByIstWithTheRowsWrittenMeanwhile) {
 
 TEST_F(GaleraClusterTest, NodeCutOffGoesNonPrimaryAndRefusesQueriesWhileTheOthersGoOn) {
   Exec(*node1_, "INSERT INTO " + Table() + " VALUES (1, 1)");
-  node3_ = Node3::kCutOff;
+  node3_ = NodeState::kCutOff;
   GaleraScript("isolate-node", 3);  // returns once node 3 is non-Primary, 1 and 2 Primary
 
   // It still takes connections and answers about itself, but not queries of tables.
@@ -265,7 +234,7 @@ TEST_F(GaleraClusterTest, NodeCutOffGoesNonPrimaryAndRefusesQueriesWhileTheOther
 TEST_F(GaleraClusterTest, NodeCutOffComesBackWithTheRowsWrittenMeanwhile) {
   Exec(*node1_, "INSERT INTO " + Table() + " VALUES (1, 1), (2, 2)");
   const std::size_t log_before = ReadFile(GaleraNodeLog(3)).size();
-  node3_ = Node3::kCutOff;
+  node3_ = NodeState::kCutOff;
   GaleraScript("isolate-node", 3);
 
   Exec(*node1_, "INSERT INTO " + Table() + " VALUES (3, 3)");
@@ -274,7 +243,7 @@ TEST_F(GaleraClusterTest, NodeCutOffComesBackWithTheRowsWrittenMeanwhile) {
   Exec(*node2, "UPDATE " + Table() + " SET v = 10 WHERE id = 1");
 
   GaleraScript("reconnect-node", 3);  // returns once all three are Synced in a cluster of 3
-  node3_ = Node3::kUp;
+  node3_ = NodeState::kUp;
   auto node3 = ReaderOn(3);
   EXPECT_EQ(StatusOf(*node3, "wsrep_cluster_status"), "Primary");
   EXPECT_EQ(StatusOf(*node3, "wsrep_local_state_comment"), "Synced");

@@ -8,7 +8,12 @@
 #include <cppconn/exception.h>
 #include <mysql_driver.h>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -49,6 +54,45 @@ inline void GaleraScript(const std::string& command, int node = 0) {
   if (std::system((line + " >>" + dir + "/script.log 2>&1").c_str()) != 0) {
     throw std::runtime_error(line + " failed; see " + dir + "/script.log");
   }
+}
+
+// What a test did to a node, for its TearDown to undo (RestoreNode).
+enum class NodeState { kUp, kDown, kCutOff };
+
+// Leaves node n up and Synced in a cluster of 3 again, as `state` says it was left: a node stopped
+// or killed is started again, one cut off is reconnected (or, failing that, killed and started
+// again, which is a test failure). Sets `state` to kUp; throws std::runtime_error when the node
+// cannot be brought back.
+inline void RestoreNode(int n, NodeState& state) {
+  if (state == NodeState::kCutOff) {
+    try {
+      GaleraScript("reconnect-node", n);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "reconnecting node " << n << ": " << e.what() << "; restarting it";
+      GaleraScript("kill-node", n);
+      state = NodeState::kDown;
+    }
+  }
+  if (state == NodeState::kDown) GaleraScript("start-node", n);
+  state = NodeState::kUp;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Node n's rejoin came as writesets (IST), not as a copy of a whole data directory (SST); its log
+// is emptied at each start of the node. The lines are those of MariaDB 10.11's mariabackup state
+// transfer script and of Galera 26.4 (the server logs "SST succeeded" for an IST too).
+inline void ExpectRejoinedByIst(int n) {
+  const std::string log = ReadFile(GaleraNodeLog(n));
+  EXPECT_THAT(log, ::testing::HasSubstr("mariabackup IST completed on joiner"));
+  EXPECT_THAT(log, ::testing::HasSubstr("Receiving IST: "));
+  EXPECT_THAT(log, ::testing::HasSubstr("IST received: "));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("mariabackup SST completed on joiner")));
 }
 
 // A connection to `server` over its unix socket as the tests' user, autocommit on.
