@@ -15,10 +15,8 @@
 
 #include <chrono>
 #include <cstddef>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 

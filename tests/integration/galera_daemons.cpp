@@ -41,15 +41,12 @@ so::mysql::MysqlNode NodeAddress(int n) {
   return node;
 }
 
-// The sample `series` ("name{labels}" as rendered) of a scrape, 0 when it is not there (a
-// counter that never moved has no series).
 double Sample(const std::string& scrape, const std::string& series) {
   const std::string at = "\n" + series + " ";
   const size_t pos = scrape.find(at);
   return pos == std::string::npos ? 0 : std::stod(scrape.substr(pos + at.size()));
 }
 
-// The sum of every series of `name` whose labels contain `label` (empty: all of them).
 double SumOf(const std::string& scrape, const std::string& name, const std::string& label) {
   double sum = 0;
   std::istringstream in(scrape);
@@ -63,8 +60,6 @@ double SumOf(const std::string& scrape, const std::string& name, const std::stri
   return sum;
 }
 
-// The messages the daemon is done with: applied, refused, duplicates, dead letters, and those
-// it skipped as another store's.
 double Handled(const std::string& scrape) {
   double n = SumOf(scrape, "special_ordersd_messages_other_stores_total");
   for (const char* fate : {"applied", "refused", "duplicate", "dead_lettered"}) {
@@ -74,11 +69,12 @@ double Handled(const std::string& scrape) {
   return n;
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(every);
   }
   return true;
 }
@@ -87,7 +83,6 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// The catalog: stores 1..3, vendors 10 and 11, products 100..103, customers; no stock.
 void LoadCatalog(TestDatabase& db) {
   std::string customers;
   for (int c = 1; c <= kCustomers; ++c) {
@@ -107,8 +102,6 @@ void LoadCatalog(TestDatabase& db) {
       customers);
 }
 
-// 1,000 open orders of one special-ordered line each (1 or 2 units), spread over every store
-// and product, and their requests: 1,500 units wanted.
 void Pos::SendRequests() {
   std::string orders, lines;
   std::vector<SpecialOrderRequested> requests;
@@ -134,7 +127,6 @@ void Pos::SendRequests() {
   for (const auto& r : requests) Publish(r, r.store_id);
 }
 
-// The POS sends every draft PO to its vendor (one per store and vendor).
 void Pos::SendOpenPos() {
   const auto pos = db_.Query(
       "SELECT id, store_id FROM purchase_orders WHERE status = 'draft' "
@@ -214,7 +206,6 @@ void Pos::WaitRecorded(const std::string& phase) {
             << " s\n";
 }
 
-// The whole stream: requests, POs opened, shipments.
 void PlayStream(Pos& pos) {
   pos.SendRequests();
   pos.WaitRecorded("requests");
@@ -224,7 +215,6 @@ void PlayStream(Pos& pos) {
   pos.WaitRecorded("shipments");
 }
 
-// What must hold on a node once every message is applied: one readable line per problem.
 std::vector<std::string> CheckNode(TestDatabase& db, const std::vector<Sent>& sent) {
   std::vector<std::string> problems = CheckInvariants(db);
   const auto rows = [&](const std::string& what, const std::string& sql) {
@@ -310,8 +300,6 @@ std::vector<std::string> CheckNode(TestDatabase& db, const std::vector<Sent>& se
   return problems;
 }
 
-// Each node reads the test's database with wsrep_sync_wait = 1: its reads wait until it has
-// applied everything the cluster committed before them.
 std::vector<std::unique_ptr<TestDatabase>> OnEveryNode(const TestDatabase& db) {
   std::vector<std::unique_ptr<TestDatabase>> nodes;
   for (int n = 1; n <= kNodes; ++n) {

@@ -56,8 +56,9 @@ double SumOf(const std::string& scrape, const std::string& name, const std::stri
 // it skipped as another store's.
 double Handled(const std::string& scrape);
 
-// Polls `done` every 50 ms until it is true (true) or `timeout` has passed (false).
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+// Polls `done` every `every` until it is true (true) or `timeout` has passed (false).
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every = std::chrono::milliseconds(50));
 double Seconds(std::chrono::steady_clock::time_point since);
 
 // The catalog: stores 1..3, vendors 10 and 11, products 100..103, customers; no stock.

@@ -12,8 +12,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -75,13 +73,6 @@ inline void RestoreNode(int n, NodeState& state) {
   }
   if (state == NodeState::kDown) GaleraScript("start-node", n);
   state = NodeState::kUp;
-}
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 // Node n's rejoin came as writesets (IST), not as a copy of a whole data directory (SST); its log

@@ -31,6 +31,13 @@ constexpr const char* kHowToRun =
     "start it by hand with scripts/private-mariadb.sh start DIR and export "
     "SO_TEST_MARIADB_DIR=DIR";
 
+std::string FirstLine(const std::string& text) {
+  const size_t end = text.find_first_of("\r\n");
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+}  // namespace
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
@@ -38,13 +45,6 @@ std::string ReadFile(const std::string& path) {
   out << in.rdbuf();
   return out.str();
 }
-
-std::string FirstLine(const std::string& text) {
-  const size_t end = text.find_first_of("\r\n");
-  return end == std::string::npos ? text : text.substr(0, end);
-}
-
-}  // namespace
 
 std::runtime_error SqlError(const sql::SQLException& e, const std::string& sql) {
   return std::runtime_error("MySQL error " + std::to_string(e.getErrorCode()) + ": " + e.what() +

@@ -33,6 +33,9 @@ ServerInfo PrivateServer();
 // read from its port and socket files; throws std::runtime_error when it is not running.
 ServerInfo ServerAt(const std::string& dir);
 
+// The whole file at `path`; throws std::runtime_error when it cannot be read.
+std::string ReadFile(const std::string& path);
+
 // A row as the text protocol gives it: NULL as nullopt.
 using TextRow = std::vector<std::optional<std::string>>;
 // The rows of one query run on `stmt`; throws SqlError().
