@@ -127,8 +127,8 @@ pick_ports() {
   local -a picked=()
   local port tries=0
   while ((${#picked[@]} < 12)); do
-    ((tries++ < 2000)) || die "no 12 free TCP ports found in 20000-40000"
-    port=$((20000 + RANDOM % 20001))
+    ((tries++ < 2000)) || die "no 12 free TCP ports found in $PRIVATE_PORT_LOW-$PRIVATE_PORT_HIGH"
+    port=$(random_private_port)
     port_in_use "$port" && continue
     [[ " ${picked[*]} " == *" $port "* ]] && continue
     picked+=("$port")
@@ -140,7 +140,7 @@ pick_ports() {
 assign_ports() {
   local -a p
   mapfile -t p < <(pick_ports)
-  ((${#p[@]} == 12)) || die "no 12 free TCP ports found in 20000-40000"
+  ((${#p[@]} == 12)) || die "no 12 free TCP ports found in $PRIVATE_PORT_LOW-$PRIVATE_PORT_HIGH"
   : >"$PORTS_FILE.new"
   local n i
   for n in "${NODES[@]}"; do

@@ -43,6 +43,28 @@ live_mariadbd_pid() {
   printf '%s' "$pid"
 }
 
+# The range private servers take their ports from: 20000 up to just below the kernel's
+# ephemeral range (ip_local_port_range, 32768 by default), where outgoing connections and
+# sockets bound to port 0 get theirs: a port picked there could be taken by any connection
+# between the check and the server's bind. 20000-40000 when that range starts too low.
+readonly PRIVATE_PORT_LOW=20000
+private_port_high() {
+  local lo=0
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  if ((lo > PRIVATE_PORT_LOW + 1000)); then
+    printf '%s' $((lo - 1))
+  else
+    printf '%s' 40000
+  fi
+}
+PRIVATE_PORT_HIGH=$(private_port_high)
+readonly PRIVATE_PORT_HIGH
+
+# A random port of that range (free or not: see port_in_use).
+random_private_port() {
+  printf '%s' $((PRIVATE_PORT_LOW + (RANDOM * 32768 + RANDOM) % (PRIVATE_PORT_HIGH - PRIVATE_PORT_LOW + 1)))
+}
+
 # Is a TCP port in LISTEN state (0A) on any address, IPv4 or IPv6?
 port_in_use() {
   local hex
