@@ -822,7 +822,11 @@ class Daemon {
     std::string line = std::string(ToString(p.fate)) + " " + topic + " id=" + id.value_or("?");
     if (!p.detail.empty()) line += ": " + p.detail;
     for (const auto& e : p.events) line += " [" + EventType(e) + "]";
-    if (p.attempts > 1) line += " (after " + std::to_string(p.attempts) + " attempts)";
+    if (p.attempts > 1) {
+      line += " (after " + std::to_string(p.attempts) + " attempts";
+      for (const std::string& why : p.retried_because) line += "; " + why;
+      line += ")";
+    }
     LogFields fields = MessageFields(topic, id, message, p);
     if (p.fate == Fate::kRefused) fields.message_id = log_ids::kRefused;
     if (p.fate == Fate::kDeadLettered) fields.message_id = log_ids::kDeadLetter;

@@ -48,6 +48,9 @@ struct Processed {
   std::string publish_error;
   std::vector<OutEvent> events;
   int attempts = 0;
+  // Why each attempt before the last failed (Error::ToString, in order): logged with the fate,
+  // so that a message that needed retries says what it waited for.
+  std::vector<std::string> retried_because;
 };
 
 struct ProcessorStats {

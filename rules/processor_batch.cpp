@@ -56,6 +56,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
       if (Status s = reconnect_(); !s.ok()) {
         last = s.error();
         CountCause(last);
+        for (size_t i : todo) results[i].retried_because.push_back(last.ToString());
         // No node can be reached: the database is away. The caller holds the batch and tries
         // again later, rather than this loop waiting through every node's connect timeout at
         // each attempt (with `database.hosts`, a node that hangs costs connect_timeout_s each).
@@ -105,6 +106,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
       case Step::kRetry:
         ++stats_.retries;
         CountCause(last);
+        for (size_t i : todo) results[i].retried_because.push_back(last.ToString());
         uncertain = step.uncertain;
         reconnect_first = last.kind == ErrorKind::kConnection;
         if (!reconnect_first && todo.size() > 1 && attempt >= kSplitAfterAttempts) {

@@ -59,7 +59,7 @@ TEST_F(GaleraDaemonTest, ThreeUnpartitionedDaemonsApplyEachMessageOnceAndRetryCo
     EXPECT_EQ(SumOf(scrapes[i], "special_ordersd_messages_other_stores_total"), 0);
   }
   // Between them the daemons applied each message once; the others found it done.
-  EXPECT_EQ(applied, static_cast<double>(sent.size()));
+  EXPECT_EQ(applied, static_cast<double>(sent.size())) << AppliedByMoreThanOne();
   // Three daemons racing for every message: the losers' commits fail certification and are
   // retried as conflicts.
   EXPECT_GT(conflicts, 0) << "no daemon retried a certification conflict";

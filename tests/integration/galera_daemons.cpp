@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -243,6 +244,11 @@ std::vector<std::string> CheckNode(TestDatabase& db, const std::vector<Sent>& se
     problems.push_back("inbox: " + N(inbox_rows) + " rows, " + N(static_cast<int64_t>(inbox.size())) +
                        " ids, for " + N(static_cast<int64_t>(sent.size())) + " messages sent");
   }
+  // ...and did its work once: a message applied by two daemons, its inbox row kept once, would
+  // show here as its decisions written twice.
+  rows("audit rows written twice by one message (message special_order rule decision rows)",
+       "SELECT message_id, special_order_id, rule, decision, COUNT(*) FROM sod_audit "
+       "GROUP BY message_id, special_order_id, rule, decision, detail HAVING COUNT(*) > 1");
   equal("messages refused", "SELECT COUNT(*) FROM sod_inbox WHERE outcome <> 'applied'", 0);
   equal("dead letters", "SELECT COUNT(*) FROM sod_dead_letters", 0);
   equal("special orders", "SELECT COUNT(*) FROM special_orders", kRequests);
@@ -383,6 +389,27 @@ std::string GaleraDaemons::Scrape(size_t daemon) {
   const HttpAnswer a = HttpGet(ports_.at(daemon), "/metrics");
   EXPECT_EQ(a.status, 200) << "daemon " << daemon + 1;
   return a.body;
+}
+
+std::string GaleraDaemons::AppliedByMoreThanOne() const {
+  std::map<std::string, std::vector<std::string>> lines;  // message id -> "daemon N: line"
+  for (size_t i = 0; i < daemons_.size(); ++i) {
+    std::istringstream log(daemons_[i]->Log());
+    for (std::string line; std::getline(log, line);) {
+      const size_t at = line.find("applied ");
+      const size_t id = line.find(" id=", at);
+      if (at == std::string::npos || id == std::string::npos) continue;
+      const size_t end = line.find_first_of(" :", id + 4);
+      lines[line.substr(id + 4, end == std::string::npos ? end : end - id - 4)].push_back(
+          "daemon " + std::to_string(i + 1) + ": " + line);
+    }
+  }
+  std::string out;
+  for (const auto& [id, of_id] : lines) {
+    if (of_id.size() < 2) continue;
+    for (const std::string& line : of_id) out += line + "\n";
+  }
+  return out;
 }
 
 std::vector<std::string> GaleraDaemons::FinalScrapes(size_t messages) {

@@ -132,6 +132,8 @@ class GaleraDaemons : public ::testing::Test {
   // Until every daemon is done with all `messages` (applied, duplicate, another store's, ...),
   // so that its counters are final; returns the scrapes.
   std::vector<std::string> FinalScrapes(size_t messages);
+  // The log lines of the messages that more than one daemon logged as applied (empty if none).
+  std::string AppliedByMoreThanOne() const;
   void StopDaemons();
   // The daemons gone, the POS bus closed: the next StartDaemon binds a new one.
   void ForgetDaemons();

@@ -383,6 +383,7 @@ TEST_F(EngineTest, DeadlockIsRetriedAndAppliedOnce) {
   Processed r = Request(1, 11, 2);
   EXPECT_EQ(r.fate, Fate::kApplied);
   EXPECT_EQ(r.attempts, 2);
+  EXPECT_THAT(r.retried_because, ElementsAre("transient error 1213: Deadlock found"));
   EXPECT_EQ(slept_.size(), 1u);
   EXPECT_EQ(store_.db.special_orders.size(), 1u);
   EXPECT_EQ(processor_->stats().retries, 1u);
@@ -431,6 +432,8 @@ TEST_F(EngineTest, AReconnectThatFailsReportsTheDatabaseUnavailableAtOnce) {
   Processed r = Request(1, 11, 2);
   EXPECT_EQ(r.fate, Fate::kUnavailable);
   EXPECT_EQ(r.attempts, 2);
+  EXPECT_THAT(r.retried_because,
+              ElementsAre(HasSubstr("1047: WSREP"), HasSubstr("2002: no database node")));
   EXPECT_EQ(reconnects_, 1);
   EXPECT_EQ(processor_->stats().nodes_not_ready, 1u);
   EXPECT_EQ(processor_->stats().connection_errors, 1u);
