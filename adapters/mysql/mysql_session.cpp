@@ -266,7 +266,10 @@ Status Session::ConnectTo(const MysqlNode& node, const MysqlOptions& options) {
     direct_.reset(conn_->createStatement());
 
     // Set explicitly after every connect, whatever the server's defaults:
-    // - autocommit off: Begin()/Commit() bound every unit of work.
+    // - autocommit on: Begin()'s START TRANSACTION and Commit() bound every unit of work, and a
+    //   transaction the server ends unannounced (see ExpectOpenTransaction()) leaves no
+    //   transaction open behind it. With autocommit off the next statement would open a new one
+    //   silently, and the COMMIT meant for the first would commit the second, half a unit of work.
     // - time_zone UTC: DATETIME values are UTC, and NOW(6) must agree with them.
     // - strict sql_mode: a bad value is an error, never a silently truncated row.
     // - innodb_lock_wait_timeout below the read timeout: a long lock wait must surface as 1205
@@ -274,7 +277,7 @@ Status Session::ConnectTo(const MysqlNode& node, const MysqlOptions& options) {
     //   like a lost connection.
     const int lock_wait_s = std::max(1, std::min(50, options.read_timeout_s / 2));
     ExecuteDirect(
-        "SET NAMES utf8mb4, autocommit = 0, time_zone = '+00:00', "
+        "SET NAMES utf8mb4, autocommit = 1, time_zone = '+00:00', "
         "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
         "NO_ENGINE_SUBSTITUTION', innodb_lock_wait_timeout = " +
         std::to_string(lock_wait_s));
@@ -363,9 +366,22 @@ Status Session::Commit() {
     return error;
   }
   return Run("Commit", [&] {
+    ExpectOpenTransaction();
     ExecuteDirect("COMMIT");
     in_transaction_ = false;
   });
+}
+
+void Session::ExpectOpenTransaction() {
+  if (!galera_ || !in_transaction_ || read_only_) return;
+  // Without the sync wait: this reads no table, and the answer is this session's own.
+  std::unique_ptr<sql::ResultSet> rs(
+      Prepared("SET STATEMENT wsrep_sync_wait = 0 FOR SELECT @@in_transaction").executeQuery());
+  if (rs->next() && rs->getInt(1) == 1) return;
+  throw sql::SQLException(
+      "the server ended the transaction without an error (on Galera, a brute-force abort by "
+      "another node's writeset); it runs again",
+      "40001", 1213);
 }
 
 void Session::Rollback() {

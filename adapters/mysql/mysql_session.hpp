@@ -107,6 +107,18 @@ class Session {
   Status Commit();
   void Rollback();
 
+  // On a Galera node, inside Run() in a transaction: throws (as a 1213, so that the transaction
+  // counts as lost and is run again) when the server no longer has the transaction open. A
+  // brute-force abort (another node's writeset conflicting with this transaction's rows) is
+  // normally reported to the next statement as 1213, but galera_daemon_test has seen a daemon's
+  // transaction rolled back with no statement told: the statements after it (autocommit was off
+  // then) ran in a new transaction, which the COMMIT committed, the batch's writes without its
+  // inbox rows. So the
+  // writes, the COMMIT and an inbox claim that met a duplicate ask first (one round trip each,
+  // on Galera only). It relies on autocommit being on: after such an abort the server has no
+  // transaction open, where with autocommit off the next statement would have opened one.
+  void ExpectOpenTransaction();
+
   // Runs body() if connected, turning the library's exceptions (and BadValue, NoRow) into an
   // Error; `what` (the caller's name) starts its message. A body returning void gives a Status.
   template <typename F>

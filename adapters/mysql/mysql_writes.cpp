@@ -254,6 +254,9 @@ Result<std::vector<bool>> MysqlStore::InboxClaimAll(const std::vector<Envelope>&
         // Nothing there after all: the duplicate was this piece's own, which cannot be.
         if (there.empty()) throw NoRow("sod_inbox: a duplicate id that is not in the inbox");
         std::erase_if(left, [&](const Envelope* e) { return there.contains(e->id); });
+        // Another node's commit of these ids may have been applied here by aborting this
+        // transaction: the rest must not be claimed outside it.
+        session_->ExpectOpenTransaction();
       }
     });
   });
@@ -264,6 +267,7 @@ Result<std::vector<bool>> MysqlStore::InboxClaimAll(const std::vector<Envelope>&
 Status MysqlStore::ApplyWrites(const WriteSet& w) {
   return session_->Run("ApplyWrites", [&] {
     Session& s = *session_;
+    s.ExpectOpenTransaction();
     const auto id_key = [](Params& p, const auto& row) { p.Add(row.id); };
 
     // Assignments run left to right, but both values here are the row's own: the flag it ends
