@@ -113,10 +113,9 @@ class Session {
   // normally reported to the next statement as 1213, but galera_daemon_test has seen a daemon's
   // transaction rolled back with no statement told: the statements after it (autocommit was off
   // then) ran in a new transaction, which the COMMIT committed, the batch's writes without its
-  // inbox rows. So the
-  // writes, the COMMIT and an inbox claim that met a duplicate ask first (one round trip each,
-  // on Galera only). It relies on autocommit being on: after such an abort the server has no
-  // transaction open, where with autocommit off the next statement would have opened one.
+  // inbox rows. So the writes, the COMMIT and an inbox claim that met a duplicate ask first (one
+  // round trip each, on Galera only). It relies on autocommit being on: after such an abort the
+  // server has no transaction open, where with autocommit off the next statement opens one.
   void ExpectOpenTransaction();
 
   // Runs body() if connected, turning the library's exceptions (and BadValue, NoRow) into an
