@@ -29,9 +29,9 @@ enum class AllocationMode {
   kOnConfirmation,  // announce the arrival, allocate on backoffice.special_order.allocate
 };
 
-// Who is served first when supply is short. Whatever the order, special orders attached to the
-// arriving PO line or transfer come before other waiting ones, and ties go to the earlier request,
-// then the lower id.
+// Who is served first when supply is short, among special orders of equal priority
+// (Settings::priority). Whatever the order, special orders attached to the arriving PO line or
+// transfer come before other waiting ones, and ties go to the earlier request, then the lower id.
 enum class ServiceOrder {
   kOldestRequestFirst,  // first come, first served
   kSmallestFirst,       // the fewest units still waiting first: more customers complete sooner
