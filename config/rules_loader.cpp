@@ -21,28 +21,27 @@ using internal::Value;
 constexpr int64_t kRulesVersion = 1;
 
 constexpr std::string_view kTopKeys[] = {"version", "defaults", "rules"};
-constexpr std::string_view kSettingsKeys[] = {
-    "on_request",           "vendor_choice",           "attach_po_statuses",
-    "allocation",           "status_after_allocation", "allow_positive_open_stock",
-    "transfer_from_stores", "transfer_min_left",       "transfer_allocation",
-    "service_order",        "allocate_surplus",        "reallocate_freed_stock",
-    "shrink_draft_po"};
-constexpr std::string_view kRuleKeys[] = {"name",
-                                          "match",
-                                          "on_request",
-                                          "vendor_choice",
-                                          "attach_po_statuses",
-                                          "allocation",
-                                          "status_after_allocation",
-                                          "allow_positive_open_stock",
-                                          "transfer_from_stores",
-                                          "transfer_min_left",
-                                          "transfer_allocation",
-                                          "service_order",
-                                          "allocate_surplus",
-                                          "reallocate_freed_stock",
-                                          "shrink_draft_po"};
-constexpr std::string_view kMatchKeys[] = {"stores", "vendors", "products"};
+constexpr std::string_view kSettingsKeys[] = {"on_request",
+                                              "vendor_choice",
+                                              "attach_po_statuses",
+                                              "allocation",
+                                              "status_after_allocation",
+                                              "allow_positive_open_stock",
+                                              "transfer_from_stores",
+                                              "transfer_min_left",
+                                              "transfer_allocation",
+                                              "service_order",
+                                              "allocate_surplus",
+                                              "reallocate_freed_stock",
+                                              "shrink_draft_po",
+                                              "priority"};
+// A rule's own keys, then every settings key.
+constexpr auto kRuleKeys = [] {
+  std::array<std::string_view, 2 + std::size(kSettingsKeys)> keys{"name", "match"};
+  std::copy(std::begin(kSettingsKeys), std::end(kSettingsKeys), keys.begin() + 2);
+  return keys;
+}();
+constexpr std::string_view kMatchKeys[] = {"stores", "vendors", "products", "customers"};
 
 constexpr std::array<EnumName<OnRequest>, 2> kOnRequest{{
     {"order", OnRequest::kOrder},
@@ -195,6 +194,9 @@ void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings,
   if (const Value* v = mapping.Find("shrink_draft_po")) {
     if (auto shrink = reader.ReadBool(*v)) settings.shrink_draft_po = *shrink;
   }
+  if (const Value* v = mapping.Find("priority")) {
+    if (auto priority = reader.ReadInteger(*v, INT64_MIN, INT64_MAX)) settings.priority = *priority;
+  }
 }
 
 std::vector<Id> ReadIds(Reader& reader, const Mapping& match, std::string_view key,
@@ -215,7 +217,8 @@ Match ReadMatch(Reader& reader, const Value& value, RulesOutline& outline) {
   return Match{
       .stores = ReadIds(reader, *mapping, "stores", "store", IdKind::kStore, outline),
       .vendors = ReadIds(reader, *mapping, "vendors", "vendor", IdKind::kVendor, outline),
-      .products = ReadIds(reader, *mapping, "products", "product", IdKind::kProduct, outline)};
+      .products = ReadIds(reader, *mapping, "products", "product", IdKind::kProduct, outline),
+      .customers = ReadIds(reader, *mapping, "customers", "customer", IdKind::kCustomer, outline)};
 }
 
 std::optional<std::string> ReadRuleName(Reader& reader, const Value& value) {

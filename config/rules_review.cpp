@@ -18,7 +18,8 @@ namespace {
 // rule named every vendor there is, a later rule without `vendors` would still decide the
 // decisions that have no vendor: not shadowed, which this test already says. And a later rule
 // naming vendors matches only decisions with one of its vendors, so "no vendor" cannot make it
-// escape an earlier rule that names them all.
+// escape an earlier rule that names them all. Customers are the same: a decision about a queue
+// has no customer (MatchKey::customer_id).
 bool Covers(const std::vector<Id>& earlier, const std::vector<Id>& later) {
   if (earlier.empty()) return true;
   if (later.empty()) return false;
@@ -27,13 +28,13 @@ bool Covers(const std::vector<Id>& earlier, const std::vector<Id>& later) {
   });
 }
 
-// A rule matches a decision when each of its three lists matches the decision's store, vendor and
-// product, and each list matches at least one value (an empty list means any; the loader refuses
-// a list written empty). So every decision the later rule matches is matched by the earlier one
-// exactly when each of the later rule's lists is covered by the earlier rule's list.
+// A rule matches a decision when each of its four lists matches the decision's store, vendor,
+// product and customer, and each list matches at least one value (an empty list means any; the
+// loader refuses a list written empty). So every decision the later rule matches is matched by the
+// earlier one exactly when each of the later rule's lists is covered by the earlier rule's list.
 bool Covers(const Match& earlier, const Match& later) {
   return Covers(earlier.stores, later.stores) && Covers(earlier.vendors, later.vendors) &&
-         Covers(earlier.products, later.products);
+         Covers(earlier.products, later.products) && Covers(earlier.customers, later.customers);
 }
 
 std::string_view Table(IdKind kind) {
@@ -44,6 +45,8 @@ std::string_view Table(IdKind kind) {
       return "vendors";
     case IdKind::kProduct:
       return "products";
+    case IdKind::kCustomer:
+      return "customers";
   }
   return "?";
 }
@@ -56,6 +59,8 @@ std::string_view Noun(IdKind kind) {
       return "vendor";
     case IdKind::kProduct:
       return "product";
+    case IdKind::kCustomer:
+      return "customer";
   }
   return "?";
 }
@@ -69,9 +74,11 @@ auto& Of(Sets& sets, IdKind kind) {
     case IdKind::kVendor:
       return sets.vendors;
     case IdKind::kProduct:
+      return sets.products;
+    case IdKind::kCustomer:
       break;
   }
-  return sets.products;
+  return sets.customers;
 }
 
 Problem Warning(const std::string& file, int line, int column, std::string message) {

@@ -14,7 +14,7 @@
 namespace so::config {
 
 // The table an id of the rules file refers to.
-enum class IdKind { kStore, kVendor, kProduct };
+enum class IdKind { kStore, kVendor, kProduct, kCustomer };
 
 // One id as the rules file names it, where it names it.
 struct NamedId {
@@ -36,8 +36,8 @@ struct RulesOutline {
     int column = 0;
   };
   std::vector<Position> rules;
-  // Every id in a match list (stores, vendors, products) and in transfer_from_stores, of the
-  // defaults and of every rule, once per time it is written.
+  // Every id in a match list (stores, vendors, products, customers) and in transfer_from_stores, of
+  // the defaults and of every rule, once per time it is written.
   std::vector<NamedId> ids;
 };
 
@@ -61,6 +61,7 @@ struct IdSets {
   std::set<Id> stores;
   std::set<Id> vendors;
   std::set<Id> products;
+  std::set<Id> customers;
 };
 
 // The distinct ids the outline names, by table: what to look up in the database.

@@ -21,7 +21,8 @@ Result<config::IdSets> ReadExistingIds(mysql::IdReader& reader, const config::Id
   for (const auto& [table, asked, found] :
        {std::tuple(mysql::IdTable::kStores, &named.stores, &existing.stores),
         std::tuple(mysql::IdTable::kVendors, &named.vendors, &existing.vendors),
-        std::tuple(mysql::IdTable::kProducts, &named.products, &existing.products)}) {
+        std::tuple(mysql::IdTable::kProducts, &named.products, &existing.products),
+        std::tuple(mysql::IdTable::kCustomers, &named.customers, &existing.customers)}) {
     auto ids = reader.Existing(table, std::vector<Id>(asked->begin(), asked->end()));
     if (!ids.ok()) return ids.error();
     found->insert(ids->begin(), ids->end());

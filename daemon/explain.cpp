@@ -207,8 +207,9 @@ void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
     for (size_t i = 0; i < q.ahead.size(); ++i) {
       const auto& a = q.ahead[i];
       ahead += (i ? "; " : "") + std::string("special order ") + std::to_string(a.id) + " (order " +
-               std::to_string(a.order_id) + ", requested " + Time(a.requested_at) + ", " +
-               std::to_string(a.waiting()) + " missing)";
+               std::to_string(a.order_id) + ", requested " + Time(a.requested_at) + ", priority " +
+               std::to_string(q.ahead_priority[i]) + ", " + std::to_string(a.waiting()) +
+               " missing)";
     }
     field("ahead of it", ahead + " (order of service " + std::string(ToString(q.service_order)) +
                              ", rule " + q.rule + ")");
@@ -404,12 +405,14 @@ void WriteJsonOrder(Json& j, const ExplainedOrder& e, const Now& now) {
   j.Int("ahead_missing", now.queue.ahead_waiting);
   j.Key("ahead");
   w.StartArray();
-  for (const auto& a : now.queue.ahead) {
+  for (size_t i = 0; i < now.queue.ahead.size(); ++i) {
+    const auto& a = now.queue.ahead[i];
     w.StartObject();
     j.Int("special_order_id", a.id);
     j.Int("order_id", a.order_id);
     j.Str("requested_at", Time(a.requested_at));
     j.Int("missing", a.waiting());
+    j.Int("priority", now.queue.ahead_priority[i]);
     w.EndObject();
   }
   w.EndArray();

@@ -56,7 +56,7 @@ std::string FormatExplainText(const std::vector<mysql::ExplainedOrder>& orders,
 //                           "created_at", "quantity"}|null,
 //              "queue": {"rule", "service_order", "ahead_missing",
 //                        "ahead": [{"special_order_id", "order_id", "requested_at",
-//                                   "missing"}]},
+//                                   "missing", "priority"}]},
 //              "line": {"status", "special_order_qty", "committed_qty", "backordered_qty"},
 //              "order": {"status", "red_star"},
 //              "stock": {"on_hand", "committed", "backordered", "open"}}}]}

@@ -81,10 +81,7 @@ Status Decision::Arrive(Arrival& a, const std::vector<std::pair<Id, Qty>>& broug
     for (auto& so : a.waiting) {
       if (so.product_id == line.product_id) candidates.push_back(&so);
     }
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [&sel](const SpecialOrder* x, const SpecialOrder* y) {
-                       return ServedBefore(sel.settings, *x, *y);
-                     });
+    so::SortForService(rules_, sel.settings, candidates);
     Qty left = line.quantity;
     for (SpecialOrder* so : candidates) {
       if (left == 0) break;
@@ -144,7 +141,8 @@ Status Decision::ResourceWhatNothingMoreBrings(Arrival& a,
     SO_RETURN_IF_ERROR(
         Detach(so, Select(so).rule, what + "; " + Str(so.waiting()) + " still wanted"));
     SO_RETURN_IF_ERROR(
-        Source(so, *product, Select(so.store_id, so.product_id, product->primary_vendor_id)));
+        Source(so, *product,
+               Select(so.store_id, so.product_id, product->primary_vendor_id, so.customer_id)));
   }
   return Status();
 }

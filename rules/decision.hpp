@@ -41,7 +41,9 @@ class Decision {
   void Emit(OutEvent e) { outcome_.events.push_back(std::move(e)); }
   // Moves the special order to `to`, stamps the matching time and announces it.
   [[nodiscard]] Status Move(SpecialOrder& so, SoStatus to, const std::string& rule);
-  RuleSet::Selected Select(Id store_id, Id product_id, std::optional<Id> vendor_id) const;
+  // Without a customer for the queue of an arrival or of freed stock (MatchKey).
+  RuleSet::Selected Select(Id store_id, Id product_id, std::optional<Id> vendor_id,
+                           std::optional<Id> customer_id = std::nullopt) const;
   RuleSet::Selected Select(const SpecialOrder& so) const;
 
   // --- Shared mechanics (engine.cpp) ---
@@ -55,8 +57,7 @@ class Decision {
   // the stock counters (once for all the units it gives).
   Status Give(SpecialOrder& so, Qty take, const std::string& rule, const std::string& from);
   // Order of service (rules/service.hpp).
-  static bool ServedBefore(const Settings& s, const SpecialOrder& a, const SpecialOrder& b);
-  static void SortForService(std::vector<SpecialOrder>& v, const Settings& s);
+  void SortForService(std::vector<SpecialOrder>& v, const Settings& s) const;
   // Offers `units` of freed stock to special orders of the store and product that still wait,
   // when the rule says so; never below zero open stock.
   Status OfferFreedStock(Id store_id, Id product_id, Qty units, Id except_so);

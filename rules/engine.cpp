@@ -108,12 +108,13 @@ Status Decision::Move(SpecialOrder& so, SoStatus to, const std::string& rule) {
   return Status();
 }
 
-RuleSet::Selected Decision::Select(Id store_id, Id product_id, std::optional<Id> vendor_id) const {
-  return rules_.Select(MatchKey{store_id, product_id, vendor_id});
+RuleSet::Selected Decision::Select(Id store_id, Id product_id, std::optional<Id> vendor_id,
+                                   std::optional<Id> customer_id) const {
+  return rules_.Select(MatchKey{store_id, product_id, vendor_id, customer_id});
 }
 
 RuleSet::Selected Decision::Select(const SpecialOrder& so) const {
-  return Select(so.store_id, so.product_id, so.vendor_id);
+  return Select(so.store_id, so.product_id, so.vendor_id, so.customer_id);
 }
 
 Status Decision::SyncLine(const SpecialOrder& so) {
@@ -155,14 +156,8 @@ Status Decision::Give(SpecialOrder& so, Qty take, const std::string& rule,
                    Str(so.quantity) + "; committed +" + Str(take) + ", backordered -" + Str(take));
 }
 
-bool Decision::ServedBefore(const Settings& s, const SpecialOrder& a, const SpecialOrder& b) {
-  return so::ServedBefore(s, a, b);
-}
-
-void Decision::SortForService(std::vector<SpecialOrder>& v, const Settings& s) {
-  std::stable_sort(v.begin(), v.end(), [&s](const SpecialOrder& a, const SpecialOrder& b) {
-    return ServedBefore(s, a, b);
-  });
+void Decision::SortForService(std::vector<SpecialOrder>& v, const Settings& s) const {
+  so::SortForService(rules_, s, v);
 }
 
 Status Decision::OfferFreedStock(Id store_id, Id product_id, Qty units, Id except_so) {

@@ -24,7 +24,8 @@ Result<OpenDecision> Decide(const Engine& engine, HostStore& store, const Specia
   OpenDecision d;
   SO_ASSIGN_OR_RETURN(auto product, store.GetProduct(so.product_id));
   const auto sel = engine.rules().Select(
-      MatchKey{so.store_id, so.product_id, product ? product->primary_vendor_id : std::nullopt});
+      MatchKey{so.store_id, so.product_id, product ? product->primary_vendor_id : std::nullopt,
+               so.customer_id});
   d.on_request = sel.settings.on_request;
   d.on_request_rule = sel.rule;
 
@@ -74,16 +75,14 @@ std::vector<Aspect> CompareOpen(const OpenDecision& current, const OpenDecision&
 
 QueueSide QueueUnder(const RuleSet& rules, Id store_id, Id product_id, std::optional<Id> vendor_id,
                      std::vector<SpecialOrder> waiting) {
-  const auto sel = rules.Select(MatchKey{store_id, product_id, vendor_id});
+  const auto sel = rules.Select(MatchKey{store_id, product_id, vendor_id, std::nullopt});
   QueueSide q;
   q.rule = sel.rule;
   q.service_order = sel.settings.service_order;
   q.allocation = sel.settings.allocation;
   q.transfer_allocation = sel.settings.transfer_allocation;
   q.status_after_allocation = sel.settings.status_after_allocation;
-  std::stable_sort(waiting.begin(), waiting.end(), [&sel](const auto& a, const auto& b) {
-    return ServedBefore(sel.settings, a, b);
-  });
+  SortForService(rules, sel.settings, waiting);
   for (const SpecialOrder& so : waiting) q.order.push_back(so.id);
   return q;
 }

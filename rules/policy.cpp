@@ -15,7 +15,7 @@ bool Matches(const std::vector<Id>& ids, std::optional<Id> id) {
 RuleSet::Selected RuleSet::Select(const MatchKey& key) const {
   for (const Rule& r : rules_) {
     if (Matches(r.match.stores, key.store_id) && Matches(r.match.products, key.product_id) &&
-        Matches(r.match.vendors, key.vendor_id)) {
+        Matches(r.match.vendors, key.vendor_id) && Matches(r.match.customers, key.customer_id)) {
       return {r.name, r.settings};
     }
   }

@@ -3,6 +3,7 @@
 // between threads for reading.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,9 +29,9 @@ enum class AllocationMode {
   kOnConfirmation,  // announce the arrival, allocate on backoffice.special_order.allocate
 };
 
-// Who is served first when supply is short. Whatever the order, special orders attached to the
-// arriving PO line or transfer come before other waiting ones, and ties go to the earlier request,
-// then the lower id.
+// Who is served first when supply is short, among special orders of equal priority
+// (Settings::priority). Whatever the order, special orders attached to the arriving PO line or
+// transfer come before other waiting ones, and ties go to the earlier request, then the lower id.
 enum class ServiceOrder {
   kOldestRequestFirst,  // first come, first served
   kSmallestFirst,       // the fewest units still waiting first: more customers complete sooner
@@ -77,6 +78,10 @@ struct Settings {
   // Whether a lower quantity or a cancellation also shrinks the special order's line on a PO that
   // is still draft. Default: no (the POS's own store leaves the PO alone; the buyer decides).
   bool shrink_draft_po = false;
+  // Who is served first when supply is short, before the service order and the request time: a
+  // special order whose own rule (chosen by its store, product, vendor and customer) gives a
+  // higher priority is served before one with a lower. Any integer. Default 0.
+  int64_t priority = 0;
 };
 
 // Empty lists match anything.
@@ -84,6 +89,7 @@ struct Match {
   std::vector<Id> stores;
   std::vector<Id> vendors;
   std::vector<Id> products;
+  std::vector<Id> customers;
 };
 
 struct Rule {
@@ -95,10 +101,13 @@ struct Rule {
 // What a decision is about. The vendor is unknown before one is chosen; a rule that names vendors
 // then matches on the product's primary vendor, and not at all when there is none. Decisions
 // about a transfer-sourced special order have no vendor: rules naming vendors do not match them.
+// The customer is known only for decisions about one special order; the queue of an arrival or of
+// freed stock has none, so rules naming customers do not choose a queue's rule.
 struct MatchKey {
   Id store_id = 0;
   Id product_id = 0;
   std::optional<Id> vendor_id;
+  std::optional<Id> customer_id;
 };
 
 // The rule name used when no rule matches and the defaults decide.

@@ -53,7 +53,8 @@ Status Decision::Request(CustomerOrder& order, OrderLine& line, Timestamp reques
     return RejectLine(line.id, kContractRule,
                       "product " + Str(line.product_id) + " does not exist");
   }
-  const auto sel = Select(order.store_id, product->id, product->primary_vendor_id);
+  const auto sel =
+      Select(order.store_id, product->id, product->primary_vendor_id, order.customer_id);
   if (!product->special_order_allowed) {
     return RejectLine(line.id, sel.rule, "product " + product->sku + " may not be special-ordered");
   }
@@ -323,8 +324,8 @@ Status Decision::Handle(const BackofficeOrder& p) {
     }
     vendor_id = po->vendor_id;
   }
-  const auto sel =
-      Select(so->store_id, so->product_id, vendor_id ? vendor_id : product->primary_vendor_id);
+  const auto sel = Select(so->store_id, so->product_id,
+                          vendor_id ? vendor_id : product->primary_vendor_id, so->customer_id);
   if (po && !Contains(sel.settings.attach_po_statuses, po->status)) {
     return Refuse(so->id, sel.rule,
                   "PO " + Str(po->id) + " is " + po->status +
@@ -397,7 +398,8 @@ Status Decision::Handle(const PoStatusChanged& p) {
     SO_RETURN_IF_ERROR(Detach(so, sel.rule, "PO " + Str(po->id) + " is " + po->status));
     if (!product) continue;
     SO_RETURN_IF_ERROR(
-        Source(so, *product, Select(so.store_id, so.product_id, product->primary_vendor_id)));
+        Source(so, *product,
+               Select(so.store_id, so.product_id, product->primary_vendor_id, so.customer_id)));
   }
   return Status();
 }

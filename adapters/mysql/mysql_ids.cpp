@@ -17,9 +17,11 @@ const char* TableName(IdTable table) {
     case IdTable::kVendors:
       return "vendors";
     case IdTable::kProducts:
+      return "products";
+    case IdTable::kCustomers:
       break;
   }
-  return "products";
+  return "customers";
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Which store, vendor and product ids the POS database has, for `special-ordersd --check-config
+// Which store, vendor, product and customer ids the POS database has, for `special-ordersd
+// --check-config
 // --against-database`: a connection of its own that only reads (SELECT, in READ ONLY
 // transactions). Not thread-safe: one reader per thread.
 #pragma once
@@ -15,7 +16,7 @@ namespace so::mysql {
 class Session;
 
 // A POS table keyed by `id`.
-enum class IdTable { kStores, kVendors, kProducts };
+enum class IdTable { kStores, kVendors, kProducts, kCustomers };
 
 class IdReader {
  public:

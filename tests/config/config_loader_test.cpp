@@ -103,6 +103,7 @@ TEST(ParseRulesTest, MinimalFileKeepsEveryBuiltInSetting) {
   EXPECT_FALSE(s.allocate_surplus);
   EXPECT_FALSE(s.reallocate_freed_stock);
   EXPECT_FALSE(s.shrink_draft_po);
+  EXPECT_EQ(s.priority, 0);
   EXPECT_THAT(loaded.value->rules(), IsEmpty());
 }
 
@@ -135,6 +136,7 @@ TEST(ParseRulesTest, EverySettingIsParsed) {
   EXPECT_TRUE(d.allocate_surplus);
   EXPECT_TRUE(d.reallocate_freed_stock);
   EXPECT_TRUE(d.shrink_draft_po);
+  EXPECT_EQ(d.priority, 5);
 
   ASSERT_THAT(loaded.value->rules(), SizeIs(1));
   const Rule& rule = loaded.value->rules()[0];
@@ -142,6 +144,7 @@ TEST(ParseRulesTest, EverySettingIsParsed) {
   EXPECT_THAT(rule.match.stores, ElementsAre(3, 4));
   EXPECT_THAT(rule.match.vendors, ElementsAre(10));
   EXPECT_THAT(rule.match.products, ElementsAre(100, 101));
+  EXPECT_THAT(rule.match.customers, ElementsAre(7001, 7002));
 }
 
 TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
@@ -155,6 +158,7 @@ TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
   EXPECT_EQ(s.transfer_min_left, 0);
   EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
   EXPECT_FALSE(s.reallocate_freed_stock);
+  EXPECT_EQ(s.priority, -1);
   // Inherited from the file's defaults, not from the built-in ones.
   EXPECT_THAT(s.attach_po_statuses, ElementsAre("open", "draft", "partially_received"));
   EXPECT_EQ(s.allocation, AllocationMode::kOnConfirmation);
@@ -262,14 +266,26 @@ TEST(ParseRulesTest, FirstMatchingRuleWins) {
   ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
   const RuleSet& rules = *loaded.value;
 
-  RuleSet::Selected narrow = rules.Select({.store_id = 2, .product_id = 100, .vendor_id = 10});
+  RuleSet::Selected narrow = rules.Select(
+      {.store_id = 2, .product_id = 100, .vendor_id = 10, .customer_id = std::nullopt});
   EXPECT_EQ(narrow.rule, "store-2-product-100");
   EXPECT_EQ(narrow.settings.allocation, AllocationMode::kOnConfirmation);
   EXPECT_EQ(narrow.settings.on_request, OnRequest::kOrder);  // store-2's override is not merged
 
-  EXPECT_EQ(rules.Select({.store_id = 2, .product_id = 101, .vendor_id = 10}).rule, "store-2");
-  EXPECT_EQ(rules.Select({.store_id = 3, .product_id = 101, .vendor_id = 10}).rule, "vendor-10");
-  EXPECT_EQ(rules.Select({.store_id = 3, .product_id = 101, .vendor_id = std::nullopt}).rule,
+  EXPECT_EQ(
+      rules.Select({.store_id = 2, .product_id = 101, .vendor_id = 10, .customer_id = std::nullopt})
+          .rule,
+      "store-2");
+  EXPECT_EQ(
+      rules.Select({.store_id = 3, .product_id = 101, .vendor_id = 10, .customer_id = std::nullopt})
+          .rule,
+      "vendor-10");
+  EXPECT_EQ(rules
+                .Select({.store_id = 3,
+                         .product_id = 101,
+                         .vendor_id = std::nullopt,
+                         .customer_id = std::nullopt})
+                .rule,
             "everything-else");
 }
 
@@ -281,8 +297,8 @@ TEST(ParseRulesTest, NoMatchingRuleSelectsTheDefaults) {
       "  - name: store-2\n"
       "    match: {stores: [2]}\n");
   ASSERT_TRUE(loaded.ok());
-  RuleSet::Selected selected =
-      loaded.value->Select({.store_id = 3, .product_id = 1, .vendor_id = std::nullopt});
+  RuleSet::Selected selected = loaded.value->Select(
+      {.store_id = 3, .product_id = 1, .vendor_id = std::nullopt, .customer_id = std::nullopt});
   EXPECT_EQ(selected.rule, kDefaultsRuleName);
   EXPECT_EQ(selected.settings.on_request, OnRequest::kWait);
 }
@@ -299,7 +315,7 @@ TEST(ParseRulesTest, UnknownKeyInRuleIsReportedWithLineAndColumn) {
                           "attach_po_statuses, allocation, status_after_allocation, "
                           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
                           "transfer_allocation, service_order, allocate_surplus, "
-                          "reallocate_freed_stock, shrink_draft_po"));
+                          "reallocate_freed_stock, shrink_draft_po, priority"));
 }
 
 TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
@@ -322,9 +338,9 @@ TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
           "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
-          "shrink_draft_po",
+          "shrink_draft_po, priority",
           "rules.yaml:8:7: rules[0].match: unknown key 'store' (did you mean 'stores'?); allowed "
-          "keys: stores, vendors, products"));
+          "keys: stores, vendors, products, customers"));
 }
 
 TEST(ParseRulesTest, SeveralProblemsAreReportedAtOnceWithTheirPositions) {
@@ -354,7 +370,7 @@ TEST(ParseRulesTest, SeveralProblemsAreReportedAtOnceWithTheirPositions) {
                  "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
                  "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
                  "transfer_allocation, service_order, allocate_surplus, "
-                 "reallocate_freed_stock, shrink_draft_po"));
+                 "reallocate_freed_stock, shrink_draft_po, priority"));
 }
 
 TEST(ParseRulesTest, EnumValuesAreNotGuessedFromCase) {
@@ -435,15 +451,15 @@ TEST(ParseRulesTest, WrongTypesAreReported) {
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
           "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
-          "shrink_draft_po, got a list",
+          "shrink_draft_po, priority, got a list",
           "rules.yaml:4:11: rules[0].name: expected a string, got a list",
           "rules.yaml:5:12: rules[0].match: expected a mapping with keys among stores, vendors, "
-          "products, got a list",
+          "products, customers, got a list",
           "rules.yaml:6:5: rules[1]: expected a mapping with keys among name, match, on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
           "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
-          "shrink_draft_po, got 'just-a-name'"));
+          "shrink_draft_po, priority, got 'just-a-name'"));
 }
 
 TEST(ParseRulesTest, RulesMustBeAList) {
@@ -545,6 +561,54 @@ TEST(ParseRulesTest, TransferMinLeftIsZeroOrMore) {
             "string '2'");
   EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_min_left: [1]\n"),
             "rules.yaml:3:22: defaults.transfer_min_left: expected an integer, got a list");
+}
+
+TEST(ParseRulesTest, PriorityIsAnyIntegerAndACustomerRuleMayGiveIt) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  priority: -9223372036854775808\n"
+      "rules:\n"
+      "  - name: trade\n"
+      "    match: {stores: [1], customers: [7001, 7002]}\n"
+      "    priority: 9223372036854775807\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_EQ(loaded.value->defaults().priority, INT64_MIN);
+  const Rule& trade = loaded.value->rules()[0];
+  EXPECT_EQ(trade.settings.priority, INT64_MAX);
+  EXPECT_THAT(trade.match.customers, ElementsAre(7001, 7002));
+  EXPECT_EQ(loaded.value->Select(MatchKey{1, 100, std::nullopt, 7002}).rule, "trade");
+  EXPECT_EQ(loaded.value->Select(MatchKey{1, 100, std::nullopt, 7003}).rule, "defaults");
+}
+
+TEST(ParseRulesTest, PriorityMustBeAnIntegerInRange) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  priority: high\n"),
+            "rules.yaml:3:13: defaults.priority: expected an integer, got 'high'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  priority: 2.5\n"),
+            "rules.yaml:3:13: defaults.priority: expected an integer, got '2.5'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  priority: \"3\"\n"),
+            "rules.yaml:3:13: defaults.priority: expected an integer, got the quoted string '3'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  priority: 9223372036854775808\n"),
+            "rules.yaml:3:13: defaults.priority: 9223372036854775808 is out of range; expected "
+            "-9223372036854775808..9223372036854775807");
+  EXPECT_EQ(OnlyProblem("version: 1\nrules:\n  - name: a\n    match: {stores: 1}\n"
+                        "    priority: [1]\n"),
+            "rules.yaml:5:15: rules[0].priority: expected an integer, got a list");
+}
+
+TEST(ParseRulesTest, CustomersArePositiveIdsWithoutRepeats) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "rules:\n"
+      "  - name: a\n"
+      "    match: {customers: [0, 5, 5]}\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre("rules.yaml:4:25: rules[0].match.customers[0]: 0 is out of range; "
+                  "expected a positive integer",
+                  "rules.yaml:4:31: rules[0].match.customers[2]: '5' is listed twice (first "
+                  "at line 4)"));
 }
 
 TEST(ParseRulesTest, UnknownTransferAllocationListsTheAllowedOnes) {
@@ -909,16 +973,17 @@ TEST(LoadDaemonConfigTest, ProblemsOfBothFilesAreReportedEachWithItsFile) {
           file + ":5:28: bus.receive_high_water_mark: 0 is out of range; expected 1..10000000",
           file + ":10:12: log_level: 'verbose' is not allowed; expected one of: debug, info, "
                  "warning, error",
-          Fixture("rules_unknown_key_in_rule.yaml") + ":7:5: rules[0]: unknown key "
-                                                      "'on_requst' (did you mean 'on_request'?); "
-                                                      "allowed keys: name, match, on_request, "
-                                                      "vendor_choice, attach_po_statuses, "
-                                                      "allocation, status_after_allocation, "
-                                                      "allow_positive_open_stock, "
-                                                      "transfer_from_stores, transfer_min_left, "
-                                                      "transfer_allocation, service_order, "
-                                                      "allocate_surplus, "
-                                                      "reallocate_freed_stock, shrink_draft_po"));
+          Fixture("rules_unknown_key_in_rule.yaml") +
+              ":7:5: rules[0]: unknown key "
+              "'on_requst' (did you mean 'on_request'?); "
+              "allowed keys: name, match, on_request, "
+              "vendor_choice, attach_po_statuses, "
+              "allocation, status_after_allocation, "
+              "allow_positive_open_stock, "
+              "transfer_from_stores, transfer_min_left, "
+              "transfer_allocation, service_order, "
+              "allocate_surplus, "
+              "reallocate_freed_stock, shrink_draft_po, priority"));
 }
 
 TEST(LoadDaemonConfigTest, BadValuesAreReported) {

@@ -135,10 +135,17 @@ TEST(RulesReviewTest, RuleWithoutVendorsAfterARuleNamingVendorsIsNotShadowed) {
       "  - name: store-1\n"
       "    match: { stores: [1] }\n");
   EXPECT_THAT(Lines(FindShadowedRules(r.rules, r.outline)), IsEmpty());
-  EXPECT_EQ(r.rules.Select({.store_id = 1, .product_id = 5, .vendor_id = std::nullopt}).rule,
+  EXPECT_EQ(r.rules
+                .Select({.store_id = 1,
+                         .product_id = 5,
+                         .vendor_id = std::nullopt,
+                         .customer_id = std::nullopt})
+                .rule,
             "store-1");
-  EXPECT_EQ(r.rules.Select({.store_id = 1, .product_id = 5, .vendor_id = 10}).rule,
-            "acme-and-budget");
+  EXPECT_EQ(
+      r.rules.Select({.store_id = 1, .product_id = 5, .vendor_id = 10, .customer_id = std::nullopt})
+          .rule,
+      "acme-and-budget");
 }
 
 // The other way round it is: the later rule matches only decisions with vendor 10, and the
@@ -158,6 +165,23 @@ TEST(RulesReviewTest, RuleNamingVendorsAfterARuleWithoutVendorsIsShadowed) {
                                                "'store-1'"),
                           ::testing::HasSubstr("rule 'acme-chairs' can never match: rule "
                                                "'acme-and-budget' (line 7)")));
+}
+
+// As for vendors: a queue's decision has no customer, which only a rule without `customers`
+// matches, so a rule naming customers never shadows one without them; the other way round it does.
+TEST(RulesReviewTest, CustomersCoverAsVendorsDo) {
+  EXPECT_THAT(Shadowed("version: 1\n"
+                       "rules:\n"
+                       "  - name: trade\n"
+                       "    match: { stores: [1], customers: [7001, 7002] }\n"
+                       "  - name: store-1\n"
+                       "    match: { stores: [1] }\n"
+                       "  - name: trade-chairs\n"
+                       "    match: { stores: [1], customers: [7002], products: [100] }\n"
+                       "  - name: one-trade-customer\n"
+                       "    match: { customers: [7001] }\n"),
+              ElementsAre(::testing::HasSubstr("rule 'trade-chairs' can never match: rule "
+                                               "'trade' (line 3)")));
 }
 
 // Stores 1 and 2 together cover the third rule, but no single earlier rule does: not reported
@@ -193,10 +217,11 @@ constexpr std::string_view kIdsYaml =
     "    match:\n"
     "      products: [100, 101]\n"
     "      stores: [4]\n"
+    "      customers: [7001, 7002]\n"
     "    transfer_from_stores: 7\n";
 
 std::string Show(const NamedId& n) {
-  const char* kinds[] = {"store", "vendor", "product"};
+  const char* kinds[] = {"store", "vendor", "product", "customer"};
   return std::string(kinds[static_cast<int>(n.kind)]) + " " + std::to_string(n.id) + " " +
          std::to_string(n.line) + ":" + std::to_string(n.column) + " " + n.path;
 }
@@ -212,7 +237,9 @@ TEST(RulesReviewTest, OutlineNamesEveryIdWhereItIsWritten) {
                                "store 4 11:16 rules[1].match.stores[0]",
                                "product 100 10:18 rules[1].match.products[0]",
                                "product 101 10:23 rules[1].match.products[1]",
-                               "store 7 12:27 rules[1].transfer_from_stores"));
+                               "customer 7001 12:19 rules[1].match.customers[0]",
+                               "customer 7002 12:25 rules[1].match.customers[1]",
+                               "store 7 13:27 rules[1].transfer_from_stores"));
   ASSERT_EQ(r.outline.rules.size(), 2u);
   EXPECT_EQ(r.outline.rules[1].line, 8);
   EXPECT_EQ(r.outline.rules[1].column, 5);
@@ -224,11 +251,12 @@ TEST(RulesReviewTest, NamedIdsAreTheDistinctIdsByTable) {
   EXPECT_THAT(named.stores, ElementsAre(4, 7, 8));
   EXPECT_THAT(named.vendors, ElementsAre(10));
   EXPECT_THAT(named.products, ElementsAre(100, 101));
+  EXPECT_THAT(named.customers, ElementsAre(7001, 7002));
 }
 
 TEST(RulesReviewTest, EachMentionOfAMissingIdIsAWarningAtTheId) {
   const OutlinedRules r = Outlined(kIdsYaml);
-  const IdSets existing{.stores = {4, 8}, .vendors = {}, .products = {101}};
+  const IdSets existing{.stores = {4, 8}, .vendors = {}, .products = {101}, .customers = {7002}};
   EXPECT_THAT(Lines(FindMissingIds(r.outline, existing)),
               ElementsAre("rules.yaml:3:26: warning: defaults.transfer_from_stores[0]: store 7 "
                           "does not exist (no row in stores)",
@@ -236,9 +264,12 @@ TEST(RulesReviewTest, EachMentionOfAMissingIdIsAWarningAtTheId) {
                           "exist (no row in vendors)",
                           "rules.yaml:10:18: warning: rules[1].match.products[0]: product 100 "
                           "does not exist (no row in products)",
-                          "rules.yaml:12:27: warning: rules[1].transfer_from_stores: store 7 does "
+                          "rules.yaml:12:19: warning: rules[1].match.customers[0]: customer 7001 "
+                          "does not exist (no row in customers)",
+                          "rules.yaml:13:27: warning: rules[1].transfer_from_stores: store 7 does "
                           "not exist (no row in stores)"));
-  const IdSets all{.stores = {4, 7, 8}, .vendors = {10}, .products = {100, 101}};
+  const IdSets all{
+      .stores = {4, 7, 8}, .vendors = {10}, .products = {100, 101}, .customers = {7001, 7002}};
   EXPECT_THAT(FindMissingIds(r.outline, all), IsEmpty());
 }
 

@@ -187,8 +187,9 @@ void FakeDb::SetOnHand(Id store, Id product, Qty on_hand) {
   row.on_hand = on_hand;
 }
 
-void FakeDb::AddOrderWithLine(Id order, Id line, Id store, Id product, Qty special_qty) {
-  if (!orders.contains(order)) orders[order] = CustomerOrder{order, store, 7, "open", false};
+void FakeDb::AddOrderWithLine(Id order, Id line, Id store, Id product, Qty special_qty,
+                              Id customer) {
+  if (!orders.contains(order)) orders[order] = CustomerOrder{order, store, customer, "open", false};
   OrderLine l;
   l.id = line;
   l.order_id = order;

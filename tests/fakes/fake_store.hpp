@@ -60,8 +60,8 @@ struct FakeDb {
   void AddVendor(Id id, bool active = true);
   void AddOffer(Id product, Id vendor, std::string cost, int lead_days, Qty pack = 1, Qty moq = 1);
   void SetOnHand(Id store, Id product, Qty on_hand);
-  // An open order with one line for `special_qty` units marked as special order.
-  void AddOrderWithLine(Id order, Id line, Id store, Id product, Qty special_qty);
+  // An open order of `customer` with one line for `special_qty` units marked as special order.
+  void AddOrderWithLine(Id order, Id line, Id store, Id product, Qty special_qty, Id customer = 7);
   Id AddPo(Id store, Id vendor, std::string status, Timestamp created_at);
   Id AddPoLine(Id po, Id product, Qty qty);
   // A completed shipment; on_hand and quantity_received grow as the POS does.

@@ -103,7 +103,8 @@ void CheckSelect(const so::RuleSet& rules, const so::MatchKey& key) {
   const so::Rule* expected = nullptr;
   for (const so::Rule& rule : rules.rules()) {
     if (InList(rule.match.stores, key.store_id) && InList(rule.match.products, key.product_id) &&
-        InList(rule.match.vendors, key.vendor_id)) {
+        InList(rule.match.vendors, key.vendor_id) &&
+        InList(rule.match.customers, key.customer_id)) {
       expected = &rule;
       break;
     }
@@ -137,22 +138,28 @@ void CheckRuleSet(const so::RuleSet& rules) {
     CheckIds(rule.match.stores, rule.name + ".match.stores");
     CheckIds(rule.match.vendors, rule.name + ".match.vendors");
     CheckIds(rule.match.products, rule.name + ".match.products");
+    CheckIds(rule.match.customers, rule.name + ".match.customers");
   }
-  // Keys each rule is meant for, with and without a vendor, and one that only the defaults take
-  // unless a rule matches everything.
+  // Keys each rule is meant for, with and without a vendor and a customer, and one that only the
+  // defaults take unless a rule matches everything.
   for (const so::Rule& rule : rules.rules()) {
     const so::Match& m = rule.match;
     so::MatchKey key{
         .store_id = m.stores.empty() ? 1 : m.stores.front(),
         .product_id = m.products.empty() ? 1 : m.products.front(),
-        .vendor_id = m.vendors.empty() ? std::nullopt : std::optional<so::Id>(m.vendors.front())};
+        .vendor_id = m.vendors.empty() ? std::nullopt : std::optional<so::Id>(m.vendors.front()),
+        .customer_id =
+            m.customers.empty() ? std::nullopt : std::optional<so::Id>(m.customers.front())};
     CheckSelect(rules, key);
     key.vendor_id.reset();
     CheckSelect(rules, key);
+    key.customer_id.reset();
+    CheckSelect(rules, key);
   }
-  CheckSelect(
-      rules,
-      so::MatchKey{.store_id = INT64_MAX, .product_id = INT64_MAX, .vendor_id = std::nullopt});
+  CheckSelect(rules, so::MatchKey{.store_id = INT64_MAX,
+                                  .product_id = INT64_MAX,
+                                  .vendor_id = std::nullopt,
+                                  .customer_id = std::nullopt});
 }
 
 void CheckProblems(const std::vector<so::config::Problem>& problems) {

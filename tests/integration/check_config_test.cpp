@@ -61,7 +61,7 @@ class CheckConfigTest : public ::testing::Test {
   std::unique_ptr<DaemonProcess> process_;
 };
 
-TEST_F(CheckConfigTest, EachMissingStoreVendorAndProductIsAWarningAtItsPositionAndExitIsZero) {
+TEST_F(CheckConfigTest, EachMissingIdIsAWarningAtItsPositionAndExitIsZero) {
   const std::string config = Config(
       "version: 1\n"
       "defaults:\n"
@@ -72,7 +72,9 @@ TEST_F(CheckConfigTest, EachMissingStoreVendorAndProductIsAWarningAtItsPositionA
       "  - name: ghost-product\n"
       "    match:\n"
       "      products: [100, 555]\n"
-      "    transfer_from_stores: [1]\n",
+      "    transfer_from_stores: [1]\n"
+      "  - name: trade\n"
+      "    match: { customers: [1, 404] }\n",
       db_.options());
   const ToolRun run = CheckConfig(config);
   EXPECT_EQ(run.exit_status, 0) << run.err;
@@ -84,10 +86,12 @@ TEST_F(CheckConfigTest, EachMissingStoreVendorAndProductIsAWarningAtItsPositionA
                           rules_file_ + ":6:45: warning: rules[0].match.vendors[1]: vendor 77 "
                                         "does not exist (no row in vendors)",
                           rules_file_ + ":9:23: warning: rules[1].match.products[1]: product 555 "
-                                        "does not exist (no row in products)"));
-  EXPECT_THAT(run.out, StartsWith(config + ": OK (rules " + rules_file_ + ", 2 rule(s), "));
+                                        "does not exist (no row in products)",
+                          rules_file_ + ":12:29: warning: rules[2].match.customers[1]: customer "
+                                        "404 does not exist (no row in customers)"));
+  EXPECT_THAT(run.out, StartsWith(config + ": OK (rules " + rules_file_ + ", 3 rule(s), "));
   EXPECT_THAT(run.out,
-              HasSubstr("; ids checked against database '" + db_.name() + "'), 4 warning(s)\n"));
+              HasSubstr("; ids checked against database '" + db_.name() + "'), 5 warning(s)\n"));
 
   // Without --against-database the database is not asked.
   const ToolRun offline = CheckConfig(config, /*against_database=*/false);

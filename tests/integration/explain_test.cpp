@@ -25,13 +25,17 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr Id kChair = 100, kDesk = 101;
-// Chairs are ordered from Acme at once; desks at store 1 are asked of store 2 first.
+// Chairs are ordered from Acme at once; desks at store 1 are asked of store 2 first. Ada
+// (customer 1) is a trade customer, served first.
 constexpr const char* kRules =
     "version: 1\n"
     "rules:\n"
     "  - name: desks-from-harbour\n"
     "    match: { stores: [1], products: [101] }\n"
-    "    transfer_from_stores: [2]\n";
+    "    transfer_from_stores: [2]\n"
+    "  - name: trade\n"
+    "    match: { customers: [1] }\n"
+    "    priority: 3\n";
 
 std::string S(int64_t v) { return std::to_string(v); }
 
@@ -133,8 +137,8 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
                                  "of it allocated\\)\n"));
   EXPECT_THAT(out,
               HasSubstr("\n  ahead of it special order " + S(ada_) + " (order 5001, requested "));
-  EXPECT_THAT(out, HasSubstr(", 1 missing) (order of service oldest_request_first, rule "
-                             "defaults)"));
+  EXPECT_THAT(out, HasSubstr(", priority 3, 1 missing) (order of service oldest_request_first, "
+                             "rule defaults)"));
   EXPECT_THAT(out, HasSubstr("\n  covered     yes: 2 still due, 1 for those ahead, 1 for it\n"));
   EXPECT_THAT(out, HasSubstr("\n  line 50021  backordered, special order qty 1, committed 0, "
                              "backordered 1; order 5002 open, red star on\n"));
@@ -181,6 +185,7 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   ASSERT_EQ(now["queue"]["ahead"].Size(), 1u);
   EXPECT_EQ(now["queue"]["ahead"][0]["special_order_id"].GetInt64(), ada_);
   EXPECT_EQ(now["queue"]["ahead"][0]["missing"].GetInt64(), 1);
+  EXPECT_EQ(now["queue"]["ahead"][0]["priority"].GetInt64(), 3);
   EXPECT_EQ(now["queue"]["ahead_missing"].GetInt64(), 1);
   EXPECT_STREQ(now["line"]["status"].GetString(), "backordered");
   EXPECT_TRUE(now["order"]["red_star"].GetBool());

@@ -67,6 +67,70 @@ TEST_F(EngineTest, SmallestFirstServesMoreCustomersWhenTheRuleSaysSo) {
   EXPECT_EQ(SoOfLine(31).status, SoStatus::kReady);
 }
 
+// A rule for the store's trade customers with a higher priority: they are served before older
+// requests of other customers.
+void ServeTradeCustomersFirst(std::vector<Rule>& rules, const Settings& defaults) {
+  Settings trade = defaults;
+  trade.priority = 1;
+  rules.push_back(Rule{"trade", Match{{kStore}, {}, {}, {kTradeCustomer}}, trade});
+}
+
+TEST_F(EngineTest, HigherPriorityIsServedBeforeAnEarlierRequest) {
+  ServeTradeCustomersFirst(rules_, defaults_);
+  Request(1, 11, 2);
+  Request(2, 21, 2, kProduct, kStore, kTradeCustomer);
+  ASSERT_EQ(SoOfLine(21).po_line_id, SoOfLine(11).po_line_id);
+  Ship(500, 11, 3);
+  EXPECT_EQ(SoOfLine(21).allocated_qty, 2);
+  EXPECT_EQ(SoOfLine(21).status, SoStatus::kReady);
+  EXPECT_EQ(SoOfLine(11).allocated_qty, 1);
+  // The announcement lists them in the same order.
+  const auto arrived = EventsOf<ArrivedEvent>(sink_.published);
+  ASSERT_EQ(arrived.size(), 1u);
+  ASSERT_EQ(arrived[0].special_orders.size(), 2u);
+  EXPECT_EQ(arrived[0].special_orders[0].special_order_id, SoOfLine(21).id);
+  EXPECT_EQ(arrived[0].special_orders[1].quantity, 1);
+}
+
+TEST_F(EngineTest, FreedStockGoesToTheHigherPriorityFirst) {
+  defaults_.reallocate_freed_stock = true;
+  ServeTradeCustomersFirst(rules_, defaults_);
+  Request(1, 11, 2);
+  Ship(500, 11, 2);
+  Request(2, 21, 2);  // open stock is 0 again: eligible
+  Request(3, 31, 2, kProduct, kStore, kTradeCustomer);
+  CancelOrder(1);
+  EXPECT_EQ(SoOfLine(31).allocated_qty, 2);
+  EXPECT_EQ(SoOfLine(21).allocated_qty, 0);
+}
+
+// The Back Office still decides: the special orders it names are served, in the order of
+// service among themselves, and a higher priority it did not name gets nothing.
+TEST_F(EngineTest, BackOfficeChoiceOfSpecialOrdersBeatsPriority) {
+  defaults_.allocation = AllocationMode::kOnConfirmation;
+  ServeTradeCustomersFirst(rules_, defaults_);
+  Request(1, 11, 2);
+  Request(2, 21, 2);
+  Request(3, 31, 2, kProduct, kStore, kTradeCustomer);
+  Ship(500, 11, 3);
+  const auto arrived = EventsOf<ArrivedEvent>(sink_.published);
+  ASSERT_EQ(arrived.size(), 1u);
+  ASSERT_EQ(arrived[0].special_orders.size(), 2u);
+  EXPECT_EQ(arrived[0].special_orders[0].special_order_id, SoOfLine(31).id);
+
+  // Only the newest of the other customers: neither the trade customer nor the older request.
+  Send(BackofficeAllocate{500, std::nullopt, std::vector<Id>{SoOfLine(21).id}, "bo"});
+  EXPECT_EQ(SoOfLine(21).allocated_qty, 2);
+  EXPECT_EQ(SoOfLine(31).allocated_qty, 0);
+  EXPECT_EQ(SoOfLine(11).allocated_qty, 0);
+  // Among those it names, the higher priority comes before the older request.
+  Send(BackofficeAllocate{500, std::nullopt, std::vector<Id>{SoOfLine(11).id, SoOfLine(31).id},
+                          "bo"});
+  EXPECT_EQ(SoOfLine(31).allocated_qty, 1);
+  EXPECT_EQ(SoOfLine(11).allocated_qty, 0);
+  EXPECT_EQ(store_.db.Stock(kStore, kProduct).committed, 3);
+}
+
 TEST_F(EngineTest, EqualRequestsAreServedByIdDeterministically) {
   store_.db.AddOrderWithLine(1, 11, kStore, kProduct, 1);
   Send(SpecialOrderRequested{1, 11, kStore, 7, kProduct, 1, At(0)});

@@ -20,6 +20,7 @@ namespace so {
 constexpr Id kStore = 1, kOtherStore = 2;
 constexpr Id kProduct = 100, kProduct2 = 101;
 constexpr Id kPrimary = 10, kCheap = 11, kFast = 12;
+constexpr Id kCustomer = 7, kTradeCustomer = 8;
 
 inline Timestamp At(int64_t minute) {
   return Timestamp{int64_t{1'800'000'000} * 1'000'000 + minute * 60'000'000};
@@ -79,9 +80,10 @@ class EngineTest : public ::testing::Test {
   }
 
   // The POS marks a line and publishes the request.
-  Processed Request(Id order, Id line, Qty qty, Id product = kProduct, Id store = kStore) {
-    store_.db.AddOrderWithLine(order, line, store, product, qty);
-    return Send(SpecialOrderRequested{order, line, store, 7, product, qty, At(order)});
+  Processed Request(Id order, Id line, Qty qty, Id product = kProduct, Id store = kStore,
+                    Id customer = kCustomer) {
+    store_.db.AddOrderWithLine(order, line, store, product, qty, customer);
+    return Send(SpecialOrderRequested{order, line, store, customer, product, qty, At(order)});
   }
 
   const SpecialOrder& SoOfLine(Id line) {

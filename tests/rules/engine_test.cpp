@@ -94,7 +94,7 @@ TEST_F(EngineTest, RuleThatAllowsOpenPosAttachesToOpenPo) {
   const Id open = store_.db.AddPo(kStore, kPrimary, "open", At(-10));
   Settings s = defaults_;
   s.attach_po_statuses = {"draft", "open"};
-  rules_.push_back(Rule{"store-1-open-pos", Match{{kStore}, {}, {}}, s});
+  rules_.push_back(Rule{"store-1-open-pos", Match{{kStore}, {}, {}, {}}, s});
   Request(1, 11, 2);
   EXPECT_EQ(SoOfLine(11).po_id, open);
   EXPECT_EQ(EventsOf<StatusChangedEvent>(sink_.published).at(0).rule, "store-1-open-pos");
