@@ -762,7 +762,8 @@ class Daemon {
     if (!database_problem_.empty()) reasons += "database: " + database_problem_ + "\n";
     if (!held_.empty()) {
       reasons += "applying: holding " + std::to_string(held_.size()) +
-                 " messages, the database is unavailable: " + unavailable_ + "\n";
+                 (held_.size() == 1 ? " message" : " messages") +
+                 ", the database is unavailable: " + unavailable_ + "\n";
     }
     if (!subscriber_->connected()) {
       reasons += "subscription: not connected to " + config_.bus.subscribe + "\n";
