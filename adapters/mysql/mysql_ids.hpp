@@ -1,7 +1,6 @@
 // Which store, vendor, product and customer ids the POS database has, for `special-ordersd
-// --check-config
-// --against-database`: a connection of its own that only reads (SELECT, in READ ONLY
-// transactions). Not thread-safe: one reader per thread.
+// --check-config --against-database`: a connection of its own that only reads (SELECT, in READ
+// ONLY transactions). Not thread-safe: one reader per thread.
 #pragma once
 
 #include <memory>
