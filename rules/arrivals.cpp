@@ -140,9 +140,7 @@ Status Decision::ResourceWhatNothingMoreBrings(Arrival& a,
     if (!product) continue;
     SO_RETURN_IF_ERROR(
         Detach(so, Select(so).rule, what + "; " + Str(so.waiting()) + " still wanted"));
-    SO_RETURN_IF_ERROR(
-        Source(so, *product,
-               Select(so.store_id, so.product_id, product->primary_vendor_id, so.customer_id)));
+    SO_RETURN_IF_ERROR(SourceAgain(so, *product));
   }
   return Status();
 }

@@ -100,8 +100,7 @@ Status Decision::Grow(SpecialOrder& so, Qty more) {
   const std::string why = po ? "PO " + Str(po->id) + " is " + po->status + " and takes no more"
                              : "a requested transfer cannot grow";
   SO_RETURN_IF_ERROR(Detach(so, sel.rule, why));
-  return Source(so, *product,
-                Select(so.store_id, so.product_id, product->primary_vendor_id, so.customer_id));
+  return SourceAgain(so, *product);
 }
 
 // Fewer wanted: less backordered; allocated units beyond the new quantity go back to open

@@ -74,6 +74,9 @@ class Decision {
   // Sources a special order in `request` as its rule says: a transfer, else a vendor, else it
   // waits for the Back Office.
   Status Source(SpecialOrder& so, const Product& product, RuleSet::Selected sel);
+  // Sources a detached special order again as its request was: the rule for its store, product,
+  // the product's primary vendor and its customer.
+  Status SourceAgain(SpecialOrder& so, const Product& product);
   struct VendorPick {
     Vendor vendor;
     std::optional<ProductVendor> terms;  // nullopt: the primary vendor has no product_vendors row

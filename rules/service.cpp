@@ -13,8 +13,9 @@ namespace {
 const SpecialOrder& Deref(const SpecialOrder& so) { return so; }
 const SpecialOrder& Deref(const SpecialOrder* so) { return *so; }
 
+// Returns the priority of each special order of `v`, by id.
 template <class Entry>
-void SortEntries(const RuleSet& rules, const Settings& s, std::vector<Entry>& v) {
+std::map<Id, int64_t> SortEntries(const RuleSet& rules, const Settings& s, std::vector<Entry>& v) {
   std::map<Id, int64_t> priority;
   for (const Entry& e : v) priority.try_emplace(Deref(e).id, PriorityOf(rules, Deref(e)));
   std::stable_sort(v.begin(), v.end(), [&](const Entry& x, const Entry& y) {
@@ -22,6 +23,7 @@ void SortEntries(const RuleSet& rules, const Settings& s, std::vector<Entry>& v)
     const SpecialOrder& b = Deref(y);
     return ServedBefore(s, a, priority.at(a.id), b, priority.at(b.id));
   });
+  return priority;
 }
 
 }  // namespace
@@ -67,11 +69,11 @@ ServiceQueue QueueOf(const RuleSet& rules, const SpecialOrder& so,
                       (on_transfer && queries::OnTransfer(other, *so.transfer_id));
     if (same) queue.push_back(other);
   }
-  SortForService(rules, sel.settings, queue);
+  const auto priority = SortEntries(rules, sel.settings, queue);
   for (const auto& a : queue) {
     if (a.id == so.id) break;
     q.ahead.push_back(a);
-    q.ahead_priority.push_back(PriorityOf(rules, a));
+    q.ahead_priority.push_back(priority.at(a.id));
     q.ahead_waiting += a.waiting();
   }
   return q;

@@ -104,6 +104,11 @@ Status Decision::Request(CustomerOrder& order, OrderLine& line, Timestamp reques
   return Source(so, *product, sel);
 }
 
+Status Decision::SourceAgain(SpecialOrder& so, const Product& product) {
+  return Source(so, product,
+                Select(so.store_id, so.product_id, product.primary_vendor_id, so.customer_id));
+}
+
 Status Decision::Source(SpecialOrder& so, const Product& product, RuleSet::Selected sel) {
   if (sel.settings.on_request == OnRequest::kWait) {
     return Audit(so.id, sel.rule, "waits_for_back_office",
@@ -397,9 +402,7 @@ Status Decision::Handle(const PoStatusChanged& p) {
     const auto sel = Select(so);
     SO_RETURN_IF_ERROR(Detach(so, sel.rule, "PO " + Str(po->id) + " is " + po->status));
     if (!product) continue;
-    SO_RETURN_IF_ERROR(
-        Source(so, *product,
-               Select(so.store_id, so.product_id, product->primary_vendor_id, so.customer_id)));
+    SO_RETURN_IF_ERROR(SourceAgain(so, *product));
   }
   return Status();
 }
