@@ -209,6 +209,21 @@ Status BatchView::LoadPicked(std::vector<Id> ids) {
   return Status();
 }
 
+Status BatchView::LoadClocks(std::vector<Id> ids) {
+  ids = Unknown(std::move(ids), clocks_);
+  std::erase_if(ids, [this](Id id) {
+    if (!IsNew(id)) return false;
+    clocks_[id] = std::nullopt;
+    return true;
+  });
+  if (ids.empty()) return Status();
+  ++store_reads_;
+  SO_ASSIGN_OR_RETURN(auto rows, store_.LockSoClocks(ids));
+  for (Id id : ids) clocks_[id] = std::nullopt;
+  for (SoClock& c : rows) clocks_[c.special_order_id] = std::move(c);
+  return Status();
+}
+
 Status BatchView::LoadProducts(std::vector<Id> ids) {
   ids = Unknown(std::move(ids), products_);
   if (ids.empty()) return Status();
@@ -495,6 +510,27 @@ Result<Qty> BatchView::LockPickedQty(Id special_order_id) {
   return picked_.at(special_order_id);
 }
 
+Result<std::optional<SoClock>> BatchView::LockSoClock(Id special_order_id) {
+  SO_RETURN_IF_ERROR(LoadClocks({special_order_id}));
+  return clocks_.at(special_order_id);
+}
+
+Result<std::vector<SoClock>> BatchView::LockSoClocks(const std::vector<Id>& ids) {
+  SO_RETURN_IF_ERROR(LoadClocks(ids));
+  std::vector<SoClock> out;
+  for (Id id : std::set<Id>(ids.begin(), ids.end())) {
+    if (const auto& clock = clocks_.at(id)) out.push_back(*clock);
+  }
+  return out;
+}
+
+Result<std::optional<Timestamp>> BatchView::GetPoSentAt(Id po_id) {
+  if (auto it = po_sent_.find(po_id); it != po_sent_.end()) return it->second;
+  ++store_reads_;
+  SO_ASSIGN_OR_RETURN(auto at, store_.GetPoSentAt(po_id));
+  return po_sent_[po_id] = at;
+}
+
 Result<std::vector<ArrivalLine>> BatchView::LockArrivalLines(ArrivalKind kind, Id arrival_id) {
   SO_RETURN_IF_ERROR(LoadArrivals({{kind, arrival_id}}));
   std::vector<ArrivalLine> out;
@@ -509,6 +545,11 @@ Result<std::vector<ArrivalLine>> BatchView::LockArrivalLines(ArrivalKind kind, I
 
 Result<PendingFacts> BatchView::FindPendingFacts(int, const StoreScope&) {
   return Bug("FindPendingFacts() on a batch view: the sweep reads the store itself");
+}
+
+Result<std::vector<ClockCandidate>> BatchView::FindClockCandidates(const ClockQuery&,
+                                                                   const StoreScope&) {
+  return Bug("FindClockCandidates() on a batch view: the scan reads the store itself");
 }
 
 Result<std::vector<StockRow>> BatchView::LockStocks(const std::vector<StockKey>&) {
@@ -683,6 +724,22 @@ Status BatchView::SetPickedQty(Id special_order_id, Qty picked_qty) {
   return Status();
 }
 
+Status BatchView::PutSoClock(const SoClock& clock) {
+  clocks_[clock.special_order_id] = clock;
+  written_clocks_.insert(clock.special_order_id);
+  return Status();
+}
+
+// The first time wins, in the batch as in the store: the store's answer is needed to know
+// whether this is the first.
+Status BatchView::SetPoSentAt(Id po_id, Timestamp at) {
+  SO_ASSIGN_OR_RETURN(const std::optional<Timestamp> sent, GetPoSentAt(po_id));
+  if (sent) return Status();
+  po_sent_[po_id] = at;
+  written_po_sent_.insert(po_id);
+  return Status();
+}
+
 Status BatchView::PutArrivalLine(const ArrivalLine& line) {
   const auto key = std::make_tuple(line.kind, line.arrival_id, line.product_id);
   arrivals_[key] = line;
@@ -720,6 +777,14 @@ WriteSet BatchView::TakeWrites() {
     w.transfer_lines.push_back(line);
   }
   for (Id id : written_picked_) w.pickups.push_back({Resolve(id), picked_.at(id)});
+  // A new special order's clock goes under the id the store gave it, which keeps the key order:
+  // new ids are above every id the table had.
+  for (Id id : written_clocks_) {
+    SoClock clock = *clocks_.at(id);
+    clock.special_order_id = Resolve(clock.special_order_id);
+    w.clocks.push_back(std::move(clock));
+  }
+  for (Id po : written_po_sent_) w.po_sent.emplace_back(po, *po_sent_.at(po));
   // Taken, not copied: the audit trail is most of what a batch writes.
   w.audit = std::move(audit_);
   audit_.clear();

@@ -110,10 +110,16 @@ class BatchView final : public HostStore {
   Result<Id> InsertTransferLine(const StoreTransferLine& line) override;
   Result<Qty> LockPickedQty(Id special_order_id) override;
   Status SetPickedQty(Id special_order_id, Qty picked_qty) override;
+  Result<std::optional<SoClock>> LockSoClock(Id special_order_id) override;
+  Status PutSoClock(const SoClock& clock) override;
+  Result<std::optional<Timestamp>> GetPoSentAt(Id po_id) override;
+  Status SetPoSentAt(Id po_id, Timestamp at) override;
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override;
   Status InsertAudit(const AuditEntry& entry) override;
   Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override;
+  Result<std::vector<ClockCandidate>> FindClockCandidates(const ClockQuery& q,
+                                                          const StoreScope& scope) override;
   // A view is not nested: the batch's own writes are TakeWrites().
   Status ApplyWrites(const WriteSet& writes) override;
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override;
@@ -122,6 +128,8 @@ class BatchView final : public HostStore {
   Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) override;
   Result<std::vector<PurchaseOrder>> LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
                                                const std::vector<std::string>& statuses) override;
+  // Set-wise: the clocks it does not have yet in one read.
+  Result<std::vector<SoClock>> LockSoClocks(const std::vector<Id>& ids) override;
 
  private:
   // --- Loading from the store; each takes what is not known yet and keeps it ---
@@ -139,6 +147,8 @@ class BatchView final : public HostStore {
   Status LoadPosOf(std::vector<std::pair<Id, Id>> pairs, const std::vector<std::string>& statuses);
   Status LoadPoLinesOfPos(std::vector<Id> po_ids);
   Status LoadPicked(std::vector<Id> ids);
+  // A new special order has no clock in the store: it is not asked for one.
+  Status LoadClocks(std::vector<Id> ids);
   Status LoadProducts(std::vector<Id> ids);
   Status LoadVendors(std::vector<Id> ids);
   Status LoadProductVendors(std::vector<Id> product_ids);
@@ -215,6 +225,8 @@ class BatchView final : public HostStore {
   std::set<Id> loaded_po_lines_of_po_;
   std::map<Id, std::optional<StoreTransfer>> transfers_;
   std::map<Id, Qty> picked_;
+  std::map<Id, std::optional<SoClock>> clocks_;
+  std::map<Id, std::optional<Timestamp>> po_sent_;
   std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals_;
   std::set<ArrivalKey> loaded_arrivals_;
 
@@ -227,7 +239,8 @@ class BatchView final : public HostStore {
 
   // --- What TakeWrites() hands over ---
   std::map<Id, WriteSet::RedStar> red_stars_;
-  std::set<Id> written_lines_, written_special_orders_, written_po_lines_, written_picked_;
+  std::set<Id> written_lines_, written_special_orders_, written_po_lines_, written_picked_,
+      written_clocks_, written_po_sent_;
   std::set<std::tuple<ArrivalKind, Id, Id>> written_arrivals_;
   std::vector<AuditEntry> audit_;
   std::vector<WriteSet::Refusal> refusals_;

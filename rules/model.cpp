@@ -46,6 +46,12 @@ constexpr std::array<std::pair<SoSource, std::string_view>, 2> kSoSource{{
     {SoSource::kTransfer, "transfer"},
 }};
 
+constexpr std::array<std::pair<PromiseBasis, std::string_view>, 3> kPromiseBasis{{
+    {PromiseBasis::kVendorFromSent, "vendor_lead_time_from_sent"},
+    {PromiseBasis::kVendorFromNow, "vendor_lead_time_from_now"},
+    {PromiseBasis::kTransferDays, "transfer_days"},
+}};
+
 }  // namespace
 
 std::string_view ToString(SoStatus s) { return Name(kSoStatus, s); }
@@ -54,6 +60,10 @@ std::string_view ToString(LineStatus s) { return Name(kLineStatus, s); }
 std::optional<LineStatus> ParseLineStatus(std::string_view s) { return Lookup(kLineStatus, s); }
 std::string_view ToString(SoSource s) { return Name(kSoSource, s); }
 std::optional<SoSource> ParseSoSource(std::string_view s) { return Lookup(kSoSource, s); }
+std::string_view ToString(PromiseBasis b) { return Name(kPromiseBasis, b); }
+std::optional<PromiseBasis> ParsePromiseBasis(std::string_view s) {
+  return Lookup(kPromiseBasis, s);
+}
 std::string_view ToString(ArrivalKind k) {
   return k == ArrivalKind::kShipment ? "shipment" : "transfer";
 }

@@ -172,6 +172,34 @@ struct ArrivalLine {
   Qty allocated_qty = 0;
 };
 
+// What a promised date was counted from (sod_promises.basis): the vendor's lead time from the
+// day the PO was sent, or from the day of the promise while the PO was still a draft (counted
+// again once it is sent), or the days a store transfer takes.
+enum class PromiseBasis { kVendorFromSent, kVendorFromNow, kTransferDays };
+
+std::string_view ToString(PromiseBasis b);
+std::optional<PromiseBasis> ParsePromiseBasis(std::string_view s);
+
+// The daemon's clock of one special order (one row of sod_promises): the date it promised the
+// goods for, and which timed messages (overdue, pickup reminders) it already applied. The
+// special_orders table has no place for these. The promise's fields are all set or all empty:
+// a special order allocated from stock before it was ever sourced has reminders but no promise.
+// Times are the occurred_at of the messages that set them, so that two runs over the same
+// messages write identical rows.
+struct SoClock {
+  Id special_order_id = 0;
+  int promise_seq = 0;                   // 0: never promised; +1 for each promise
+  std::optional<Timestamp> expected_on;  // the day promised, as its midnight UTC
+  std::optional<PromiseBasis> basis;
+  std::optional<Timestamp> base_at;      // what the days are counted from
+  std::optional<int> days;               // the lead time or transfer days counted
+  std::optional<std::string> rule;       // the rule that chose the source
+  std::optional<Timestamp> promised_at;  // occurred_at of the message that promised
+  std::optional<int> overdue_seq;        // the promise_seq whose overdue was published
+  std::optional<int> reminded_days;      // the largest pickup reminder sent for reminded_ready_at
+  std::optional<Timestamp> reminded_ready_at;
+};
+
 // Facts the POS committed that the daemon has not applied: what a message lost on the bus would
 // have told it. Found by the catch-up sweep (rules/reconciler.hpp).
 struct PendingFacts {
@@ -208,6 +236,23 @@ struct PendingFacts {
            completed_orders.empty() && shipments.empty() && transfers.empty() &&
            pos_gone_wrong.empty();
   }
+};
+
+// The clock scan's page of special orders (HostStore::FindClockCandidates): those with id above
+// `after_id` whose promised date is before `expected_before` while they still wait for goods, or
+// that are ready since `ready_before` or earlier; an empty bound leaves its kind out. At most
+// `limit`, in id order: a keyset page, the next one starting after the last id.
+struct ClockQuery {
+  std::optional<Timestamp> expected_before;
+  std::optional<Timestamp> ready_before;
+  Id after_id = 0;
+  int limit = 0;
+};
+
+// A special order the clock scan looks at, with its clock (nullopt: no row yet).
+struct ClockCandidate {
+  SpecialOrder so;
+  std::optional<SoClock> clock;
 };
 
 // One decision, as the audit trail keeps it.

@@ -106,6 +106,10 @@ class DryRunStore final : public HostStore {
   }
   Result<Qty> LockPickedQty(Id id) override { return inner_.LockPickedQty(id); }
   Status SetPickedQty(Id, Qty) override { return Refused("SetPickedQty"); }
+  Result<std::optional<SoClock>> LockSoClock(Id id) override { return inner_.LockSoClock(id); }
+  Status PutSoClock(const SoClock&) override { return Refused("PutSoClock"); }
+  Result<std::optional<Timestamp>> GetPoSentAt(Id id) override { return inner_.GetPoSentAt(id); }
+  Status SetPoSentAt(Id, Timestamp) override { return Refused("SetPoSentAt"); }
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id id) override {
     return inner_.LockArrivalLines(kind, id);
   }
@@ -113,6 +117,10 @@ class DryRunStore final : public HostStore {
   Status InsertAudit(const AuditEntry&) override { return Refused("InsertAudit"); }
   Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override {
     return inner_.FindPendingFacts(limit, scope);
+  }
+  Result<std::vector<ClockCandidate>> FindClockCandidates(const ClockQuery& q,
+                                                          const StoreScope& scope) override {
+    return inner_.FindClockCandidates(q, scope);
   }
   Result<std::vector<bool>> InboxClaimAll(const std::vector<Envelope>&) override {
     return Refused("InboxClaimAll");
@@ -156,6 +164,9 @@ class DryRunStore final : public HostStore {
   }
   Result<std::vector<std::pair<Id, Qty>>> LockPickedQtys(const std::vector<Id>& ids) override {
     return inner_.LockPickedQtys(ids);
+  }
+  Result<std::vector<SoClock>> LockSoClocks(const std::vector<Id>& ids) override {
+    return inner_.LockSoClocks(ids);
   }
   Result<std::vector<Product>> GetProducts(const std::vector<Id>& ids) override {
     return inner_.GetProducts(ids);

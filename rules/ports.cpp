@@ -102,6 +102,10 @@ Result<std::vector<std::pair<Id, Qty>>> HostStore::LockPickedQtys(const std::vec
   return out;
 }
 
+Result<std::vector<SoClock>> HostStore::LockSoClocks(const std::vector<Id>& ids) {
+  return EachOf<SoClock>(ids, [this](Id id) { return LockSoClock(id); });
+}
+
 Result<std::vector<Product>> HostStore::GetProducts(const std::vector<Id>& ids) {
   return EachOf<Product>(ids, [this](Id id) { return GetProduct(id); });
 }

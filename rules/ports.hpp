@@ -57,6 +57,9 @@ struct WriteSet {
   std::vector<PoLineQuantity> po_lines;
   std::vector<StoreTransferLine> transfer_lines;  // inserted (ids ignored)
   std::vector<Pickup> pickups;
+  std::vector<SoClock> clocks;  // every column, inserted or overwritten
+  // sod_po_sent: (PO, sent_at), inserted unless the PO has a row (the first time seen wins).
+  std::vector<std::pair<Id, Timestamp>> po_sent;
   std::vector<AuditEntry> audit;  // in the order decided
   std::vector<Refusal> refusals;  // inbox rows to mark refused
   // The flight recorder's records of the batch's messages, in order (empty when it is off).
@@ -65,7 +68,8 @@ struct WriteSet {
   bool empty() const {
     return red_stars.empty() && order_lines.empty() && special_orders.empty() &&
            arrival_lines.empty() && stock.empty() && po_lines.empty() && transfer_lines.empty() &&
-           pickups.empty() && audit.empty() && refusals.empty() && flight_records.empty();
+           pickups.empty() && clocks.empty() && po_sent.empty() && audit.empty() &&
+           refusals.empty() && flight_records.empty();
   }
 };
 
@@ -187,6 +191,19 @@ class HostStore {
   virtual Result<Qty> LockPickedQty(Id special_order_id) = 0;
   virtual Status SetPickedQty(Id special_order_id, Qty picked_qty) = 0;
 
+  // --- The daemon's clock per special order (daemon tables sod_promises, sod_po_sent) ---
+  // nullopt for a special order that has no clock row yet. Lock the special order first: a row
+  // that is not there locks nothing, and the special order's lock is what keeps two writers of
+  // its clock apart.
+  virtual Result<std::optional<SoClock>> LockSoClock(Id special_order_id) = 0;
+  // Inserts the row, or overwrites every column of the existing one.
+  virtual Status PutSoClock(const SoClock& clock) = 0;
+  // When the daemon first saw the PO sent (draft -> open), or nullopt. Not locked: the first
+  // time written is kept whatever happens (SetPoSentAt).
+  virtual Result<std::optional<Timestamp>> GetPoSentAt(Id po_id) = 0;
+  // Records `at` unless the PO has a time already: the first one wins.
+  virtual Status SetPoSentAt(Id po_id, Timestamp at) = 0;
+
   // --- The daemon's arrival ledger (see ArrivalLine) ---
   virtual Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) = 0;
   // Inserts the line, or overwrites quantity and allocated_qty of the existing one.
@@ -200,6 +217,10 @@ class HostStore {
   // first, of the stores in `scope` only (a fact's store as StoreRefOf() tells a message's). Read
   // in its own short transaction; locks nothing.
   virtual Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) = 0;
+  // The special orders the clock scan looks at, with their clocks (see ClockQuery and
+  // queries::ClockCandidate), of the stores in `scope` only. Read as FindPendingFacts() is.
+  virtual Result<std::vector<ClockCandidate>> FindClockCandidates(const ClockQuery& q,
+                                                                  const StoreScope& scope) = 0;
 
   // --- Batches: many messages in one transaction (rules/batch_view.hpp) ---
   // Claims the inbox rows of several messages at once, as InboxClaim() does for one: true for
@@ -238,6 +259,8 @@ class HostStore {
   virtual Result<std::vector<PoLine>> LockPoLinesOfPos(const std::vector<Id>& po_ids) = 0;
   // The picked quantity of each special order, 0 when none is recorded, in id order.
   virtual Result<std::vector<std::pair<Id, Qty>>> LockPickedQtys(const std::vector<Id>& ids);
+  // The clock rows of these special orders that exist, in id order.
+  virtual Result<std::vector<SoClock>> LockSoClocks(const std::vector<Id>& ids);
   virtual Result<std::vector<Product>> GetProducts(const std::vector<Id>& product_ids);
   virtual Result<std::vector<Vendor>> GetVendors(const std::vector<Id>& vendor_ids);
   // Each product's vendors as GetProductVendors() gives them.

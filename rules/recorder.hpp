@@ -85,11 +85,25 @@ class Recorder final : public HostStore {
   Status SetPickedQty(Id special_order_id, Qty picked_qty) override {
     return inner_.SetPickedQty(special_order_id, picked_qty);
   }
+  // The clock rows are passed on and not kept in the read set yet: a replay reads none
+  // (rules/replay.cpp).
+  Result<std::optional<SoClock>> LockSoClock(Id special_order_id) override {
+    return inner_.LockSoClock(special_order_id);
+  }
+  Status PutSoClock(const SoClock& clock) override { return inner_.PutSoClock(clock); }
+  Result<std::optional<Timestamp>> GetPoSentAt(Id po_id) override {
+    return inner_.GetPoSentAt(po_id);
+  }
+  Status SetPoSentAt(Id po_id, Timestamp at) override { return inner_.SetPoSentAt(po_id, at); }
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override { return inner_.PutArrivalLine(line); }
   Status InsertAudit(const AuditEntry& entry) override;
   Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override {
     return inner_.FindPendingFacts(limit, scope);
+  }
+  Result<std::vector<ClockCandidate>> FindClockCandidates(const ClockQuery& q,
+                                                          const StoreScope& scope) override {
+    return inner_.FindClockCandidates(q, scope);
   }
   Status ApplyWrites(const WriteSet& writes) override { return inner_.ApplyWrites(writes); }
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override {
@@ -101,6 +115,9 @@ class Recorder final : public HostStore {
   Result<std::vector<PurchaseOrder>> LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
                                                const std::vector<std::string>& statuses) override {
     return inner_.LockPosOf(pairs, statuses);
+  }
+  Result<std::vector<SoClock>> LockSoClocks(const std::vector<Id>& ids) override {
+    return inner_.LockSoClocks(ids);
   }
 
  private:

@@ -147,6 +147,12 @@ class SnapshotStore final : public HostStore {
     return Find(r_.picked, id, "the picked quantity of special order " + Str(id));
   }
   Status SetPickedQty(Id, Qty) override { return Bug("SetPickedQty"); }
+  // A record holds no clock rows yet (the recorder does not keep them): a replay finds none, and
+  // its writes stay in the batch view over it, as every write does.
+  Result<std::optional<SoClock>> LockSoClock(Id) override { return std::optional<SoClock>(); }
+  Status PutSoClock(const SoClock&) override { return Bug("PutSoClock"); }
+  Result<std::optional<Timestamp>> GetPoSentAt(Id) override { return std::optional<Timestamp>(); }
+  Status SetPoSentAt(Id, Timestamp) override { return Bug("SetPoSentAt"); }
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id id) override {
     return Find(r_.arrivals, std::make_pair(kind, id),
                 "the arrival ledger of " + std::string(ToString(kind)) + " " + Str(id));
@@ -155,6 +161,10 @@ class SnapshotStore final : public HostStore {
   Status InsertAudit(const AuditEntry&) override { return Bug("InsertAudit"); }
   Result<PendingFacts> FindPendingFacts(int, const StoreScope&) override {
     return Bug("FindPendingFacts");
+  }
+  Result<std::vector<ClockCandidate>> FindClockCandidates(const ClockQuery&,
+                                                          const StoreScope&) override {
+    return Bug("FindClockCandidates");
   }
   Status ApplyWrites(const WriteSet&) override { return Bug("ApplyWrites"); }
   Result<std::vector<StockRow>> LockStocks(const std::vector<StockKey>& keys) override {

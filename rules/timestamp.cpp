@@ -55,13 +55,28 @@ bool Expect(std::string_view text, size_t& pos, char c) {
   return true;
 }
 
-// Parses "YYYY-MM-DD<sep>HH:MM:SS[.frac]" and leaves pos after it.
-std::optional<Timestamp> ParseDateTime(std::string_view text, size_t& pos, bool rfc) {
-  int year, month, day, hour, minute, second;
+constexpr int64_t kMicrosPerDay = int64_t{86400} * 1'000'000;
+
+// Parses "YYYY-MM-DD" of a day that exists, leaves pos after it and returns the days since
+// 1970-01-01.
+std::optional<int64_t> ParseDay(std::string_view text, size_t& pos) {
+  int year, month, day;
   if (!Digits(text, pos, 4, year) || !Expect(text, pos, '-') || !Digits(text, pos, 2, month) ||
       !Expect(text, pos, '-') || !Digits(text, pos, 2, day)) {
     return std::nullopt;
   }
+  if (month < 1 || month > 12 || day < 1 ||
+      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month))) {
+    return std::nullopt;
+  }
+  return DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+}
+
+// Parses "YYYY-MM-DD<sep>HH:MM:SS[.frac]" and leaves pos after it.
+std::optional<Timestamp> ParseDateTime(std::string_view text, size_t& pos, bool rfc) {
+  const std::optional<int64_t> days = ParseDay(text, pos);
+  if (!days) return std::nullopt;
+  int hour, minute, second;
   if (pos >= text.size()) return std::nullopt;
   const char sep = text[pos++];
   if (rfc ? (sep != 'T' && sep != 't') : sep != ' ') return std::nullopt;
@@ -69,11 +84,7 @@ std::optional<Timestamp> ParseDateTime(std::string_view text, size_t& pos, bool 
       !Expect(text, pos, ':') || !Digits(text, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 ||
-      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) || hour > 23 ||
-      minute > 59 || second > 59) {
-    return std::nullopt;
-  }
+  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
   int64_t micros = 0;
   if (pos < text.size() && text[pos] == '.') {
     ++pos;
@@ -86,9 +97,7 @@ std::optional<Timestamp> ParseDateTime(std::string_view text, size_t& pos, bool 
     if (digits == 0 || digits > 9) return std::nullopt;
     for (size_t i = digits; i < 6; ++i) micros *= 10;
   }
-  const int64_t days =
-      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
+  const int64_t secs = *days * 86400 + hour * 3600 + minute * 60 + second;
   return Timestamp{secs * 1'000'000 + micros};
 }
 
@@ -180,6 +189,26 @@ std::optional<Timestamp> ParseSqlDatetime(std::string_view text) {
   auto t = ParseDateTime(text, pos, /*rfc=*/false);
   if (!t || pos != text.size()) return std::nullopt;
   return t;
+}
+
+Timestamp StartOfDay(Timestamp t) {
+  int64_t into_day = t.micros % kMicrosPerDay;
+  if (into_day < 0) into_day += kMicrosPerDay;
+  return Timestamp{t.micros - into_day};
+}
+
+Timestamp AddDays(Timestamp t, int64_t days) { return Timestamp{t.micros + days * kMicrosPerDay}; }
+
+std::string FormatDate(Timestamp t) {
+  const std::string s = FormatRfc3339(t);
+  return s.substr(0, s.find('T'));
+}
+
+std::optional<Timestamp> ParseDate(std::string_view text) {
+  size_t pos = 0;
+  const std::optional<int64_t> days = ParseDay(text, pos);
+  if (!days || pos != text.size()) return std::nullopt;
+  return Timestamp{*days * kMicrosPerDay};
 }
 
 Timestamp Now() {

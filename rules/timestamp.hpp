@@ -29,6 +29,17 @@ std::string FormatSqlDatetime(Timestamp t);
 // Parses the form above (fraction optional), as MariaDB returns it.
 std::optional<Timestamp> ParseSqlDatetime(std::string_view text);
 
+// Calendar days, as the daemon's promised dates are kept: a day is the instant of its midnight
+// UTC (days are counted in UTC everywhere, whatever the store's time zone).
+// The midnight UTC that starts the day of `t`.
+Timestamp StartOfDay(Timestamp t);
+// `t` moved by whole days of 24 hours (negative: back).
+Timestamp AddDays(Timestamp t, int64_t days);
+// "2026-12-10": the UTC day of `t`.
+std::string FormatDate(Timestamp t);
+// Parses "2026-12-10" (a day that exists) to its midnight UTC; nullopt for anything else.
+std::optional<Timestamp> ParseDate(std::string_view text);
+
 // The current wall-clock time, for the daemon's and the tools' own stamps (never read by the
 // engine, whose times come from the messages).
 Timestamp Now();

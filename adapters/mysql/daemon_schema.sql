@@ -102,3 +102,35 @@ CREATE TABLE IF NOT EXISTS sod_flight_recorder (
   KEY ix_sod_flight_recorder_recorded (recorded_at),
   KEY ix_sod_flight_recorder_bytes (bytes)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The daemon's clock per special order (rules/model.hpp, SoClock): the date it promised the goods
+-- for, and which timed messages (overdue, pickup reminders) it already applied; special_orders
+-- has no place for these. The promise's columns are NULL together: a special order allocated
+-- from stock before it was ever sourced has no promise, and still needs its reminders. Times
+-- are the occurred_at of the messages that set them, so that two runs over the same messages
+-- write identical rows. No foreign key to special_orders, as for sod_pickups.
+CREATE TABLE IF NOT EXISTS sod_promises (
+  special_order_id BIGINT NOT NULL,
+  promise_seq INT NOT NULL,  -- 0 before the first promise, +1 for each
+  expected_on DATE NULL,     -- the UTC day promised
+  basis VARCHAR(32) NULL,
+  base_at DATETIME(6) NULL,  -- what the days are counted from
+  days INT NULL,             -- the lead time or transfer days counted
+  rule VARCHAR(128) NULL,
+  promised_at DATETIME(6) NULL,
+  overdue_seq INT NULL,      -- the promise_seq whose overdue was published
+  reminded_days INT NULL,    -- the largest pickup reminder sent for reminded_ready_at
+  reminded_ready_at DATETIME(6) NULL,
+  PRIMARY KEY (special_order_id),
+  KEY ix_sod_promises_expected (expected_on),
+  CONSTRAINT ck_sod_promises_basis CHECK (basis IN ('vendor_lead_time_from_sent',
+    'vendor_lead_time_from_now', 'transfer_days'))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- When the daemon first saw each PO sent (draft -> open): what vendor lead times count from.
+-- sent_at is the occurred_at of the message that told it; the first one wins.
+CREATE TABLE IF NOT EXISTS sod_po_sent (
+  po_id BIGINT NOT NULL,
+  sent_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (po_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

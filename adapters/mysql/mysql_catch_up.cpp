@@ -111,4 +111,45 @@ Result<PendingFacts> MysqlStore::FindPendingFacts(int limit, const StoreScope& s
   });
 }
 
+Result<std::vector<ClockCandidate>> MysqlStore::FindClockCandidates(const ClockQuery& q,
+                                                                    const StoreScope& scope) {
+  // queries::ClockCandidate() in SQL. It starts from the live special orders by the status
+  // index and pages by id (a keyset: the next page starts after the last id). A bound left
+  // empty leaves its kind out, as in the predicate. The promised day is compared as the instant
+  // of its midnight, as the predicate does (the bound need not be a midnight). The special
+  // order's columns are unqualified (SpecialOrderColumns()): sod_promises has none of their
+  // names.
+  std::vector<std::string> kinds;
+  if (q.expected_before) {
+    kinds.push_back(
+        "(so.status IN ('ordered', 'in_progress') AND so.quantity > so.allocated_qty "
+        "AND CAST(c.expected_on AS DATETIME(6)) < ?)");
+  }
+  if (q.ready_before) kinds.push_back("(so.status = 'ready' AND so.ready_at <= ?)");
+  std::vector<ClockCandidate> out;
+  if (kinds.empty() || q.limit <= 0) return out;
+  std::string sql = "SELECT " + SpecialOrderColumns() + ", " + ClockColumns() +
+                    " FROM special_orders so "
+                    "LEFT JOIN sod_promises c ON c.special_order_id = so.id "
+                    "WHERE so.status IN ('ordered', 'in_progress', 'ready') AND so.id > ? AND (" +
+                    kinds[0] + (kinds.size() > 1 ? " OR " + kinds[1] : "") + ")" +
+                    InScope(scope, "so.store_id") + " ORDER BY so.id LIMIT ?";
+  constexpr uint32_t kClockFirst = 22;  // after the 21 columns of the special order
+  return session_->RunRolledBack("FindClockCandidates", [&] {
+    const auto read = [](const sql::ResultSet& rs) {
+      ClockCandidate c{ReadSpecialOrder(rs), std::nullopt};
+      if (!rs.isNull(kClockFirst)) c.clock = ReadClock(rs, kClockFirst);
+      return c;
+    };
+    if (q.expected_before && q.ready_before) {
+      return session_->Query(sql, q.after_id, *q.expected_before, *q.ready_before, q.limit)
+          .All(read);
+    }
+    if (q.expected_before) {
+      return session_->Query(sql, q.after_id, *q.expected_before, q.limit).All(read);
+    }
+    return session_->Query(sql, q.after_id, *q.ready_before, q.limit).All(read);
+  });
+}
+
 }  // namespace so::mysql

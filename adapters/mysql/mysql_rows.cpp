@@ -162,4 +162,34 @@ SpecialOrder ReadSpecialOrder(const sql::ResultSet& rs) {
   return so;
 }
 
+const std::string& ClockColumns() {
+  static const std::string columns =
+      "c.special_order_id, c.promise_seq, " + TimeColumn("c.expected_on") + ", c.basis, " +
+      TimeColumn("c.base_at") + ", c.days, c.rule, " + TimeColumn("c.promised_at") +
+      ", c.overdue_seq, c.reminded_days, " + TimeColumn("c.reminded_ready_at");
+  return columns;
+}
+
+SoClock ReadClock(const sql::ResultSet& rs, uint32_t first) {
+  const auto opt_int = [&rs](uint32_t col) {
+    return rs.isNull(col) ? std::nullopt : std::optional<int>(rs.getInt(col));
+  };
+  SoClock c;
+  c.special_order_id = rs.getInt64(first);
+  c.promise_seq = rs.getInt(first + 1);
+  c.expected_on = GetOptTime(rs, first + 2, "sod_promises.expected_on");
+  if (!rs.isNull(first + 3)) {
+    const std::string basis = GetStr(rs, first + 3);
+    c.basis = Parsed(ParsePromiseBasis(basis), "sod_promises.basis", basis);
+  }
+  c.base_at = GetOptTime(rs, first + 4, "sod_promises.base_at");
+  c.days = opt_int(first + 5);
+  if (!rs.isNull(first + 6)) c.rule = GetStr(rs, first + 6);
+  c.promised_at = GetOptTime(rs, first + 7, "sod_promises.promised_at");
+  c.overdue_seq = opt_int(first + 8);
+  c.reminded_days = opt_int(first + 9);
+  c.reminded_ready_at = GetOptTime(rs, first + 10, "sod_promises.reminded_ready_at");
+  return c;
+}
+
 }  // namespace so::mysql

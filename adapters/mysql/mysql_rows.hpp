@@ -171,6 +171,10 @@ const std::string& PoColumns();
 PurchaseOrder ReadPo(const sql::ResultSet& rs);
 const std::string& PoLineColumns();
 PoLine ReadPoLine(const sql::ResultSet& rs);
+// The columns of sod_promises that ReadClock() reads, in its order, of the table as `c`.
+const std::string& ClockColumns();
+// The clock whose ClockColumns() start at column `first`.
+SoClock ReadClock(const sql::ResultSet& rs, uint32_t first);
 // One transfer and its lines in one round trip (bound: the transfer's id); a transfer without
 // lines gives one row with NULL line columns. AddTransferRow() takes the rows in turn.
 const std::string& SelectTransferWithLines();

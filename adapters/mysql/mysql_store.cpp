@@ -639,6 +639,49 @@ Status MysqlStore::SetPickedQty(Id special_order_id, Qty picked_qty) {
   return ApplyWrites(w);
 }
 
+// --- The clock per special order ---
+
+Result<std::optional<SoClock>> MysqlStore::LockSoClock(Id special_order_id) {
+  Result<std::vector<SoClock>> clocks = LockSoClocks({special_order_id});
+  if (!clocks.ok()) return clocks.error();
+  if (clocks->empty()) return std::optional<SoClock>();
+  return std::optional<SoClock>(std::move(clocks->front()));
+}
+
+Result<std::vector<SoClock>> MysqlStore::LockSoClocks(const std::vector<Id>& ids) {
+  if (ids.empty()) return std::vector<SoClock>();
+  return session_->Run("LockSoClocks", [&] {
+    // As LockPickedQtys(): a missing row locks nothing, the special order's lock serializes its
+    // writers, and PutSoClock() writes with an atomic upsert.
+    const InList in(ids);
+    return session_
+        ->Query("SELECT " + ClockColumns() + " FROM sod_promises c WHERE c.special_order_id IN " +
+                    in.Placeholders() + " ORDER BY c.special_order_id FOR UPDATE",
+                in)
+        .All([](const sql::ResultSet& rs) { return ReadClock(rs, 1); });
+  });
+}
+
+Status MysqlStore::PutSoClock(const SoClock& clock) {
+  WriteSet w;
+  w.clocks.push_back(clock);
+  return ApplyWrites(w);
+}
+
+Result<std::optional<Timestamp>> MysqlStore::GetPoSentAt(Id po_id) {
+  return session_->Run("GetPoSentAt", [&] {
+    return session_
+        ->Query("SELECT " + TimeColumn("sent_at") + " FROM sod_po_sent WHERE po_id = ?", po_id)
+        .One([](const sql::ResultSet& rs) { return GetTime(rs, 1, "sod_po_sent.sent_at"); });
+  });
+}
+
+Status MysqlStore::SetPoSentAt(Id po_id, Timestamp at) {
+  WriteSet w;
+  w.po_sent.emplace_back(po_id, at);
+  return ApplyWrites(w);
+}
+
 // --- Arrival ledger ---
 
 Result<std::vector<ArrivalLine>> MysqlStore::LockArrivalLines(ArrivalKind kind, Id arrival_id) {

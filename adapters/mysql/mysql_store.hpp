@@ -247,11 +247,17 @@ class MysqlStore final : public so::HostStore {
   so::Result<so::Id> InsertTransferLine(const so::StoreTransferLine& line) override;
   so::Result<so::Qty> LockPickedQty(so::Id special_order_id) override;
   so::Status SetPickedQty(so::Id special_order_id, so::Qty picked_qty) override;
+  so::Result<std::optional<so::SoClock>> LockSoClock(so::Id special_order_id) override;
+  so::Status PutSoClock(const so::SoClock& clock) override;
+  so::Result<std::optional<so::Timestamp>> GetPoSentAt(so::Id po_id) override;
+  so::Status SetPoSentAt(so::Id po_id, so::Timestamp at) override;
   so::Result<std::vector<so::ArrivalLine>> LockArrivalLines(so::ArrivalKind kind,
                                                             so::Id arrival_id) override;
   so::Status PutArrivalLine(const so::ArrivalLine& line) override;
   so::Status InsertAudit(const so::AuditEntry& entry) override;
   so::Result<so::PendingFacts> FindPendingFacts(int limit, const so::StoreScope& scope) override;
+  so::Result<std::vector<so::ClockCandidate>> FindClockCandidates(
+      const so::ClockQuery& q, const so::StoreScope& scope) override;
   // Batches: the writes as multi-row statements (mysql_writes.cpp); the set-wise reads as IN
   // lists, next to their single-row twins (mysql_store.cpp).
   so::Result<std::vector<bool>> InboxClaimAll(const std::vector<so::Envelope>& envelopes) override;
@@ -276,6 +282,7 @@ class MysqlStore final : public so::HostStore {
   so::Result<std::vector<so::PoLine>> LockPoLinesOfPos(const std::vector<so::Id>& po_ids) override;
   so::Result<std::vector<std::pair<so::Id, so::Qty>>> LockPickedQtys(
       const std::vector<so::Id>& ids) override;
+  so::Result<std::vector<so::SoClock>> LockSoClocks(const std::vector<so::Id>& ids) override;
   so::Result<std::vector<so::Product>> GetProducts(const std::vector<so::Id>& ids) override;
   so::Result<std::vector<so::Vendor>> GetVendors(const std::vector<so::Id>& ids) override;
   so::Result<std::map<so::Id, std::vector<so::ProductVendor>>> GetProductVendorsOf(

@@ -404,6 +404,40 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                  p.Add(k.picked_qty);
                });
 
+    // Every column, so that a clock reads back as it was put, NULLs included. The promised day
+    // goes as a date: its midnight as a DATETIME would be a truncation to the DATE column.
+    InsertRows(s,
+               "INSERT INTO sod_promises (special_order_id, promise_seq, expected_on, basis, "
+               "base_at, days, rule, promised_at, overdue_seq, reminded_days, reminded_ready_at) "
+               "VALUES ",
+               "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               " ON DUPLICATE KEY UPDATE promise_seq = VALUES(promise_seq), "
+               "expected_on = VALUES(expected_on), basis = VALUES(basis), "
+               "base_at = VALUES(base_at), days = VALUES(days), rule = VALUES(rule), "
+               "promised_at = VALUES(promised_at), overdue_seq = VALUES(overdue_seq), "
+               "reminded_days = VALUES(reminded_days), "
+               "reminded_ready_at = VALUES(reminded_ready_at)",
+               Cut::kPadded, w.clocks, [](Params& p, const SoClock& c) {
+                 p.Add(c.special_order_id);
+                 p.Add(c.promise_seq);
+                 p.Add(c.expected_on ? std::optional<std::string>(FormatDate(*c.expected_on))
+                                     : std::nullopt);
+                 p.Add(c.basis);
+                 p.Add(c.base_at);
+                 p.Add(c.days);
+                 p.Add(c.rule);
+                 p.Add(c.promised_at);
+                 p.Add(c.overdue_seq);
+                 p.Add(c.reminded_days);
+                 p.Add(c.reminded_ready_at);
+               });
+
+    // The first time seen wins: a PO already there keeps its row. Not INSERT IGNORE, which would
+    // also turn a bad value into a warning.
+    InsertRows(s, "INSERT INTO sod_po_sent (po_id, sent_at) VALUES ", "(?, ?)",
+               " ON DUPLICATE KEY UPDATE po_id = po_id", Cut::kPadded, w.po_sent,
+               [](Params& p, const std::pair<Id, Timestamp>& sent) { p.Add(sent); });
+
     InsertRows(s,
                "INSERT INTO sod_audit (message_id, special_order_id, rule, decision, detail, at) "
                "VALUES ",

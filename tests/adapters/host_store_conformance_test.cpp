@@ -102,6 +102,30 @@ Envelope NewEnvelope(std::string id) {
   return e;
 }
 
+// A clock with every column set.
+SoClock FullClock(Id special_order_id) {
+  SoClock c;
+  c.special_order_id = special_order_id;
+  c.promise_seq = 2;
+  c.expected_on = Ts("2026-12-10");
+  c.basis = PromiseBasis::kVendorFromSent;
+  c.base_at = Ts("2026-12-03 09:15:00.25");
+  c.days = 7;
+  c.rule = "rush";
+  c.promised_at = Ts("2026-12-03 10:00:00.5");
+  c.overdue_seq = 1;
+  c.reminded_days = 3;
+  c.reminded_ready_at = Ts("2026-12-01 08:00:00.125");
+  return c;
+}
+
+// The special order ids of a FindClockCandidates() page.
+std::vector<Id> SoIds(const std::vector<ClockCandidate>& page) {
+  std::vector<Id> ids;
+  for (const auto& c : page) ids.push_back(c.so.id);
+  return ids;
+}
+
 class HostStoreTest : public ::testing::TestWithParam<Impl> {
  protected:
   void SetUp() override {
@@ -216,6 +240,8 @@ TEST_P(HostStoreTest, RollbackUndoesEveryWriteOfTheTransaction) {
   ASSERT_TRUE(store().InsertTransferLine({0, transfer_id, kWidget, 1, so_id}).ok());
   ASSERT_TRUE(store().InsertTransferLine({0, 9200, kWidget, 1, std::nullopt}).ok());
   ASSERT_OK(store().SetPickedQty(seeded.id, 1));
+  ASSERT_OK(store().PutSoClock(FullClock(seeded.id)));
+  ASSERT_OK(store().SetPoSentAt(kPo, Ts("2026-11-29")));
   ASSERT_OK(store().PutArrivalLine({ArrivalKind::kShipment, 9000, kWidget, kStore, 2, 1}));
   ASSERT_OK(store().InsertAudit({"m-1", so_id, "r", "created", "", Ts("2026-11-29")}));
   store().Rollback();
@@ -237,6 +263,8 @@ TEST_P(HostStoreTest, RollbackUndoesEveryWriteOfTheTransaction) {
   EXPECT_FALSE(OK(store().GetTransfer(transfer_id)).has_value());
   EXPECT_TRUE(FOUND(store().GetTransfer(9200)).lines.empty());
   EXPECT_EQ(OK(store().LockPickedQty(seeded.id)), 0);
+  EXPECT_FALSE(OK(store().LockSoClock(seeded.id)).has_value());
+  EXPECT_FALSE(OK(store().GetPoSentAt(kPo)).has_value());
   EXPECT_TRUE(OK(store().LockArrivalLines(ArrivalKind::kShipment, 9000)).empty());
   store().Rollback();
   EXPECT_EQ(world().Inbox("m-1"), std::nullopt);
@@ -1067,6 +1095,56 @@ TEST_P(HostStoreTest, PickedQtyReadsZeroUntilSetThenTheLastValueSet) {
   store().Rollback();
 }
 
+// --- The clock per special order ---
+
+TEST_P(HostStoreTest, SoClockReadsNulloptUntilPutThenEveryColumnAsPut) {
+  Begin();
+  EXPECT_FALSE(OK(store().LockSoClock(42)).has_value());
+  const SoClock full = FullClock(42);
+  ASSERT_OK(store().PutSoClock(full));
+  EXPECT_EQ(Fields(FOUND(store().LockSoClock(42))), Fields(full));
+  // Every column is overwritten, with NULL too: reminders without a promise.
+  SoClock reminders_only;
+  reminders_only.special_order_id = 43;
+  reminders_only.reminded_days = 7;
+  reminders_only.reminded_ready_at = Ts("2026-12-02 08:00:00");
+  ASSERT_OK(store().PutSoClock(FullClock(43)));
+  ASSERT_OK(store().PutSoClock(reminders_only));
+  SoClock transfer = full;
+  transfer.promise_seq = 3;
+  transfer.basis = PromiseBasis::kTransferDays;
+  transfer.overdue_seq = std::nullopt;
+  ASSERT_OK(store().PutSoClock(transfer));
+  SoClock long_rule = full;
+  long_rule.rule = std::string(129, 'r');
+  EXPECT_TRUE(Permanent(store().PutSoClock(long_rule), kDataTooLong));
+  Commit();
+  Begin();
+  EXPECT_EQ(Fields(FOUND(store().LockSoClock(42))), Fields(transfer));
+  EXPECT_EQ(Fields(FOUND(store().LockSoClock(43))), Fields(reminders_only));
+  EXPECT_FALSE(OK(store().LockSoClock(44)).has_value());
+  store().Rollback();
+}
+
+TEST_P(HostStoreTest, PoSentAtKeepsTheFirstTimeSet) {
+  const Timestamp first = Ts("2026-12-03 09:00:00.5");
+  Begin();
+  EXPECT_FALSE(OK(store().GetPoSentAt(kPo)).has_value());
+  ASSERT_OK(store().SetPoSentAt(kPo, first));
+  ASSERT_OK(store().SetPoSentAt(kPo, Ts("2026-12-04 09:00:00")));
+  EXPECT_EQ(OK(store().GetPoSentAt(kPo)), first);
+  Commit();
+  Begin();
+  WriteSet w;
+  w.po_sent = {{kPo, Ts("2026-12-05")}, {7001, Ts("2026-12-05")}};
+  ASSERT_OK(store().ApplyWrites(w));
+  Commit();
+  Begin();
+  EXPECT_EQ(OK(store().GetPoSentAt(kPo)), first);
+  EXPECT_EQ(OK(store().GetPoSentAt(7001)), Ts("2026-12-05"));
+  store().Rollback();
+}
+
 // --- The arrival ledger ---
 
 TEST_P(HostStoreTest, ArrivalLinesComeInProductOrderForOneKindAndArrival) {
@@ -1382,6 +1460,84 @@ TEST_P(HostStoreTest, FindPendingFactsInsideATransactionIsAPermanentErrorAndKeep
   store().Rollback();
 }
 
+// --- Catch-up: FindClockCandidates ---
+
+// The predicate (queries::ClockCandidate) row by row, the scope, and the keyset pages.
+TEST_P(HostStoreTest, ClockCandidatesAreLateOrWaitingForPickupInIdOrderAndPageByKey) {
+  const Timestamp day = Ts("2026-12-10");  // the bound of both kinds below
+  Id next_line = 6100;
+  AddOrder(5102, "open", Ts("2026-11-02"), kStore2);
+  // A special order in `status`, `allocated` of 3, with a clock promising `expected` when set.
+  const auto seed = [&](SoStatus status, Qty allocated, std::optional<Timestamp> expected,
+                        std::optional<Timestamp> ready_at = std::nullopt, Id store_id = kStore) {
+    const Id order = store_id == kStore ? kOrder : 5102;
+    AddLine(next_line, order, kWidget, 3);
+    SpecialOrder so = NewSo(next_line++, order);
+    so.store_id = store_id;
+    so.status = status;
+    so.allocated_qty = allocated;
+    so.ready_at = ready_at;
+    so = Seed(so);
+    if (expected) {
+      SoClock c = FullClock(so.id);
+      c.expected_on = expected;
+      Begin();
+      EXPECT_TRUE(store().PutSoClock(c).ok());
+      Commit();
+    }
+    return so.id;
+  };
+  const Id late = seed(SoStatus::kOrdered, 0, Ts("2026-12-09"));
+  seed(SoStatus::kOrdered, 0, day);  // due on the day itself: not before it
+  const Id late_in_progress = seed(SoStatus::kInProgress, 1, Ts("2026-12-01"));
+  seed(SoStatus::kInProgress, 3, Ts("2026-12-01"));  // waits for nothing
+  seed(SoStatus::kArrived, 0, Ts("2026-12-01"));     // its goods came
+  seed(SoStatus::kRequest, 0, Ts("2026-12-01"));     // not sourced (a stale promise)
+  seed(SoStatus::kCancelled, 0, Ts("2026-12-01"));
+  seed(SoStatus::kOrdered, 0, std::nullopt);  // never promised
+  const Id ready = seed(SoStatus::kReady, 3, std::nullopt, Ts("2026-12-05 08:00:00"));
+  const Id ready_on_the_bound = seed(SoStatus::kReady, 3, Ts("2026-11-01"), day);
+  seed(SoStatus::kReady, 3, std::nullopt, Ts("2026-12-10 00:00:00.000001"));
+  seed(SoStatus::kCompleted, 3, std::nullopt, Ts("2026-12-01"));
+  const Id other_store = seed(SoStatus::kOrdered, 0, Ts("2026-12-01"), std::nullopt, kStore2);
+
+  const auto find = [&](ClockQuery q, const StoreScope& scope = StoreScope{}) {
+    return OK(store().FindClockCandidates(q, scope));
+  };
+  const std::vector<ClockCandidate> all = find({day, day, 0, 100});
+  EXPECT_EQ(SoIds(all),
+            (std::vector<Id>{late, late_in_progress, ready, ready_on_the_bound, other_store}));
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(Fields(all[0].so), Fields(FOUND(store().LockSpecialOrder(late))));
+  SoClock late_clock = FullClock(late);
+  late_clock.expected_on = Ts("2026-12-09");
+  ASSERT_TRUE(all[0].clock.has_value());
+  EXPECT_EQ(Fields(*all[0].clock), Fields(late_clock));
+  EXPECT_FALSE(all[2].clock.has_value());  // ready, never promised
+  // The day compares as its midnight: a bound just after it takes the special order due then.
+  EXPECT_EQ(SoIds(find({Ts("2026-12-10 00:00:00.000001"), std::nullopt, 0, 100})).size(), 4u);
+  // A kind whose bound is empty is left out.
+  EXPECT_EQ(SoIds(find({day, std::nullopt, 0, 100})),
+            (std::vector<Id>{late, late_in_progress, other_store}));
+  EXPECT_EQ(SoIds(find({std::nullopt, day, 0, 100})), (std::vector<Id>{ready, ready_on_the_bound}));
+  EXPECT_TRUE(find({std::nullopt, std::nullopt, 0, 100}).empty());
+  // Pages of two, each after the last id of the one before.
+  EXPECT_EQ(SoIds(find({day, day, 0, 2})), (std::vector<Id>{late, late_in_progress}));
+  EXPECT_EQ(SoIds(find({day, day, late_in_progress, 2})),
+            (std::vector<Id>{ready, ready_on_the_bound}));
+  EXPECT_EQ(SoIds(find({day, day, ready_on_the_bound, 2})), (std::vector<Id>{other_store}));
+  EXPECT_TRUE(find({day, day, other_store, 2}).empty());
+  // Of the stores in scope only.
+  EXPECT_EQ(SoIds(find({day, day, 0, 100}, StoreScope::Of({kStore2}))),
+            (std::vector<Id>{other_store}));
+  EXPECT_EQ(SoIds(find({day, day, 0, 100}, StoreScope::Partition(1, 2))),
+            (std::vector<Id>{late, late_in_progress, ready, ready_on_the_bound}));
+  // Read in a transaction of its own, as FindPendingFacts().
+  Begin();
+  EXPECT_TRUE(Permanent(store().FindClockCandidates({day, day, 0, 100}, StoreScope{}), kNoRow));
+  store().Rollback();
+}
+
 // --- Batches: the inbox of many messages, set-wise reads, a WriteSet ---
 
 TEST_P(HostStoreTest, InboxClaimAllClaimsNewIdsAndTellsDuplicatesApart) {
@@ -1409,6 +1565,8 @@ TEST_P(HostStoreTest, SetWiseReadsGiveTheRowsThatExistInKeyOrder) {
   const SpecialOrder b = Seed(NewSo(kLine));
   Begin();
   ASSERT_OK(store().SetPickedQty(b.id, 2));
+  ASSERT_OK(store().PutSoClock(FullClock(b.id)));
+  ASSERT_OK(store().PutSoClock(FullClock(a.id)));
   ASSERT_OK(store().PutArrivalLine({ArrivalKind::kShipment, 9001, kWidget, kStore, 3, 1}));
   Commit();
   Begin();
@@ -1427,6 +1585,12 @@ TEST_P(HostStoreTest, SetWiseReadsGiveTheRowsThatExistInKeyOrder) {
   EXPECT_EQ(std::make_pair(stock[1].product_id, stock[1].on_hand), std::make_pair(kGizmo, 1L));
   EXPECT_EQ(OK(store().LockPickedQtys({b.id, a.id})),
             (std::vector<std::pair<Id, Qty>>{{a.id, 0}, {b.id, 2}}));
+  std::vector<Id> clocks;
+  for (const SoClock& c : OK(store().LockSoClocks({b.id, 1, a.id, b.id}))) {
+    clocks.push_back(c.special_order_id);
+  }
+  EXPECT_EQ(clocks, (std::vector<Id>{a.id, b.id}));
+  EXPECT_TRUE(OK(store().LockSoClocks({})).empty());
   const auto arrivals = OK(
       store().LockArrivalLinesOf({{ArrivalKind::kTransfer, 9001}, {ArrivalKind::kShipment, 9001}}));
   ASSERT_EQ(arrivals.size(), 1u);
@@ -1463,6 +1627,8 @@ TEST_P(HostStoreTest, ApplyWritesWritesEveryKindOfRowOfABatch) {
   w.stock.push_back({kStore3, kGizmo, 0, 2});   // a row made for it
   w.po_lines.push_back({kPoLineB, 9});
   w.pickups.push_back({seeded.id, 1});
+  w.clocks.push_back(FullClock(seeded.id));
+  w.po_sent.push_back({kPo, Ts("2026-11-30 07:00:00")});
   for (int i = 0; i < 3; ++i) {
     w.audit.push_back({"m-1", seeded.id, "r", "d" + std::to_string(i), "x", Ts("2026-11-30")});
   }
@@ -1485,6 +1651,8 @@ TEST_P(HostStoreTest, ApplyWritesWritesEveryKindOfRowOfABatch) {
   ASSERT_EQ(Ids(po_lines), (std::vector<Id>{kPoLine, kPoLineB}));
   EXPECT_EQ(po_lines[1].quantity_ordered, 9);
   EXPECT_EQ(OK(store().LockPickedQty(seeded.id)), 1);
+  EXPECT_EQ(Fields(FOUND(store().LockSoClock(seeded.id))), Fields(FullClock(seeded.id)));
+  EXPECT_EQ(OK(store().GetPoSentAt(kPo)), Ts("2026-11-30 07:00:00"));
   store().Rollback();
   const auto audit = world().Audit();
   ASSERT_EQ(audit.size(), 3u);
@@ -1507,6 +1675,10 @@ TEST_P(HostStoreTest, ApplyWritesOfManyRowsWritesThemAll) {
     so.quantity = 2;
     w.special_orders.push_back(so);
     w.pickups.push_back({so.id, 1});
+    SoClock clock = FullClock(so.id);
+    clock.days = static_cast<int>(so.id % 100);
+    w.clocks.push_back(clock);
+    w.po_sent.push_back({so.id, Ts("2026-11-30")});
     w.audit.push_back({"m", so.id, "r", "ordered", "", Ts("2026-11-30")});
     w.audit.push_back({"m", so.id, "r", "again", "", Ts("2026-11-30")});
   }
@@ -1519,6 +1691,10 @@ TEST_P(HostStoreTest, ApplyWritesOfManyRowsWritesThemAll) {
     EXPECT_EQ(std::make_pair(so.status, so.quantity), std::make_pair(SoStatus::kOrdered, 2L));
   }
   for (const auto& [id, picked] : OK(store().LockPickedQtys(ids))) EXPECT_EQ(picked, 1);
+  const std::vector<SoClock> clocks = OK(store().LockSoClocks(ids));
+  ASSERT_EQ(clocks.size(), ids.size());
+  for (const SoClock& c : clocks) EXPECT_EQ(c.days, c.special_order_id % 100);
+  EXPECT_EQ(OK(store().GetPoSentAt(ids.back())), Ts("2026-11-30"));
   store().Rollback();
   EXPECT_EQ(world().Audit().size(), 300u);
 }

@@ -38,6 +38,7 @@ INSERT INTO special_orders (id, store_id, order_id, order_line_id, customer_id, 
   quantity, allocated_qty, status, source, vendor_id, po_id, po_line_id, requested_at,
   ordered_at, updated_at) VALUES (1, 1, 5000, 6000, 1000, 100, 3, 0, 'ordered', 'vendor', 10,
   7000, 8000, '2026-11-01 10:00:00', '2026-11-01 10:00:00', '2026-11-01 10:00:00');
+INSERT INTO sod_promises (special_order_id, promise_seq) VALUES (1, 0);
 )sql";
 
 // Locking reads of every row the store's reads lock, each refusing to wait.
@@ -49,6 +50,7 @@ const std::vector<std::string>& RowsLockedElsewhere() {
       "SELECT store_id FROM stock WHERE store_id = 1 AND product_id = 100 FOR UPDATE NOWAIT",
       "SELECT id FROM purchase_orders WHERE id = 7000 FOR UPDATE NOWAIT",
       "SELECT id FROM purchase_order_lines WHERE id = 8000 FOR UPDATE NOWAIT",
+      "SELECT special_order_id FROM sod_promises WHERE special_order_id = 1 FOR UPDATE NOWAIT",
   };
   return kSql;
 }
@@ -88,6 +90,10 @@ class MysqlReadOnlyTest : public ::testing::Test {
     ASSERT_TRUE(store.LockPoLinesOfPos({7000}).ok());
     ASSERT_TRUE(store.LockPickedQty(1).ok());
     ASSERT_TRUE(store.LockArrivalLines(ArrivalKind::kShipment, 9000).ok());
+    auto clock = store.LockSoClock(1);
+    ASSERT_TRUE(clock.ok());
+    ASSERT_TRUE(clock->has_value());
+    ASSERT_TRUE(store.GetPoSentAt(7000).ok());
   }
 
   TestDatabase db_;
@@ -152,6 +158,10 @@ TEST_F(MysqlReadOnlyTest, EveryWriteIsRefusedAndNothingChanges) {
   writes.emplace_back("InsertTransferLine",
                       store.InsertTransferLine(StoreTransferLine{0, 1, 100, 1, 1}).status());
   writes.emplace_back("SetPickedQty", store.SetPickedQty(1, 1));
+  SoClock clock;
+  clock.special_order_id = 1;
+  writes.emplace_back("PutSoClock", store.PutSoClock(clock));
+  writes.emplace_back("SetPoSentAt", store.SetPoSentAt(7000, at));
   writes.emplace_back("PutArrivalLine", store.PutArrivalLine(ArrivalLine{ArrivalKind::kShipment,
                                                                          9000, 100, 1, 1, 0}));
   writes.emplace_back("InsertAudit",

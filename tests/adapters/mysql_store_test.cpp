@@ -94,6 +94,22 @@ class MysqlStoreTest : public ::testing::Test {
   }
   std::unique_ptr<MysqlStore> NewStore() { return NewStore(db_.options()); }
 
+  // `lock` (a read of the store) on a second connection, in a transaction of its own, waits in
+  // vain for a row store_ holds: a lock wait timeout (1205, kTransient) after 1 s.
+  template <typename Lock>
+  void ExpectLockWaitTimeout(Lock lock) {
+    MysqlOptions quick = db_.options();
+    quick.read_timeout_s = 2;  // lock wait timeout: 1 s
+    auto other = NewStore(quick);
+    ASSERT_NE(other, nullptr);
+    Begin(*other);
+    const auto blocked = lock(*other);
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.error().kind, ErrorKind::kTransient) << blocked.error().ToString();
+    EXPECT_EQ(blocked.error().code, 1205);
+    other->Rollback();
+  }
+
   void Begin(MysqlStore& store) {
     const Status s = store.Begin();
     ASSERT_TRUE(s.ok()) << s.error().ToString();
@@ -768,6 +784,32 @@ TEST_F(MysqlStoreTest, TransferRowsTheSchemaRefusesArePermanentErrors) {
   store_->Rollback();
 }
 
+// The promised day is a DATE, written as the day (not its midnight as a DATETIME, which the
+// column would truncate), and the clock row stays locked until the transaction ends.
+TEST_F(MysqlStoreTest, SoClockKeepsTheDayAsADateAndStaysLockedUntilTheTransactionEnds) {
+  SoClock clock;
+  clock.special_order_id = 42;
+  clock.promise_seq = 1;
+  clock.expected_on = Ts("2026-12-10");
+  clock.basis = PromiseBasis::kTransferDays;
+  Begin(*store_);
+  ASSERT_OK(store_->PutSoClock(clock));
+  Commit(*store_);
+  EXPECT_EQ(db_.Query("SELECT expected_on, basis, days FROM sod_promises"),
+            (std::vector<std::vector<std::optional<std::string>>>{
+                {"2026-12-10", "transfer_days", std::nullopt}}));
+  EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" +
+                         db_.name() +
+                         "' AND TABLE_NAME = 'sod_promises' AND COLUMN_NAME = 'expected_on' "
+                         "AND DATA_TYPE = 'date'"),
+            1);
+
+  Begin(*store_);
+  ASSERT_TRUE(OK(store_->LockSoClock(42)).has_value());
+  ExpectLockWaitTimeout([](MysqlStore& other) { return other.LockSoClock(42); });
+  store_->Rollback();
+}
+
 TEST_F(MysqlStoreTest, PickedQtyReadsZeroUntilSetThenOverwrites) {
   Begin(*store_);
   EXPECT_EQ(OK(store_->LockPickedQty(42)), 0);
@@ -784,18 +826,9 @@ TEST_F(MysqlStoreTest, PickedQtyReadsZeroUntilSetThenOverwrites) {
             (std::vector<std::vector<std::optional<std::string>>>{{"42", "3"}, {"43", "0"}}));
 
   // The row stays locked until the transaction ends.
-  MysqlOptions quick = db_.options();
-  quick.read_timeout_s = 2;  // lock wait timeout: 1 s
-  auto other = NewStore(quick);
-  ASSERT_NE(other, nullptr);
   Begin(*store_);
   EXPECT_EQ(OK(store_->LockPickedQty(42)), 3);
-  Begin(*other);
-  const auto blocked = other->LockPickedQty(42);
-  ASSERT_FALSE(blocked.ok());
-  EXPECT_EQ(blocked.error().kind, ErrorKind::kTransient) << blocked.error().ToString();
-  EXPECT_EQ(blocked.error().code, 1205);
-  other->Rollback();
+  ExpectLockWaitTimeout([](MysqlStore& other) { return other.LockPickedQty(42); });
   store_->Rollback();
 }
 
@@ -1000,11 +1033,14 @@ TEST_F(MysqlStoreTest, DeadLetterDuplicateIncrementsAttempts) {
 
 TEST_F(MysqlStoreTest, EnsureDaemonSchemaCreatesMissingTablesAndIsIdempotent) {
   ASSERT_OK(store_->EnsureDaemonSchema());
-  db_.Exec("DROP TABLE sod_inbox;\nDROP TABLE sod_arrival_lines;\nDROP TABLE sod_pickups");
+  db_.Exec(
+      "DROP TABLE sod_inbox;\nDROP TABLE sod_arrival_lines;\nDROP TABLE sod_pickups;\n"
+      "DROP TABLE sod_promises");
   ASSERT_OK(store_->EnsureDaemonSchema());
+  // inbox, audit, dead letters, arrival lines, pickups, flight recorder, promises, PO sent
   EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" +
                          db_.name() + "' AND TABLE_NAME LIKE 'sod\\_%'"),
-            6);  // inbox, audit, dead letters, arrival lines, pickups, flight recorder
+            8);
   ASSERT_OK(store_->EnsureDaemonSchema());
 }
 
@@ -1035,7 +1071,7 @@ TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces)
   EXPECT_EQ(SplitSqlStatements("SELECT 1; SELECT 2"),
             (std::vector<std::string>{"SELECT 1; SELECT 2"}));
   EXPECT_TRUE(SplitSqlStatements("").empty());
-  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 6u);
+  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 8u);  // one per sod_ table
 }
 
 // Two connections, store_ and `other`, in transactions that lock two stock rows in opposite

@@ -9,6 +9,11 @@ namespace {
 std::string Opt(const std::optional<Id>& v) { return v ? std::to_string(*v) : "-"; }
 std::string Opt(const std::optional<Timestamp>& t) { return t ? FormatRfc3339(*t) : "-"; }
 std::string Opt(const std::optional<SoSource>& s) { return s ? std::string(ToString(*s)) : "-"; }
+std::string Opt(const std::optional<PromiseBasis>& b) {
+  return b ? std::string(ToString(*b)) : "-";
+}
+std::string Opt(const std::optional<int>& v) { return v ? std::to_string(*v) : "-"; }
+std::string Opt(const std::optional<std::string>& s) { return s ? *s : "-"; }
 
 }  // namespace
 
@@ -97,6 +102,17 @@ std::string Dump(const FakeDb& db) {
         << " allocated=" << a.allocated_qty << '\n';
   }
   for (const auto& [id, qty] : db.picked) out << "picked " << id << " " << qty << '\n';
+  for (const auto& [id, c] : db.clocks) {
+    out << "clock " << id << " special_order=" << c.special_order_id
+        << " promise_seq=" << c.promise_seq << " expected_on=" << Opt(c.expected_on)
+        << " basis=" << Opt(c.basis) << " base_at=" << Opt(c.base_at) << " days=" << Opt(c.days)
+        << " rule=" << Opt(c.rule) << " promised_at=" << Opt(c.promised_at)
+        << " overdue_seq=" << Opt(c.overdue_seq) << " reminded_days=" << Opt(c.reminded_days)
+        << " reminded_ready_at=" << Opt(c.reminded_ready_at) << '\n';
+  }
+  for (const auto& [po, at] : db.po_sent) {
+    out << "po_sent " << po << " " << FormatRfc3339(at) << '\n';
+  }
   for (const auto& [id, outcome] : db.inbox) {
     out << "inbox " << id << " " << outcome;
     if (auto it = db.refusals.find(id); it != db.refusals.end()) out << " detail=" << it->second;

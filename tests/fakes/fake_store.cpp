@@ -319,6 +319,8 @@ void FakeStore::Rollback() {
   Restore(db.transfers, u.transfers);
   Restore(db.arrivals, u.arrivals);
   Restore(db.picked, u.picked);
+  Restore(db.clocks, u.clocks);
+  Restore(db.po_sent, u.po_sent);
   db.audit.resize(u.audit_size);
   db.flight_records.resize(u.flight_records_size);
   undo_.reset();
@@ -711,6 +713,33 @@ Status FakeStore::SetPickedQty(Id special_order_id, Qty picked_qty) {
   return Status();
 }
 
+Result<std::optional<SoClock>> FakeStore::LockSoClock(Id special_order_id) {
+  FAKE_TICK();
+  auto it = db.clocks.find(special_order_id);
+  return it == db.clocks.end() ? std::nullopt : std::optional<SoClock>(it->second);
+}
+
+Status FakeStore::PutSoClock(const SoClock& clock) {
+  FAKE_TICK();
+  if (clock.rule) FAKE_REFUSE_IF(Varchar("rule", *clock.rule, 128));
+  FAKE_REMEMBER(clocks, clock.special_order_id);
+  db.clocks[clock.special_order_id] = clock;
+  return Status();
+}
+
+Result<std::optional<Timestamp>> FakeStore::GetPoSentAt(Id po_id) {
+  FAKE_TICK();
+  auto it = db.po_sent.find(po_id);
+  return it == db.po_sent.end() ? std::nullopt : std::optional<Timestamp>(it->second);
+}
+
+Status FakeStore::SetPoSentAt(Id po_id, Timestamp at) {
+  FAKE_TICK();
+  FAKE_REMEMBER(po_sent, po_id);
+  db.po_sent.emplace(po_id, at);
+  return Status();
+}
+
 Result<std::vector<ArrivalLine>> FakeStore::LockArrivalLines(ArrivalKind kind, Id arrival_id) {
   FAKE_TICK();
   std::vector<ArrivalLine> out;
@@ -817,6 +846,26 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit, const StoreScope& sc
     }
   }
   return f;
+}
+
+// queries::ClockCandidate() over the special orders in id order, as the MySQL query pages them.
+Result<std::vector<ClockCandidate>> FakeStore::FindClockCandidates(const ClockQuery& q,
+                                                                   const StoreScope& scope) {
+  FAKE_TICK();
+  // As the MySQL store, which opens a transaction of its own for it.
+  if (undo_) return Permanent(0, "Begin: a transaction is already open");
+  std::vector<ClockCandidate> out;
+  for (auto it = db.special_orders.upper_bound(q.after_id);
+       it != db.special_orders.end() && static_cast<int>(out.size()) < q.limit; ++it) {
+    const SpecialOrder& so = it->second;
+    auto clock = db.clocks.find(so.id);
+    ClockCandidate c{
+        so, clock == db.clocks.end() ? std::nullopt : std::optional<SoClock>(clock->second)};
+    if (scope.Owns(so.store_id) && queries::ClockCandidate(c.so, c.clock, q)) {
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
 }
 
 }  // namespace so::fakes

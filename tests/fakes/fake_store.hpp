@@ -41,6 +41,8 @@ struct FakeDb {
   std::map<Id, StoreTransfer> transfers;
   std::map<std::tuple<ArrivalKind, Id, Id>, ArrivalLine> arrivals;
   std::map<Id, Qty> picked;                     // special order id -> units handed over
+  std::map<Id, SoClock> clocks;                 // sod_promises, by special order id
+  std::map<Id, Timestamp> po_sent;              // sod_po_sent: PO id -> first seen sent
   std::map<std::string, std::string> inbox;     // message id -> outcome
   std::map<std::string, std::string> refusals;  // message id -> why it was refused
   std::vector<AuditEntry> audit;
@@ -148,10 +150,16 @@ class FakeStore final : public HostStore {
   Result<Id> InsertTransferLine(const StoreTransferLine& line) override;
   Result<Qty> LockPickedQty(Id special_order_id) override;
   Status SetPickedQty(Id special_order_id, Qty picked_qty) override;
+  Result<std::optional<SoClock>> LockSoClock(Id special_order_id) override;
+  Status PutSoClock(const SoClock& clock) override;
+  Result<std::optional<Timestamp>> GetPoSentAt(Id po_id) override;
+  Status SetPoSentAt(Id po_id, Timestamp at) override;
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override;
   Status InsertAudit(const AuditEntry& entry) override;
   Result<PendingFacts> FindPendingFacts(int limit, const StoreScope& scope) override;
+  Result<std::vector<ClockCandidate>> FindClockCandidates(const ClockQuery& q,
+                                                          const StoreScope& scope) override;
   // Batches (fake_store_batch.cpp): the writes go through the single-row methods above, one
   // call each, so that failures injected by FailCall() can hit them.
   Status ApplyWrites(const WriteSet& writes) override;
@@ -181,6 +189,8 @@ class FakeStore final : public HostStore {
     std::map<Id, std::optional<StoreTransfer>> transfers;
     std::map<std::tuple<ArrivalKind, Id, Id>, std::optional<ArrivalLine>> arrivals;
     std::map<Id, std::optional<Qty>> picked;
+    std::map<Id, std::optional<SoClock>> clocks;
+    std::map<Id, std::optional<Timestamp>> po_sent;
     size_t audit_size = 0;
     size_t flight_records_size = 0;
   };

@@ -41,6 +41,8 @@ Status FakeStore::ApplyWrites(const WriteSet& w) {
   for (const auto& l : w.transfer_lines) SO_RETURN_IF_ERROR(InsertTransferLine(l).status());
   for (const auto& p : w.pickups)
     SO_RETURN_IF_ERROR(SetPickedQty(p.special_order_id, p.picked_qty));
+  for (const auto& c : w.clocks) SO_RETURN_IF_ERROR(PutSoClock(c));
+  for (const auto& [po, at] : w.po_sent) SO_RETURN_IF_ERROR(SetPoSentAt(po, at));
   for (const auto& a : w.audit) SO_RETURN_IF_ERROR(InsertAudit(a));
   for (const auto& r : w.refusals) {
     if (!db.inbox.contains(r.message_id)) {

@@ -40,7 +40,8 @@ struct Reference {
 };
 
 // Every column holding one of those ids: the tables' own ids and every reference to them,
-// declared as a foreign key or not (sod_audit and sod_pickups have none, by design).
+// declared as a foreign key or not (sod_audit, sod_pickups, sod_promises and sod_po_sent have
+// none, by design).
 constexpr Reference kReferences[] = {
     {"special_orders", "id", Family::kSpecialOrder},
     {"special_orders", "po_id", Family::kPo},
@@ -56,6 +57,8 @@ constexpr Reference kReferences[] = {
     {"sod_audit", "id", Family::kAudit},
     {"sod_audit", "special_order_id", Family::kSpecialOrder},
     {"sod_pickups", "special_order_id", Family::kSpecialOrder},
+    {"sod_promises", "special_order_id", Family::kSpecialOrder},
+    {"sod_po_sent", "po_id", Family::kPo},
     // The POS writes its shipments against the PO and PO lines the daemon created.
     {"vendor_shipments", "po_id", Family::kPo},
     {"vendor_shipment_lines", "po_line_id", Family::kPoLine},
@@ -125,7 +128,7 @@ constexpr const char* kLeftOut[] = {"sod_dead_letters", "sod_flight_recorder"};
 constexpr const char* kBusinessTables[] = {
     "special_orders",    "customer_orders",      "customer_order_lines", "stock",
     "purchase_orders",   "purchase_order_lines", "store_transfers",      "store_transfer_lines",
-    "sod_arrival_lines", "sod_pickups",
+    "sod_arrival_lines", "sod_pickups",          "sod_promises",         "sod_po_sent",
 };
 
 std::string MaskDigits(const std::string& text) {

@@ -238,5 +238,66 @@ TEST_F(BatchTest, ReadsTheRowsOfABatchSetWiseAndOnce) {
   EXPECT_EQ(store_.db.Stock(kStore, kProduct).backordered, 20);
 }
 
+// No handler writes the clock rows yet; the view keeps them as it keeps every row. A new special
+// order's clock goes to the store under the id the store gave the special order, and a PO's
+// first time seen sent wins in the batch as in the store.
+TEST_F(BatchTest, AClockOfANewSpecialOrderIsWrittenUnderItsStoredId) {
+  engine();
+  const Message request = RequestOf(1, 11, 2);
+  SoClock stored_clock;
+  stored_clock.special_order_id = 5;
+  stored_clock.promise_seq = 4;
+  store_.db.clocks[5] = stored_clock;
+  store_.db.po_sent[77] = At(1);
+  BatchView view(store_);
+  ASSERT_TRUE(store_.Begin().ok());
+  ASSERT_TRUE(engine_->Apply(request, view).ok());
+  const std::vector<SpecialOrder> created = view.NewSpecialOrders();
+  ASSERT_EQ(created.size(), 1u);
+  const Id provisional = created[0].id;
+  ASSERT_GE(provisional, BatchView::kFirstProvisionalId);
+
+  // Read from the store once; a new special order's not at all.
+  int reads = view.store_reads();
+  ASSERT_EQ(view.LockSoClock(5).value()->promise_seq, 4);
+  ASSERT_EQ(view.LockSoClock(5).value()->promise_seq, 4);
+  EXPECT_FALSE(view.LockSoClock(provisional).value().has_value());
+  EXPECT_EQ(view.store_reads(), reads + 1);
+
+  SoClock clock;
+  clock.special_order_id = provisional;
+  clock.promise_seq = 1;
+  clock.expected_on = At(60 * 24 * 7);
+  clock.basis = PromiseBasis::kTransferDays;
+  ASSERT_TRUE(view.PutSoClock(clock).ok());
+  EXPECT_EQ(view.LockSoClock(provisional).value()->promise_seq, 1);
+  const auto both = view.LockSoClocks({provisional, 5, 6});
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0].special_order_id, 5);
+  ASSERT_TRUE(view.SetPoSentAt(77, At(5)).ok());  // the store's time stays
+  ASSERT_TRUE(view.SetPoSentAt(78, At(5)).ok());
+  ASSERT_TRUE(view.SetPoSentAt(78, At(6)).ok());
+  EXPECT_EQ(view.GetPoSentAt(78).value(), At(5));
+  EXPECT_EQ(view.GetPoSentAt(77).value(), At(1));
+  ASSERT_TRUE(view.Flush().ok());
+  ASSERT_TRUE(store_.Commit().ok());
+
+  Id stored = 0;
+  for (const auto& [id, so] : store_.db.special_orders) {
+    if (so.order_line_id == 11) stored = id;
+  }
+  ASSERT_NE(stored, 0);
+  ASSERT_EQ(store_.db.clocks.size(), 2u);
+  ASSERT_TRUE(store_.db.clocks.contains(stored));
+  const SoClock& written = store_.db.clocks.at(stored);
+  EXPECT_EQ(written.special_order_id, stored);
+  EXPECT_EQ(written.promise_seq, 1);
+  EXPECT_EQ(written.expected_on, clock.expected_on);
+  EXPECT_EQ(written.basis, PromiseBasis::kTransferDays);
+  EXPECT_EQ(store_.db.clocks.at(5).promise_seq, 4);  // read, never written
+  EXPECT_EQ(store_.db.po_sent, (std::map<Id, Timestamp>{{77, At(1)}, {78, At(5)}}));
+}
+
 }  // namespace
 }  // namespace so

@@ -54,5 +54,48 @@ TEST(TimestampTest, RoundTripsAcrossCenturies) {
   }
 }
 
+TEST(TimestampTest, StartOfDayIsMidnightUtcOfTheSameDay) {
+  EXPECT_EQ(StartOfDay(*ParseRfc3339("2026-12-10T23:59:59.999999Z")),
+            *ParseRfc3339("2026-12-10T00:00:00Z"));
+  EXPECT_EQ(StartOfDay(*ParseRfc3339("2026-12-10T00:00:00Z")),
+            *ParseRfc3339("2026-12-10T00:00:00Z"));
+  // The UTC day, not the day of the offset it was written in.
+  EXPECT_EQ(StartOfDay(*ParseRfc3339("2026-12-10T01:00:00+02:00")),
+            *ParseRfc3339("2026-12-09T00:00:00Z"));
+  // Before 1970 the day is still the one the instant is in.
+  EXPECT_EQ(StartOfDay(*ParseRfc3339("1969-12-31T23:00:00Z")),
+            *ParseRfc3339("1969-12-31T00:00:00Z"));
+}
+
+TEST(TimestampTest, AddDaysCountsWholeDaysAcrossMonthsAndLeapDays) {
+  const Timestamp t = *ParseRfc3339("2028-02-27T10:30:00.5Z");
+  EXPECT_EQ(FormatRfc3339(AddDays(t, 2)), "2028-02-29T10:30:00.500000Z");
+  EXPECT_EQ(FormatRfc3339(AddDays(t, 3)), "2028-03-01T10:30:00.500000Z");
+  EXPECT_EQ(FormatRfc3339(AddDays(t, -58)), "2027-12-31T10:30:00.500000Z");
+  EXPECT_EQ(AddDays(t, 0), t);
+}
+
+TEST(TimestampTest, FormatDateGivesTheUtcDay) {
+  EXPECT_EQ(FormatDate(*ParseRfc3339("2026-12-10T23:59:59.999999Z")), "2026-12-10");
+  EXPECT_EQ(FormatDate(*ParseRfc3339("2026-12-10T23:30:00-01:00")), "2026-12-11");
+  EXPECT_EQ(FormatDate(*ParseRfc3339("0001-01-01T00:00:00Z")), "0001-01-01");
+  EXPECT_EQ(FormatDate(*ParseRfc3339("1969-12-31T23:59:59Z")), "1969-12-31");
+}
+
+TEST(TimestampTest, ParseDateTakesDaysThatExistOnly) {
+  EXPECT_EQ(ParseDate("2026-12-10"), ParseRfc3339("2026-12-10T00:00:00Z"));
+  EXPECT_EQ(ParseDate("2028-02-29"), ParseRfc3339("2028-02-29T00:00:00Z"));
+  for (const char* bad :
+       {"", "2026-12-1", "2026-12-10T00:00:00Z", "2026-12-10 ", "2026-02-29", "2026-13-01",
+        "2026-00-10", "2026-12-00", "2026-12-32", "26-12-10", "2026/12/10"}) {
+    EXPECT_FALSE(ParseDate(bad)) << bad;
+  }
+  for (const char* day : {"1970-01-01", "1969-12-31", "2000-02-29", "9999-12-31"}) {
+    ASSERT_TRUE(ParseDate(day)) << day;
+    EXPECT_EQ(FormatDate(*ParseDate(day)), day);
+    EXPECT_EQ(StartOfDay(*ParseDate(day)), *ParseDate(day));
+  }
+}
+
 }  // namespace
 }  // namespace so

@@ -52,6 +52,11 @@ inline auto Fields(const ArrivalLine& a) {
   return std::make_tuple(a.kind, a.arrival_id, a.product_id, a.store_id, a.quantity,
                          a.allocated_qty);
 }
+inline auto Fields(const SoClock& c) {
+  return std::make_tuple(c.special_order_id, c.promise_seq, c.expected_on, c.basis, c.base_at,
+                         c.days, c.rule, c.promised_at, c.overdue_seq, c.reminded_days,
+                         c.reminded_ready_at);
+}
 inline auto Fields(const AuditEntry& a) {
   return std::make_tuple(a.message_id, a.special_order_id, a.rule, a.decision, a.detail, a.at);
 }
