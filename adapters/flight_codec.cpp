@@ -55,7 +55,12 @@ inline auto Fields(ArrivalLine& x) {
   return std::tie(x.kind, x.arrival_id, x.product_id, x.store_id, x.quantity, x.allocated_qty);
 }
 inline auto Fields(Timestamp& x) { return std::tie(x.micros); }
-inline auto Fields(ReadSet& x) {
+inline auto Fields(SoClock& x) {
+  return std::tie(x.special_order_id, x.promise_seq, x.expected_on, x.basis, x.base_at, x.days,
+                  x.rule, x.promised_at, x.overdue_seq, x.reminded_days, x.reminded_ready_at);
+}
+// The read set of format 1, before the clocks: a prefix of format 2's.
+inline auto FieldsOfFormat1(ReadSet& x) {
   return std::tie(x.stores, x.products, x.vendors, x.product_vendors, x.orders, x.lines, x.stock,
                   x.stock_of_product, x.shipments, x.unapplied_shipments_of_po, x.special_orders,
                   x.missing_special_orders, x.special_order_of_line, x.special_orders_of_order,
@@ -63,6 +68,14 @@ inline auto Fields(ReadSet& x) {
                   x.po_lines_of_po, x.transfers, x.picked, x.arrivals, x.new_special_orders,
                   x.new_pos, x.new_po_lines, x.new_transfers);
 }
+inline auto Fields(ReadSet& x) {
+  return std::tuple_cat(FieldsOfFormat1(x), std::tie(x.clocks, x.po_sent));
+}
+// Decodes a read set of format 1 in place.
+struct ReadSetOfFormat1 {
+  ReadSet& reads;
+};
+inline auto Fields(ReadSetOfFormat1& x) { return FieldsOfFormat1(x.reads); }
 inline auto Fields(SoDecision& x) {
   return std::tie(x.order_line_id, x.special_order_id, x.store_id, x.decisions, x.status,
                   x.allocated_qty, x.source, x.vendor_id, x.po_id, x.new_po, x.po_line_qty,
@@ -78,6 +91,7 @@ MSGPACK_ADD_ENUM(so::SoStatus);
 MSGPACK_ADD_ENUM(so::LineStatus);
 MSGPACK_ADD_ENUM(so::SoSource);
 MSGPACK_ADD_ENUM(so::ArrivalKind);
+MSGPACK_ADD_ENUM(so::PromiseBasis);
 
 namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
@@ -143,7 +157,7 @@ std::variant<FlightRecord, std::string> Decode(std::string_view bytes) {
     }
     const msgpack::object* f = o.via.array.ptr;
     const int version = f[0].as<int>();
-    if (version != kFormatVersion) {
+    if (version != kFormatVersion && version != 1) {
       return "a flight record of format " + std::to_string(version) + ", this build reads " +
              std::to_string(kFormatVersion);
     }
@@ -156,7 +170,13 @@ std::variant<FlightRecord, std::string> Decode(std::string_view bytes) {
     FlightRecord record;
     record.message = std::get<Message>(std::move(message));
     record.refused = f[3].as<bool>();
-    f[4].convert(record.reads);
+    if (version == 1) {
+      ReadSetOfFormat1 reads{record.reads};
+      f[4].convert(reads);
+      record.reads.clocks_recorded = false;
+    } else {
+      f[4].convert(record.reads);
+    }
     f[5].convert(record.decisions);
     return record;
   } catch (const std::exception& e) {

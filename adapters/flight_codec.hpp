@@ -13,8 +13,9 @@
 
 namespace so::flight {
 
-// Bumped when the layout changes; records of another version are refused by Decode.
-inline constexpr int kFormatVersion = 1;
+// Bumped when the layout changes; records of another version are refused by Decode, except
+// format 1 (before the clock rows were recorded), read as having found no clock rows.
+inline constexpr int kFormatVersion = 2;
 
 std::string Encode(const FlightRecord& record);
 

@@ -224,6 +224,31 @@ class ObjectReader {
     return *t;
   }
 
+  // "2026-12-10", a calendar day (UTC).
+  Timestamp Date(std::string_view name) {
+    const Value* v = Required(name);
+    if (v == nullptr) return {};
+    std::optional<Timestamp> t;
+    if (v->IsString()) t = ParseDate(View(*v));
+    if (!t) {
+      Fail(name, "must be a date YYYY-MM-DD");
+      return {};
+    }
+    return *t;
+  }
+
+  PromiseBasis Basis(std::string_view name) {
+    const Value* v = Required(name);
+    if (v == nullptr) return {};
+    std::optional<PromiseBasis> b;
+    if (v->IsString()) b = ParsePromiseBasis(View(*v));
+    if (!b) {
+      Fail(name, "must be vendor_lead_time_from_sent, vendor_lead_time_from_now or transfer_days");
+      return {};
+    }
+    return *b;
+  }
+
   SoStatus Status(std::string_view name) {
     const Value* v = Required(name);
     if (v == nullptr) return {};
@@ -451,10 +476,10 @@ constexpr std::array<PayloadReader, kMessageTypes.size()> kPayloadReaders = {
 
 // --- Daemon events (section 4) ---
 
-constexpr std::array<std::string_view, 7> kEventTypes = {
+constexpr std::array<std::string_view, 8> kEventTypes = {
     "special_order.created",  "special_order.status_changed", "special_order.arrived",
     "special_order.rejected", "purchase_order.created",       "purchase_order.line_added",
-    "transfer.requested",
+    "transfer.requested",     "special_order.promised",
 };
 
 ArrivedOrder ReadArrivedOrder(ObjectReader& r) {
@@ -536,10 +561,19 @@ OutEvent ReadTransferRequested(ObjectReader& r) {
   return e;
 }
 
+OutEvent ReadPromised(ObjectReader& r) {
+  PromisedEvent e;
+  e.special_order_id = r.RowId("special_order_id");
+  e.order_id = r.RowId("order_id");
+  e.expected_on = r.Date("expected_on");
+  e.basis = r.Basis("basis");
+  return e;
+}
+
 using EventReader = OutEvent (*)(ObjectReader&);
 constexpr std::array<EventReader, kEventTypes.size()> kEventReaders = {
     &ReadCreated,   &ReadStatusChanged, &ReadArrived,           &ReadRejected,
-    &ReadPoCreated, &ReadPoLineAdded,   &ReadTransferRequested,
+    &ReadPoCreated, &ReadPoLineAdded,   &ReadTransferRequested, &ReadPromised,
 };
 
 // --- The envelope (section 2), shared by both directions ---
@@ -864,6 +898,12 @@ void WriteEventPayload(JsonWriter& w, const OutEvent& event) {
                    w.Int("from_store_id", e.from_store_id);
                    w.Int("to_store_id", e.to_store_id);
                    WriteTransferLines(w, e.lines);
+                 },
+                 [&w](const PromisedEvent& e) {
+                   w.Int("special_order_id", e.special_order_id);
+                   w.Int("order_id", e.order_id);
+                   w.String("expected_on", FormatDate(e.expected_on));
+                   w.String("basis", ToString(e.basis));
                  },
              },
              event);

@@ -20,6 +20,9 @@ using internal::Value;
 
 constexpr int64_t kRulesVersion = 1;
 
+// The longest a day count in the rules may be: a year.
+constexpr int64_t kMaxDays = 365;
+
 constexpr std::string_view kTopKeys[] = {"version", "defaults", "rules"};
 constexpr std::string_view kSettingsKeys[] = {"on_request",
                                               "vendor_choice",
@@ -29,6 +32,7 @@ constexpr std::string_view kSettingsKeys[] = {"on_request",
                                               "allow_positive_open_stock",
                                               "transfer_from_stores",
                                               "transfer_min_left",
+                                              "transfer_days",
                                               "transfer_allocation",
                                               "service_order",
                                               "allocate_surplus",
@@ -176,6 +180,10 @@ void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings,
     if (auto min_left = reader.ReadInteger(*v, 0, INT64_MAX)) {
       settings.transfer_min_left = *min_left;
     }
+  }
+  if (const Value* v = mapping.Find("transfer_days")) {
+    if (auto days = reader.ReadInteger(*v, 0, kMaxDays))
+      settings.transfer_days = static_cast<int>(*days);
   }
   if (const Value* v = mapping.Find("transfer_allocation")) {
     if (auto allocation = reader.ReadEnum(*v, kAllocation)) {

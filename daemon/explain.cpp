@@ -138,6 +138,40 @@ void WriteHistory(std::ostream& out, const std::vector<ExplainHistoryEntry>& his
   }
 }
 
+// The day promised for the goods and what it was counted from; nullopt when never promised.
+std::optional<std::string> PromiseText(const ExplainedOrder& e) {
+  if (!e.clock || e.clock->promise_seq == 0) return std::nullopt;
+  const SoClock& c = *e.clock;
+  if (!c.expected_on || !c.basis || !c.base_at || !c.days) {
+    return "no date (the source gives no lead time; see the audit row no_promise)";
+  }
+  const std::string days = std::to_string(*c.days) + " days";
+  std::string how;
+  switch (*c.basis) {
+    case PromiseBasis::kVendorFromSent:
+      how = "vendor lead time " + days + " from PO sent " + FormatDate(*c.base_at);
+      break;
+    case PromiseBasis::kVendorFromNow:
+      how = "vendor lead time " + days + " from " + FormatDate(*c.base_at) +
+            "; the PO is still draft, counted again when it is sent";
+      break;
+    case PromiseBasis::kTransferDays:
+      how = "transfer_days " + days + " from " + FormatDate(*c.base_at);
+      break;
+  }
+  std::string text = FormatDate(*c.expected_on) + " (" + how;
+  if (c.rule) text += ", rule " + *c.rule;
+  text += ", promise " + std::to_string(c.promise_seq) + ")";
+  // Once the goods came, the promise is history: shown beside the day they came. One taken off
+  // its source keeps its last promise until it is sourced again.
+  if (e.so.arrived_at) {
+    text += "; the goods came " + FormatDate(*e.so.arrived_at);
+  } else if (!ServedByArrival(e.so)) {
+    text += "; not waiting on a source now";
+  }
+  return text;
+}
+
 void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
   const SpecialOrder& so = e.so;
   auto field = [&out](const std::string& name, const std::string& value) {
@@ -168,6 +202,7 @@ void WriteNow(std::ostream& out, const ExplainedOrder& e, const Now& now) {
   }
   field("waits for", waits);
   if (so.ordered_at) field("ordered", Time(*so.ordered_at));
+  if (const std::optional<std::string> promise = PromiseText(e)) field("expected", *promise);
   if (e.po) {
     std::string po = "PO " + std::to_string(e.po->id) + " " + e.po->status + ", vendor " +
                      std::to_string(e.po->vendor_id);
@@ -397,6 +432,28 @@ void WriteJsonOrder(Json& j, const ExplainedOrder& e, const Now& now) {
     w.EndObject();
   } else {
     j.Null("transfer");
+  }
+  if (e.clock && e.clock->promise_seq > 0) {
+    const SoClock& c = *e.clock;
+    j.Key("promise");
+    w.StartObject();
+    j.Int("promise_seq", c.promise_seq);
+    if (c.expected_on) {
+      j.Str("expected_on", FormatDate(*c.expected_on));
+    } else {
+      j.Null("expected_on");
+    }
+    if (c.basis) {
+      j.Str("basis", ToString(*c.basis));
+    } else {
+      j.Null("basis");
+    }
+    j.Opt("base_at", c.base_at);
+    j.Opt("days", c.days);
+    j.Opt("rule", c.rule);
+    w.EndObject();
+  } else {
+    j.Null("promise");
   }
   j.Key("queue");
   w.StartObject();

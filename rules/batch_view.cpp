@@ -892,6 +892,8 @@ void BatchView::Resolve(OutEvent& event) const {
     for (auto& o : arrived->special_orders) o.special_order_id = Resolve(o.special_order_id);
   } else if (auto* rejected = std::get_if<RejectedEvent>(&event)) {
     rejected->reason = Resolve(std::move(rejected->reason));
+  } else if (auto* promised = std::get_if<PromisedEvent>(&event)) {
+    promised->special_order_id = Resolve(promised->special_order_id);
   }
 }
 

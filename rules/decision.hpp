@@ -85,7 +85,7 @@ class Decision {
   Result<std::optional<VendorPick>> ChooseVendor(const Product& product, const Settings& s);
   Status SourceFromVendor(SpecialOrder& so, const Product& product, RuleSet::Selected sel,
                           const VendorPick& pick, std::optional<PurchaseOrder> po);
-  Status SourceFromTransfer(SpecialOrder& so, Id from_store_id, const std::string& rule,
+  Status SourceFromTransfer(SpecialOrder& so, Id from_store_id, RuleSet::Selected sel,
                             const std::string& how);
   // Takes the special order off its PO or transfer and back to `request` (the PO went wrong, or
   // its quantity grew beyond what the PO may take).
@@ -93,6 +93,22 @@ class Decision {
   // Marks a special order that was just put on a PO or transfer: `ordered`, or `in_progress`
   // when part of it is allocated already (it was sourced again for the rest).
   Status MarkSourced(SpecialOrder& so, const std::string& rule);
+
+  // --- Promises: the day the goods are expected (promises.cpp) ---
+  // Promises the special order for the day of `base_at` plus `days` (a new promise_seq), in
+  // sod_promises, the audit trail and special_order.promised; `how` says what was counted.
+  Status Promise(const SpecialOrder& so, const std::string& rule, PromiseBasis basis,
+                 Timestamp base_at, int days, const std::string& how);
+  // The promise for a special order just put on `po` by vendor terms `terms`: the vendor's lead
+  // time from when the PO was sent, or from now while it is a draft; none without terms.
+  Status PromiseFromVendor(const SpecialOrder& so, const std::string& rule, const PurchaseOrder& po,
+                           const std::optional<ProductVendor>& terms);
+  // Withdraws an earlier promise (a new source that gives no date): a new promise_seq without a
+  // day, so that no overdue is ever reported against the old one.
+  Status Unpromise(const SpecialOrder& so, const std::string& rule, const std::string& why);
+  // The PO was seen sent (not draft) for the first time: records when, and promises again from
+  // then what was promised from the day it was still a draft.
+  Status PoSent(const PurchaseOrder& po);
 
   // --- Arrivals and allocation (arrivals.cpp) ---
   Status Handle(const ShipmentCompleted& p);

@@ -52,6 +52,12 @@ struct ReadSet {
   std::map<std::pair<ArrivalKind, Id>, std::vector<ArrivalLine>> arrivals;
   // The ids the store gave the message's inserts, in the order asked.
   std::vector<Id> new_special_orders, new_pos, new_po_lines, new_transfers;
+  // The daemon's clock rows (sod_promises) and PO sent times (sod_po_sent).
+  std::map<Id, std::optional<SoClock>> clocks;
+  std::map<Id, std::optional<Timestamp>> po_sent;
+  // False for a record of format 1, made before the daemon kept clocks: every clock question
+  // then has the answer the database had, none. Not stored; the decoder sets it.
+  bool clocks_recorded = true;
 };
 
 // What one message decided about one special order (or, when the request was refused, about the

@@ -12,6 +12,7 @@ struct TypeName {
     return e.created ? "purchase_order.created" : "purchase_order.line_added";
   }
   std::string operator()(const TransferRequestedEvent&) const { return "transfer.requested"; }
+  std::string operator()(const PromisedEvent&) const { return "special_order.promised"; }
 };
 
 }  // namespace

@@ -153,8 +153,18 @@ struct TransferRequestedEvent {
   std::vector<TransferLine> lines;
 };
 
-using OutEvent = std::variant<SpecialOrderCreatedEvent, StatusChangedEvent, ArrivedEvent,
-                              RejectedEvent, PurchaseOrderEvent, TransferRequestedEvent>;
+// An addition to section 4 (docs/contract-decisions.md): the day the daemon expects the goods of a
+// special order, each time it promises one (when it is sourced, and again when its draft PO is
+// sent).
+struct PromisedEvent {
+  Id special_order_id = 0, order_id = 0;
+  Timestamp expected_on;  // midnight UTC of the day
+  PromiseBasis basis = PromiseBasis::kVendorFromNow;
+};
+
+using OutEvent =
+    std::variant<SpecialOrderCreatedEvent, StatusChangedEvent, ArrivedEvent, RejectedEvent,
+                 PurchaseOrderEvent, TransferRequestedEvent, PromisedEvent>;
 
 // The topic (and envelope type) each outgoing event is published under.
 std::string EventType(const OutEvent& e);

@@ -64,6 +64,10 @@ struct Settings {
   std::vector<Id> transfer_from_stores;
   // Open stock a sending store keeps after a transfer, in units. Default 0.
   Qty transfer_min_left = 0;
+  // Days a store transfer takes to arrive, counted from its request: the date the daemon promises
+  // for a special order sourced by transfer (a vendor PO counts the vendor's lead_time_days).
+  // 0 to 365. Default 3.
+  int transfer_days = 3;
   // When a received transfer is allocated. Default: at once (a transfer needs no confirmation).
   AllocationMode transfer_allocation = AllocationMode::kImmediate;
   // Order of service when supply is short. Default: oldest request first.

@@ -1,6 +1,7 @@
 #include "rules/recorder.hpp"
 
 #include <algorithm>
+#include <map>
 #include <variant>
 
 #include "rules/queries.hpp"
@@ -255,6 +256,36 @@ Result<Qty> Recorder::LockPickedQty(Id special_order_id) {
     reads_.picked.emplace(special_order_id, picked);
   }
   return picked;
+}
+
+Result<std::optional<SoClock>> Recorder::LockSoClock(Id special_order_id) {
+  SO_ASSIGN_OR_RETURN(auto clock, inner_.LockSoClock(special_order_id));
+  if (recording() && !new_special_orders_.contains(special_order_id)) {
+    reads_.clocks.emplace(special_order_id, clock);
+  }
+  return clock;
+}
+
+Result<std::vector<SoClock>> Recorder::LockSoClocks(const std::vector<Id>& ids) {
+  SO_ASSIGN_OR_RETURN(auto clocks, inner_.LockSoClocks(ids));
+  if (recording()) {
+    // The answer holds the rows that exist: each id asked for is one of them or has none.
+    std::map<Id, const SoClock*> found;
+    for (const SoClock& c : clocks) found.emplace(c.special_order_id, &c);
+    for (Id id : ids) {
+      if (new_special_orders_.contains(id)) continue;
+      const auto it = found.find(id);
+      reads_.clocks.emplace(
+          id, it == found.end() ? std::optional<SoClock>() : std::optional<SoClock>(*it->second));
+    }
+  }
+  return clocks;
+}
+
+Result<std::optional<Timestamp>> Recorder::GetPoSentAt(Id po_id) {
+  SO_ASSIGN_OR_RETURN(auto sent_at, inner_.GetPoSentAt(po_id));
+  if (recording()) reads_.po_sent.emplace(po_id, sent_at);
+  return sent_at;
 }
 
 Result<std::vector<ArrivalLine>> Recorder::LockArrivalLines(ArrivalKind kind, Id arrival_id) {

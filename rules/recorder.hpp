@@ -87,13 +87,9 @@ class Recorder final : public HostStore {
   }
   // The clock rows are passed on and not kept in the read set yet: a replay reads none
   // (rules/replay.cpp).
-  Result<std::optional<SoClock>> LockSoClock(Id special_order_id) override {
-    return inner_.LockSoClock(special_order_id);
-  }
+  Result<std::optional<SoClock>> LockSoClock(Id special_order_id) override;
   Status PutSoClock(const SoClock& clock) override { return inner_.PutSoClock(clock); }
-  Result<std::optional<Timestamp>> GetPoSentAt(Id po_id) override {
-    return inner_.GetPoSentAt(po_id);
-  }
+  Result<std::optional<Timestamp>> GetPoSentAt(Id po_id) override;
   Status SetPoSentAt(Id po_id, Timestamp at) override { return inner_.SetPoSentAt(po_id, at); }
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id arrival_id) override;
   Status PutArrivalLine(const ArrivalLine& line) override { return inner_.PutArrivalLine(line); }
@@ -116,9 +112,7 @@ class Recorder final : public HostStore {
                                                const std::vector<std::string>& statuses) override {
     return inner_.LockPosOf(pairs, statuses);
   }
-  Result<std::vector<SoClock>> LockSoClocks(const std::vector<Id>& ids) override {
-    return inner_.LockSoClocks(ids);
-  }
+  Result<std::vector<SoClock>> LockSoClocks(const std::vector<Id>& ids) override;
 
  private:
   bool recording() const { return mode_ == Mode::kRecord; }

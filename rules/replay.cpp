@@ -147,11 +147,15 @@ class SnapshotStore final : public HostStore {
     return Find(r_.picked, id, "the picked quantity of special order " + Str(id));
   }
   Status SetPickedQty(Id, Qty) override { return Bug("SetPickedQty"); }
-  // A record holds no clock rows yet (the recorder does not keep them): a replay finds none, and
-  // its writes stay in the batch view over it, as every write does.
-  Result<std::optional<SoClock>> LockSoClock(Id) override { return std::optional<SoClock>(); }
+  Result<std::optional<SoClock>> LockSoClock(Id id) override {
+    if (!r_.clocks_recorded) return std::optional<SoClock>();
+    return Find(r_.clocks, id, "the clock of special order " + Str(id));
+  }
   Status PutSoClock(const SoClock&) override { return Bug("PutSoClock"); }
-  Result<std::optional<Timestamp>> GetPoSentAt(Id) override { return std::optional<Timestamp>(); }
+  Result<std::optional<Timestamp>> GetPoSentAt(Id id) override {
+    if (!r_.clocks_recorded) return std::optional<Timestamp>();
+    return Find(r_.po_sent, id, "when PO " + Str(id) + " was sent");
+  }
   Status SetPoSentAt(Id, Timestamp) override { return Bug("SetPoSentAt"); }
   Result<std::vector<ArrivalLine>> LockArrivalLines(ArrivalKind kind, Id id) override {
     return Find(r_.arrivals, std::make_pair(kind, id),

@@ -123,7 +123,7 @@ Status Decision::Source(SpecialOrder& so, const Product& product, RuleSet::Selec
       const Qty open = row == rows.end() ? 0 : row->open();
       // Written so that no huge transfer_min_left can overflow.
       if (open >= so.waiting() && open - so.waiting() >= sel.settings.transfer_min_left) {
-        return SourceFromTransfer(so, from, sel.rule,
+        return SourceFromTransfer(so, from, sel,
                                   "store " + Str(from) + " has " + Str(open) + " open");
       }
     }
@@ -239,14 +239,17 @@ Status Decision::SourceFromVendor(SpecialOrder& so, const Product& product, Rule
   so.po_line_id = line->id;
   SO_RETURN_IF_ERROR(MarkSourced(so, sel.rule));
   SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
-  return Audit(so.id, sel.rule, decision,
-               "vendor " + Str(vendor.id) + " (" + vendor.name + ", " + pick.how + "); " + what);
+  SO_RETURN_IF_ERROR(
+      Audit(so.id, sel.rule, decision,
+            "vendor " + Str(vendor.id) + " (" + vendor.name + ", " + pick.how + "); " + what));
+  return PromiseFromVendor(so, sel.rule, *po, pick.terms);
 }
 
 // A transfer request reserves nothing at the sending store: its stock is the POS's until it
 // ships, and committed counts only what the daemon allocated.
-Status Decision::SourceFromTransfer(SpecialOrder& so, Id from_store_id, const std::string& rule,
+Status Decision::SourceFromTransfer(SpecialOrder& so, Id from_store_id, RuleSet::Selected sel,
                                     const std::string& how) {
+  const std::string& rule = sel.rule;
   StoreTransfer t;
   t.from_store_id = from_store_id;
   t.to_store_id = so.store_id;
@@ -263,9 +266,12 @@ Status Decision::SourceFromTransfer(SpecialOrder& so, Id from_store_id, const st
   so.po_line_id.reset();
   SO_RETURN_IF_ERROR(MarkSourced(so, rule));
   SO_RETURN_IF_ERROR(store_.UpdateSpecialOrder(so));
-  return Audit(so.id, rule, "requested_transfer",
-               "transfer " + Str(t.id) + " of " + Str(line.quantity) + " from store " +
-                   Str(from_store_id) + " (" + how + ")");
+  SO_RETURN_IF_ERROR(Audit(so.id, rule, "requested_transfer",
+                           "transfer " + Str(t.id) + " of " + Str(line.quantity) + " from store " +
+                               Str(from_store_id) + " (" + how + ")"));
+  const int days = sel.settings.transfer_days;
+  return Promise(so, rule, PromiseBasis::kTransferDays, env_.occurred_at, days,
+                 "transfer " + Str(t.id) + " takes " + Str(days) + " days (transfer_days)");
 }
 
 Status Decision::Detach(SpecialOrder& so, const std::string& rule, const std::string& why) {
@@ -375,7 +381,7 @@ Status Decision::Handle(const BackofficeTransfer& p) {
   for (const auto& r : rows) {
     if (r.store_id == p.from_store_id) open = r.open();
   }
-  return SourceFromTransfer(*so, p.from_store_id, Select(*so).rule,
+  return SourceFromTransfer(*so, p.from_store_id, Select(*so),
                             "chosen by " + p.user + " in the Back Office; store " +
                                 Str(p.from_store_id) + " has " + Str(open) + " open");
 }
@@ -388,6 +394,7 @@ Status Decision::Handle(const PoStatusChanged& p) {
   SO_RETURN_IF_ERROR(Audit(std::nullopt, kContractRule, "po_status_recorded",
                            "PO " + Str(p.po_id) + " " + p.previous_status + " -> " + p.status +
                                "; the database has " + po->status));
+  if (po->status != "draft" && po->status != "cancelled") SO_RETURN_IF_ERROR(PoSent(*po));
   if (!PoGoneWrong(po->status)) return Status();
   // The POS committed its shipments before it said the PO is received or closed, and their
   // messages may not be here yet: apply them first, so that only what really did not come is

@@ -104,6 +104,10 @@ ExplainedOrder ExplainReader::Complete(SpecialOrder so) {
   e.picked_qty = s.Query("SELECT picked_qty FROM sod_pickups WHERE special_order_id = ?", o.id)
                      .One(ReadInt64)
                      .value_or(0);
+  e.clock =
+      s.Query("SELECT " + ClockColumns() + " FROM sod_promises c WHERE c.special_order_id = ?",
+              o.id)
+          .One([](const sql::ResultSet& rs) { return ReadClock(rs, 1); });
   s.Query(
        "SELECT status, special_order_qty, committed_qty, backordered_qty FROM "
        "customer_order_lines WHERE id = ?",

@@ -59,7 +59,8 @@ struct ExplainedOrder {
   std::string sku;
   std::string product_name;
   std::string customer_name;
-  Qty picked_qty = 0;  // sod_pickups
+  Qty picked_qty = 0;            // sod_pickups
+  std::optional<SoClock> clock;  // sod_promises: its promise (and, later, reminders)
   // Its line and order as the POS database has them now.
   std::string line_status;
   Qty line_special_order_qty = 0;

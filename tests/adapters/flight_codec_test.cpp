@@ -108,11 +108,68 @@ TEST(FlightCodecTest, EveryFieldSurvivesARoundTrip) {
   EXPECT_LT(bytes.size(), 1000u);
 }
 
+TEST(FlightCodecTest, ClockRowsSurviveARoundTrip) {
+  FlightRecord r = ARecord();
+  SoClock c;
+  c.special_order_id = 1;
+  c.promise_seq = 2;
+  c.expected_on = Timestamp{1'800'000'000'000'000};
+  c.basis = PromiseBasis::kVendorFromSent;
+  c.base_at = Timestamp{1'799'000'000'000'000};
+  c.days = 7;
+  c.rule = "rule-a";
+  c.promised_at = Timestamp{1'799'000'000'000'001};
+  c.overdue_seq = 1;
+  r.reads.clocks[1] = c;
+  r.reads.clocks[3] = std::nullopt;
+  r.reads.po_sent[40] = Timestamp{1'799'000'000'000'000};
+  r.reads.po_sent[41] = std::nullopt;
+  const std::string bytes = flight::Encode(r);
+  auto decoded = flight::Decode(bytes);
+  ASSERT_TRUE(std::holds_alternative<FlightRecord>(decoded)) << std::get<std::string>(decoded);
+  const ReadSet& back = std::get<FlightRecord>(decoded).reads;
+  EXPECT_TRUE(back.clocks_recorded);
+  ASSERT_TRUE(back.clocks.at(1));
+  EXPECT_EQ(back.clocks.at(1)->basis, PromiseBasis::kVendorFromSent);
+  EXPECT_EQ(back.clocks.at(1)->rule, "rule-a");
+  EXPECT_EQ(back.clocks.at(1)->overdue_seq, 1);
+  EXPECT_FALSE(back.clocks.at(1)->reminded_days);
+  EXPECT_EQ(back.clocks.at(3), std::nullopt);
+  EXPECT_EQ(back.po_sent.at(40), r.reads.po_sent.at(40));
+  EXPECT_EQ(back.po_sent.at(41), std::nullopt);
+  EXPECT_EQ(flight::Encode(std::get<FlightRecord>(decoded)), bytes);
+}
+
+// A record the daemon wrote before it kept clocks (format 1: the read set without its last two
+// maps) still decodes, as one that found no clock rows.
+TEST(FlightCodecTest, ARecordOfFormat1ReadsAsHavingFoundNoClocks) {
+  std::string bytes = flight::Encode(ARecord());
+  ASSERT_EQ(bytes[1], '\x02');
+  bytes[1] = '\x01';
+  // The read set: an array of 30 (0xdc 00 1e), ending in new_transfers [62] and two empty maps.
+  const size_t header = bytes.find(std::string("\xdc\x00\x1e", 3));
+  ASSERT_NE(header, std::string::npos);
+  bytes[header + 2] = '\x1c';
+  const std::string tail("\x91\x3e\x80\x80", 4);
+  const size_t end = bytes.find(tail);
+  ASSERT_NE(end, std::string::npos);
+  bytes.replace(end, tail.size(), std::string("\x91\x3e", 2));
+  auto decoded = flight::Decode(bytes);
+  ASSERT_TRUE(std::holds_alternative<FlightRecord>(decoded)) << std::get<std::string>(decoded);
+  const FlightRecord& back = std::get<FlightRecord>(decoded);
+  EXPECT_FALSE(back.reads.clocks_recorded);
+  EXPECT_EQ(back.reads.new_transfers, std::vector<Id>{62});
+  EXPECT_EQ(back.decisions, ARecord().decisions);
+  // A format-2 record of that shape is refused: its read set has a field too few.
+  bytes[1] = '\x02';
+  EXPECT_TRUE(std::holds_alternative<std::string>(flight::Decode(bytes)));
+}
+
 TEST(FlightCodecTest, BytesThatAreNotARecordAreRefusedWithAReason) {
   auto garbage = flight::Decode("not msgpack at all");
   ASSERT_TRUE(std::holds_alternative<std::string>(garbage));
   std::string bytes = flight::Encode(ARecord());
-  bytes[1] = 0x07;  // the version: 1 -> 7
+  bytes[1] = 0x07;  // the version: 2 -> 7
   auto other = flight::Decode(bytes);
   ASSERT_TRUE(std::holds_alternative<std::string>(other));
   EXPECT_NE(std::get<std::string>(other).find("format 7"), std::string::npos)

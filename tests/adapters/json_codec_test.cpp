@@ -193,6 +193,13 @@ void ExpectSame(const TransferRequestedEvent& want, const TransferRequestedEvent
   ExpectSame(want.lines, got.lines);
 }
 
+void ExpectSame(const PromisedEvent& want, const PromisedEvent& got) {
+  EXPECT_EQ(want.special_order_id, got.special_order_id);
+  EXPECT_EQ(want.order_id, got.order_id);
+  EXPECT_EQ(want.expected_on, got.expected_on);
+  EXPECT_EQ(want.basis, got.basis);
+}
+
 // Works for so::Payload and so::OutEvent alike.
 template <typename Variant>
 void ExpectSameAlternative(const Variant& want, const Variant& got) {
@@ -492,6 +499,27 @@ TEST(JsonCodecEventRoundTripTest, TransferRequested) {
   e.to_store_id = 12;
   e.lines = {{77125, 2}};
   ExpectEventRoundTrip(e, "transfer.requested");
+}
+
+TEST(JsonCodecEventRoundTripTest, Promised) {
+  for (PromiseBasis basis :
+       {PromiseBasis::kVendorFromSent, PromiseBasis::kVendorFromNow, PromiseBasis::kTransferDays}) {
+    PromisedEvent e;
+    e.special_order_id = 501;
+    e.order_id = 90017;
+    e.expected_on = *ParseDate("2026-12-10");
+    e.basis = basis;
+    ExpectEventRoundTrip(e, "special_order.promised");
+  }
+}
+
+TEST(JsonCodecEncodeTest, PromisedEventGivesTheDayAndTheBasis) {
+  const std::string body =
+      EncodeEvent(PromisedEvent{501, 90017, *ParseDate("2026-12-10"), PromiseBasis::kTransferDays},
+                  "d-1", "sod", 1, At("2026-12-03T09:30:00Z"));
+  EXPECT_EQ(body.substr(body.find("\"payload\"")),
+            R"("payload":{"special_order_id":501,"order_id":90017,"expected_on":"2026-12-10",)"
+            R"("basis":"transfer_days"}})");
 }
 
 // --- Exact encodings: compact, deterministic, in the contract's field order ---
@@ -1171,6 +1199,13 @@ TEST(JsonCodecDecodeEventTest, RefusesInvalidPayloads) {
        "payload.lines[0].quantity: must be an integer > 0"},
       {"transfer.requested", R"({"transfer_id":1,"from_store_id":2,"to_store_id":0,"lines":[]})",
        "payload.to_store_id: must be an integer > 0"},
+      {"special_order.promised",
+       R"({"special_order_id":1,"order_id":2,"expected_on":"2026-02-30","basis":"transfer_days"})",
+       "payload.expected_on: must be a date YYYY-MM-DD"},
+      {"special_order.promised",
+       R"({"special_order_id":1,"order_id":2,"expected_on":"2026-02-03","basis":"soon"})",
+       "payload.basis: must be vendor_lead_time_from_sent, vendor_lead_time_from_now or "
+       "transfer_days"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.type);

@@ -98,6 +98,7 @@ TEST(ParseRulesTest, MinimalFileKeepsEveryBuiltInSetting) {
   EXPECT_FALSE(s.allow_positive_open_stock);
   EXPECT_THAT(s.transfer_from_stores, IsEmpty());
   EXPECT_EQ(s.transfer_min_left, 0);
+  EXPECT_EQ(s.transfer_days, 3);
   EXPECT_EQ(s.transfer_allocation, AllocationMode::kImmediate);
   EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
   EXPECT_FALSE(s.allocate_surplus);
@@ -131,6 +132,7 @@ TEST(ParseRulesTest, EverySettingIsParsed) {
   EXPECT_TRUE(d.allow_positive_open_stock);
   EXPECT_THAT(d.transfer_from_stores, ElementsAre(5, 2, 9));  // in the file's order
   EXPECT_EQ(d.transfer_min_left, 3);
+  EXPECT_EQ(d.transfer_days, 7);
   EXPECT_EQ(d.transfer_allocation, AllocationMode::kOnConfirmation);
   EXPECT_EQ(d.service_order, ServiceOrder::kSmallestFirst);
   EXPECT_TRUE(d.allocate_surplus);
@@ -156,6 +158,7 @@ TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
   EXPECT_FALSE(s.allow_positive_open_stock);
   EXPECT_THAT(s.transfer_from_stores, ElementsAre(7));
   EXPECT_EQ(s.transfer_min_left, 0);
+  EXPECT_EQ(s.transfer_days, 0);
   EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
   EXPECT_FALSE(s.reallocate_freed_stock);
   EXPECT_EQ(s.priority, -1);
@@ -314,7 +317,7 @@ TEST(ParseRulesTest, UnknownKeyInRuleIsReportedWithLineAndColumn) {
                           "allowed keys: name, match, on_request, vendor_choice, "
                           "attach_po_statuses, allocation, status_after_allocation, "
                           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
-                          "transfer_allocation, service_order, allocate_surplus, "
+                          "transfer_days, transfer_allocation, service_order, allocate_surplus, "
                           "reallocate_freed_stock, shrink_draft_po, priority"));
 }
 
@@ -337,7 +340,8 @@ TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
           "rules.yaml:4:3: defaults: unknown key 'colour'; allowed keys: on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
-          "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
+          "transfer_days, transfer_allocation, service_order, allocate_surplus, "
+          "reallocate_freed_stock, "
           "shrink_draft_po, priority",
           "rules.yaml:8:7: rules[0].match: unknown key 'store' (did you mean 'stores'?); allowed "
           "keys: stores, vendors, products, customers"));
@@ -369,7 +373,7 @@ TEST(ParseRulesTest, SeveralProblemsAreReportedAtOnceWithTheirPositions) {
           file + ":18:5: rules[2]: unknown key 'colour'; allowed keys: name, match, on_request, "
                  "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
                  "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
-                 "transfer_allocation, service_order, allocate_surplus, "
+                 "transfer_days, transfer_allocation, service_order, allocate_surplus, "
                  "reallocate_freed_stock, shrink_draft_po, priority"));
 }
 
@@ -450,7 +454,8 @@ TEST(ParseRulesTest, WrongTypesAreReported) {
           "rules.yaml:2:11: defaults: expected a mapping with keys among on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
-          "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
+          "transfer_days, transfer_allocation, service_order, allocate_surplus, "
+          "reallocate_freed_stock, "
           "shrink_draft_po, priority, got a list",
           "rules.yaml:4:11: rules[0].name: expected a string, got a list",
           "rules.yaml:5:12: rules[0].match: expected a mapping with keys among stores, vendors, "
@@ -458,7 +463,8 @@ TEST(ParseRulesTest, WrongTypesAreReported) {
           "rules.yaml:6:5: rules[1]: expected a mapping with keys among name, match, on_request, "
           "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
-          "transfer_allocation, service_order, allocate_surplus, reallocate_freed_stock, "
+          "transfer_days, transfer_allocation, service_order, allocate_surplus, "
+          "reallocate_freed_stock, "
           "shrink_draft_po, priority, got 'just-a-name'"));
 }
 
@@ -561,6 +567,15 @@ TEST(ParseRulesTest, TransferMinLeftIsZeroOrMore) {
             "string '2'");
   EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_min_left: [1]\n"),
             "rules.yaml:3:22: defaults.transfer_min_left: expected an integer, got a list");
+}
+
+TEST(ParseRulesTest, TransferDaysAreZeroToAYear) {
+  EXPECT_EQ(Parse("version: 1\ndefaults:\n  transfer_days: 365\n").value->defaults().transfer_days,
+            365);
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_days: 366\n"),
+            "rules.yaml:3:18: defaults.transfer_days: 366 is out of range; expected 0..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  transfer_days: -1\n"),
+            "rules.yaml:3:18: defaults.transfer_days: -1 is out of range; expected 0..365");
 }
 
 TEST(ParseRulesTest, PriorityIsAnyIntegerAndACustomerRuleMayGiveIt) {
@@ -981,7 +996,7 @@ TEST(LoadDaemonConfigTest, ProblemsOfBothFilesAreReportedEachWithItsFile) {
               "allocation, status_after_allocation, "
               "allow_positive_open_stock, "
               "transfer_from_stores, transfer_min_left, "
-              "transfer_allocation, service_order, "
+              "transfer_days, transfer_allocation, service_order, "
               "allocate_surplus, "
               "reallocate_freed_stock, shrink_draft_po, priority"));
 }

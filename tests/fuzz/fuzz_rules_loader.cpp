@@ -83,6 +83,7 @@ void CheckSettings(const so::Settings& s, const std::string& what) {
   }
   CheckIds(s.transfer_from_stores, what + ".transfer_from_stores");
   if (s.transfer_min_left < 0) Fail("negative transfer_min_left", what);
+  if (s.transfer_days < 0 || s.transfer_days > 365) Fail("transfer_days out of 0..365", what);
 }
 
 bool ValidRuleName(const std::string& name) {

@@ -132,6 +132,11 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   EXPECT_THAT(out, HasSubstr("Now: ordered since "));
   EXPECT_THAT(out, HasSubstr("0 of 1 allocated, 1 missing"));
   EXPECT_THAT(out, HasSubstr("\n  waits for   PO " + S(po_) + " line " + S(po_line_) + "\n"));
+  // Promised from the day the PO was sent (the second promise: the first counted from the
+  // request, while the PO was a draft).
+  EXPECT_THAT(out,
+              ContainsRegex("\n  expected    [0-9]{4}-[0-9]{2}-[0-9]{2} \\(vendor lead time "
+                            "[0-9]+ days from PO sent [0-9-]+, rule defaults, promise 2\\)\n"));
   EXPECT_THAT(out, HasSubstr("line " + S(po_line_) + ": 3 ordered, 1 received, 2 still due"));
   EXPECT_THAT(out, ContainsRegex("\n  arrived     shipment 9001: 1 \\(completed [0-9T:.-]+Z, 1 "
                                  "of it allocated\\)\n"));
@@ -157,7 +162,13 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   EXPECT_EQ(so["po_line_id"].GetInt64(), po_line_);
   EXPECT_TRUE(so["transfer_id"].IsNull());
   EXPECT_TRUE(so["ordered_at"].IsString());
-  ASSERT_EQ(so["history"].Size(), 2u);
+  // created, attached_to_po and promised (the request); the PO sent: its row about no special
+  // order in particular, and promised again.
+  ASSERT_EQ(so["history"].Size(), 5u);
+  EXPECT_STREQ(so["history"][2]["decision"].GetString(), "promised");
+  EXPECT_STREQ(so["history"][3]["decision"].GetString(), "po_status_recorded");
+  EXPECT_STREQ(so["history"][4]["decision"].GetString(), "promised");
+  EXPECT_STREQ(so["history"][4]["message_id"].GetString(), sent_.c_str());
   const auto& created = so["history"][0];
   EXPECT_STREQ(created["message_id"].GetString(), grace_request_.c_str());
   EXPECT_STREQ(created["message_type"].GetString(), "order.special_order_requested");
@@ -181,6 +192,10 @@ TEST_F(ExplainTest, SpecialOrderShowsItsHistoryAndWhoIsAheadOfItOnThePoLine) {
   EXPECT_TRUE(now["po_line"]["shipments"][0]["applied"].GetBool());
   EXPECT_EQ(now["po_line"]["shipments"][0]["allocated"].GetInt64(), 1);
   EXPECT_TRUE(now["transfer"].IsNull());
+  EXPECT_EQ(now["promise"]["promise_seq"].GetInt(), 2);
+  EXPECT_STREQ(now["promise"]["basis"].GetString(), "vendor_lead_time_from_sent");
+  EXPECT_STREQ(now["promise"]["rule"].GetString(), "defaults");
+  EXPECT_TRUE(now["promise"]["expected_on"].IsString());
   EXPECT_STREQ(now["queue"]["service_order"].GetString(), "oldest_request_first");
   ASSERT_EQ(now["queue"]["ahead"].Size(), 1u);
   EXPECT_EQ(now["queue"]["ahead"][0]["special_order_id"].GetInt64(), ada_);
@@ -239,7 +254,8 @@ TEST_F(ExplainTest, OrderLineShowsWhatTheShipmentMovedAndNobodyAhead) {
       backordered += h["counters"]["backordered"].GetInt64();
     }
   }
-  EXPECT_THAT(decisions, ElementsAre("created", "created_po", "arrived", "allocated"));
+  EXPECT_THAT(decisions, ElementsAre("created", "created_po", "promised", "po_status_recorded",
+                                     "promised", "arrived", "allocated"));
   // What the rows say adds up to the line's counters.
   EXPECT_EQ(committed, so["now"]["line"]["committed_qty"].GetInt64());
   EXPECT_EQ(backordered, so["now"]["line"]["backordered_qty"].GetInt64());
@@ -271,6 +287,9 @@ TEST_F(ExplainTest, OrderShowsEachOfItsSpecialOrdersAndTheTransferOneWaitsFor) {
   EXPECT_EQ(desk["now"]["transfer"]["quantity"].GetInt64(), 2);
   EXPECT_STREQ(desk["now"]["queue"]["rule"].GetString(), "desks-from-harbour");
   EXPECT_TRUE(desk["now"]["po"].IsNull());
+  EXPECT_STREQ(desk["now"]["promise"]["basis"].GetString(), "transfer_days");
+  EXPECT_EQ(desk["now"]["promise"]["days"].GetInt(), 3);
+  EXPECT_EQ(desk["now"]["promise"]["promise_seq"].GetInt(), 1);
 }
 
 TEST_F(ExplainTest, PoShowsEverySpecialOrderOnIt) {

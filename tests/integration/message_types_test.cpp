@@ -201,7 +201,8 @@ TEST_F(MessageTypesTest, RuleSourcesByTransferAndTheReceivedTransferIsAllocated)
   EXPECT_THAT(AuditOf(requested, "requested_transfer"), HasSubstr("store 2 has 5 open"));
   auto events = EventsOf(requested);
   EXPECT_THAT(Types(events), ElementsAre("special_order.created", "transfer.requested",
-                                         "special_order.status_changed"));
+                                         "special_order.status_changed", "special_order.promised"));
+  EXPECT_EQ(Only<PromisedEvent>(events).at(0).basis, PromiseBasis::kTransferDays);
   const auto asked = Only<TransferRequestedEvent>(events).at(0);
   EXPECT_EQ(asked.transfer_id, transfer);
   EXPECT_EQ(asked.from_store_id, kHarbour);
@@ -274,7 +275,8 @@ TEST_F(MessageTypesTest, BackOfficeTransferSendsTheGoodsFromTheChosenStore) {
   EXPECT_THAT(AuditOf(chosen, "requested_transfer"),
               HasSubstr("chosen by bo-user in the Back Office; store 2 has 3 open"));
   auto events = EventsOf(chosen);
-  EXPECT_THAT(Types(events), ElementsAre("transfer.requested", "special_order.status_changed"));
+  EXPECT_THAT(Types(events), ElementsAre("transfer.requested", "special_order.status_changed",
+                                         "special_order.promised"));
   EXPECT_EQ(Only<TransferRequestedEvent>(events).at(0).from_store_id, kHarbour);
   EXPECT_THAT(Moves(events), ElementsAre(S(so) + ": request -> ordered"));
 
@@ -349,7 +351,8 @@ TEST_F(MessageTypesTest, BackOfficeOrderTakesTheVendorThePoOrTheRulesChoice) {
             "draft 11 special-ordersd");
   EXPECT_EQ(Str("SELECT unit_cost FROM purchase_order_lines WHERE po_id = " + S(po)), "39.9000");
   auto events = EventsOf(vendor);
-  EXPECT_THAT(Types(events), ElementsAre("purchase_order.created", "special_order.status_changed"));
+  EXPECT_THAT(Types(events), ElementsAre("purchase_order.created", "special_order.status_changed",
+                                         "special_order.promised"));
   EXPECT_EQ(Only<PurchaseOrderEvent>(events).at(0).po_id, po);
 
   const std::string attach = Send(BackofficeOrder{SoOf(50021), std::nullopt, po, "bo-user"});
@@ -357,8 +360,8 @@ TEST_F(MessageTypesTest, BackOfficeOrderTakesTheVendorThePoOrTheRulesChoice) {
   EXPECT_EQ(PoLineQty(po), 3);
   EXPECT_THAT(AuditOf(attach, "attached_to_po"), HasSubstr("attached to draft PO " + S(po)));
   events = EventsOf(attach);
-  ASSERT_THAT(Types(events),
-              ElementsAre("purchase_order.line_added", "special_order.status_changed"));
+  ASSERT_THAT(Types(events), ElementsAre("purchase_order.line_added",
+                                         "special_order.status_changed", "special_order.promised"));
   EXPECT_EQ(Only<PurchaseOrderEvent>(events).at(0).lines.at(0).quantity, 3);
 
   Send(BackofficeOrder{SoOf(50031), std::nullopt, std::nullopt, "bo-user"});
@@ -483,7 +486,7 @@ TEST_F(MessageTypesTest, CancelledPoSendsItsSpecialOrderToANewPo) {
   EXPECT_THAT(AuditOf(id, "back_to_request"), HasSubstr("PO " + S(cancelled_po) + " is cancelled"));
   const auto events = EventsOf(id);
   EXPECT_THAT(Types(events), ElementsAre("special_order.status_changed", "purchase_order.created",
-                                         "special_order.status_changed"));
+                                         "special_order.status_changed", "special_order.promised"));
   EXPECT_EQ(Only<PurchaseOrderEvent>(events).at(0).po_id, new_po);
   EXPECT_THAT(Moves(events),
               ElementsAre(S(so) + ": ordered -> request", S(so) + ": request -> ordered"));
@@ -578,8 +581,9 @@ TEST_F(MessageTypesTest, LineChangedFromZeroOnALineWithoutSpecialOrderIsARequest
   EXPECT_EQ(LineState(50011), "backordered:0:2");
   EXPECT_EQ(RedStar(5001), 1);
   EXPECT_EQ(StockOf(kDowntown, kChair), "0 0 2");
-  EXPECT_THAT(Types(EventsOf(id)), ElementsAre("special_order.created", "purchase_order.created",
-                                               "special_order.status_changed"));
+  EXPECT_THAT(Types(EventsOf(id)),
+              ElementsAre("special_order.created", "purchase_order.created",
+                          "special_order.status_changed", "special_order.promised"));
 }
 
 // --- order.cancelled and backoffice.special_order.cancel ---

@@ -110,9 +110,9 @@ TEST_F(MetricsEndpointTest, ScrapeCountsMessagesByTypeAndFateAndPassesPromtool) 
   EXPECT_EQ(Sample(m, "special_ordersd_dead_letters_waiting"), 1);
   EXPECT_EQ(Sample(m, "special_ordersd_database_up"), 1);
   EXPECT_EQ(Sample(m, "special_ordersd_subscription_connected"), 1);
-  // The chair's created, purchase_order.created and status_changed; the gift card's rejected (a
-  // refused PO message publishes nothing).
-  EXPECT_EQ(Sample(m, "special_ordersd_events_published_total"), 4);
+  // The chair's created, purchase_order.created, status_changed and promised; the gift card's
+  // rejected (a refused PO message publishes nothing).
+  EXPECT_EQ(Sample(m, "special_ordersd_events_published_total"), 5);
   EXPECT_EQ(Sample(m, "special_ordersd_config_last_reload_successful"), 1);
   EXPECT_GT(Sample(m, "special_ordersd_config_last_reload_success_timestamp_seconds"),
             1'700'000'000);

@@ -82,11 +82,18 @@ TEST_F(SeedFlowTest, SeedScenarioEndsReadyWithLineCommittedAndPoHoldingTheLine) 
   auto events = bus_->TakeEvents(std::chrono::seconds(5));
   std::vector<std::string> types;
   for (const auto& e : events) types.push_back(e.envelope.type);
-  EXPECT_THAT(types, ::testing::ElementsAre("special_order.created", "purchase_order.created",
-                                            "special_order.status_changed"));
+  EXPECT_THAT(types,
+              ::testing::ElementsAre("special_order.created", "purchase_order.created",
+                                     "special_order.status_changed", "special_order.promised"));
   const auto& change = std::get<StatusChangedEvent>(events.at(2).event);
   EXPECT_EQ(change.rule, "defaults");
   EXPECT_EQ(change.cause_id, bus_->sent_ids().back());
+  // The customer is promised a day: the vendor's lead time, counted from now (the PO is a draft).
+  const auto& promised = std::get<PromisedEvent>(events.at(3).event);
+  EXPECT_EQ(promised.order_id, 5001);
+  EXPECT_EQ(promised.basis, PromiseBasis::kVendorFromNow);
+  EXPECT_EQ(FormatDate(promised.expected_on),
+            Str("SELECT DATE_FORMAT(expected_on, '%Y-%m-%d') FROM sod_promises"));
 
   // A second order attaches to the same draft PO: its line grows to 3.
   world_.CreateOrderWithSpecialLine(5002, 50021, 1, 2, 100, 1);
@@ -100,7 +107,17 @@ TEST_F(SeedFlowTest, SeedScenarioEndsReadyWithLineCommittedAndPoHoldingTheLine) 
 
   world_.SetPoStatus(po_, "open");
   Send(PoStatusChanged{po_, "open", "draft"});
-  bus_->TakeEvents(std::chrono::milliseconds(200));
+  // Sent: both special orders are promised again, from today (the events taken may also hold
+  // the second request's, from now).
+  int from_sent = 0;
+  for (const auto& e : bus_->TakeEvents(std::chrono::milliseconds(500))) {
+    const auto* p = std::get_if<PromisedEvent>(&e.event);
+    if (p && p->basis == PromiseBasis::kVendorFromSent) ++from_sent;
+  }
+  EXPECT_EQ(from_sent, 2);
+  EXPECT_EQ(Str("SELECT GROUP_CONCAT(CONCAT(promise_seq, ' ', basis) ORDER BY special_order_id) "
+                "FROM sod_promises"),
+            "2 vendor_lead_time_from_sent,2 vendor_lead_time_from_sent");
 
   auto lines = world_.CompleteShipment(9001, po_, {{world_.PoLineOf(po_, 100), 3}});
   Send(ShipmentCompleted{9001, po_, 1, 10, lines});

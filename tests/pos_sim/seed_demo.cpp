@@ -236,6 +236,9 @@ class Demo {
       for (const auto& l : t->lines) s << " " << l.quantity << " x product " << l.product_id;
     } else if (auto* r = std::get_if<RejectedEvent>(&e)) {
       s << "line " << r->order_line_id << ": " << r->reason;
+    } else if (auto* p = std::get_if<PromisedEvent>(&e)) {
+      s << "special order " << p->special_order_id << " (order " << p->order_id
+        << ") expected on " << FormatDate(p->expected_on) << " (" << ToString(p->basis) << ")";
     }
     return s.str();
   }

@@ -261,16 +261,17 @@ TEST_F(BatchTest, AClockOfANewSpecialOrderIsWrittenUnderItsStoredId) {
   int reads = view.store_reads();
   ASSERT_EQ(view.LockSoClock(5).value()->promise_seq, 4);
   ASSERT_EQ(view.LockSoClock(5).value()->promise_seq, 4);
-  EXPECT_FALSE(view.LockSoClock(provisional).value().has_value());
+  // The request promised it (seq 1), in the view.
+  EXPECT_EQ(view.LockSoClock(provisional).value()->promise_seq, 1);
   EXPECT_EQ(view.store_reads(), reads + 1);
 
   SoClock clock;
   clock.special_order_id = provisional;
-  clock.promise_seq = 1;
+  clock.promise_seq = 2;
   clock.expected_on = At(60 * 24 * 7);
   clock.basis = PromiseBasis::kTransferDays;
   ASSERT_TRUE(view.PutSoClock(clock).ok());
-  EXPECT_EQ(view.LockSoClock(provisional).value()->promise_seq, 1);
+  EXPECT_EQ(view.LockSoClock(provisional).value()->promise_seq, 2);
   const auto both = view.LockSoClocks({provisional, 5, 6});
   ASSERT_TRUE(both.ok());
   ASSERT_EQ(both->size(), 2u);
@@ -292,7 +293,7 @@ TEST_F(BatchTest, AClockOfANewSpecialOrderIsWrittenUnderItsStoredId) {
   ASSERT_TRUE(store_.db.clocks.contains(stored));
   const SoClock& written = store_.db.clocks.at(stored);
   EXPECT_EQ(written.special_order_id, stored);
-  EXPECT_EQ(written.promise_seq, 1);
+  EXPECT_EQ(written.promise_seq, 2);
   EXPECT_EQ(written.expected_on, clock.expected_on);
   EXPECT_EQ(written.basis, PromiseBasis::kTransferDays);
   EXPECT_EQ(store_.db.clocks.at(5).promise_seq, 4);  // read, never written

@@ -131,6 +131,14 @@ class EngineTest : public ::testing::Test {
     return Send(OrderPickedUp{l.order_id, {{line, qty}}});
   }
 
+  // The last audit row of `decision`.
+  const AuditEntry& LastAudit(const std::string& decision) const {
+    for (auto it = store_.db.audit.rbegin(); it != store_.db.audit.rend(); ++it) {
+      if (it->decision == decision) return *it;
+    }
+    throw std::runtime_error("no audit row " + decision);
+  }
+
   // Off only around a POS edit the daemon refuses and the POS takes back.
   bool check_invariants_ = true;
   Settings defaults_;

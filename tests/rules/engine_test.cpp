@@ -114,7 +114,7 @@ TEST_F(EngineTest, InactivePrimaryVendorFallsBackToNextChoice) {
   store_.db.vendors.at(kPrimary).active = false;
   Request(1, 11, 1);
   EXPECT_EQ(SoOfLine(11).vendor_id, kCheap);
-  EXPECT_THAT(store_.db.audit.back().detail, HasSubstr("cheapest vendor"));
+  EXPECT_THAT(LastAudit("created_po").detail, HasSubstr("cheapest vendor"));
 }
 
 TEST_F(EngineTest, NoActiveVendorLeavesSpecialOrderInRequest) {
@@ -186,7 +186,7 @@ TEST_F(EngineTest, BackofficeOrderWithVendorCreatesPoForThatVendor) {
   EXPECT_EQ(SoOfLine(11).status, SoStatus::kOrdered);
   EXPECT_EQ(SoOfLine(11).vendor_id, kFast);
   EXPECT_EQ(store_.db.po_lines.at(*SoOfLine(11).po_line_id).unit_cost, "6.0000");
-  EXPECT_THAT(store_.db.audit.back().detail, HasSubstr("chosen by ann"));
+  EXPECT_THAT(LastAudit("created_po").detail, HasSubstr("chosen by ann"));
 }
 
 TEST_F(EngineTest, BackofficeOrderWithPoAttachesToIt) {

@@ -47,7 +47,7 @@ TEST_F(EngineTest, BackofficeTransferFromTheChosenStore) {
   EXPECT_THAT(Send(BackofficeTransfer{so, kStore, "bo"}).detail, HasSubstr("another store"));
   EXPECT_EQ(Send(BackofficeTransfer{so, kOtherStore, "bo"}).fate, Fate::kApplied);
   EXPECT_EQ(SoOfLine(11).source, SoSource::kTransfer);
-  EXPECT_THAT(store_.db.audit.back().detail, HasSubstr("store 2 has 0 open"));
+  EXPECT_THAT(LastAudit("requested_transfer").detail, HasSubstr("store 2 has 0 open"));
   EXPECT_THAT(Send(BackofficeTransfer{so, kOtherStore, "bo"}).detail,
               HasSubstr("only a special order in request can be transferred"));
 }
@@ -70,7 +70,7 @@ TEST_F(EngineTest, PoLineRespectsPackSizeAndMinimumOrder) {
   EXPECT_EQ(store_.db.po_lines.at(line).quantity_ordered, 12);
   Request(2, 21, 1);  // 12 + 1 = 13, in packs of 6: 18
   EXPECT_EQ(store_.db.po_lines.at(line).quantity_ordered, 18);
-  EXPECT_THAT(store_.db.audit.back().detail, HasSubstr("packs of 6, minimum 10"));
+  EXPECT_THAT(LastAudit("attached_to_po").detail, HasSubstr("packs of 6, minimum 10"));
 }
 
 TEST_F(EngineTest, ProductNoVendorSuppliesIsRejected) {
