@@ -213,52 +213,26 @@ class ObjectReader {
   }
 
   Timestamp Time(std::string_view name) {
-    const Value* v = Required(name);
-    if (v == nullptr) return {};
-    std::optional<Timestamp> t;
-    if (v->IsString()) t = ParseRfc3339(View(*v));
-    if (!t) {
-      Fail(name, "must be an RFC 3339 timestamp");
-      return {};
-    }
-    return *t;
+    return Parsed(
+        name, [](std::string_view t) { return ParseRfc3339(t); }, "must be an RFC 3339 timestamp");
   }
 
   // "2026-12-10", a calendar day (UTC).
   Timestamp Date(std::string_view name) {
-    const Value* v = Required(name);
-    if (v == nullptr) return {};
-    std::optional<Timestamp> t;
-    if (v->IsString()) t = ParseDate(View(*v));
-    if (!t) {
-      Fail(name, "must be a date YYYY-MM-DD");
-      return {};
-    }
-    return *t;
+    return Parsed(
+        name, [](std::string_view t) { return ParseDate(t); }, "must be a date YYYY-MM-DD");
   }
 
   PromiseBasis Basis(std::string_view name) {
-    const Value* v = Required(name);
-    if (v == nullptr) return {};
-    std::optional<PromiseBasis> b;
-    if (v->IsString()) b = ParsePromiseBasis(View(*v));
-    if (!b) {
-      Fail(name, "must be vendor_lead_time_from_sent, vendor_lead_time_from_now or transfer_days");
-      return {};
-    }
-    return *b;
+    return Parsed(
+        name, [](std::string_view t) { return ParsePromiseBasis(t); },
+        "must be vendor_lead_time_from_sent, vendor_lead_time_from_now or transfer_days");
   }
 
   SoStatus Status(std::string_view name) {
-    const Value* v = Required(name);
-    if (v == nullptr) return {};
-    std::optional<SoStatus> s;
-    if (v->IsString()) s = ParseSoStatus(View(*v));
-    if (!s) {
-      Fail(name, "must be a special-order status");
-      return {};
-    }
-    return *s;
+    return Parsed(
+        name, [](std::string_view t) { return ParseSoStatus(t); },
+        "must be a special-order status");
   }
 
   // A required non-empty array of objects, each read by read().
@@ -320,6 +294,21 @@ class ObjectReader {
   }
 
  private:
+  // A required string that `parse` turns into a value (an optional); else the failure `what`.
+  template <typename Parse>
+  auto Parsed(std::string_view name, Parse parse, std::string_view what)
+      -> std::decay_t<decltype(*parse(std::string_view()))> {
+    const Value* v = Required(name);
+    if (v == nullptr) return {};
+    decltype(parse(std::string_view())) parsed;
+    if (v->IsString()) parsed = parse(View(*v));
+    if (!parsed) {
+      Fail(name, what);
+      return {};
+    }
+    return *parsed;
+  }
+
   int64_t Integer(const Value* v, std::string_view name, int64_t min) {
     if (v == nullptr) return 0;
     if (!v->IsInt64() || v->GetInt64() < min) {

@@ -302,6 +302,8 @@ class Json {
       Str(k, Time(*v));
     } else if constexpr (std::is_same_v<T, std::string>) {
       Str(k, *v);
+    } else if constexpr (std::is_enum_v<T>) {
+      Str(k, ToString(*v));
     } else if constexpr (std::is_same_v<T, uint64_t>) {
       Key(k);
       w_.Uint64(*v);
@@ -335,11 +337,7 @@ void WriteJsonOrder(Json& j, const ExplainedOrder& e, const Now& now) {
   j.Int("allocated_qty", so.allocated_qty);
   j.Int("picked_qty", e.picked_qty);
   j.Int("missing", now.missing);
-  if (so.source) {
-    j.Str("source", ToString(*so.source));
-  } else {
-    j.Null("source");
-  }
+  j.Opt("source", so.source);
   j.Opt("vendor_id", so.vendor_id);
   j.Opt("po_id", so.po_id);
   j.Opt("po_line_id", so.po_line_id);
@@ -443,11 +441,7 @@ void WriteJsonOrder(Json& j, const ExplainedOrder& e, const Now& now) {
     } else {
       j.Null("expected_on");
     }
-    if (c.basis) {
-      j.Str("basis", ToString(*c.basis));
-    } else {
-      j.Null("basis");
-    }
+    j.Opt("basis", c.basis);
     j.Opt("base_at", c.base_at);
     j.Opt("days", c.days);
     j.Opt("rule", c.rule);
