@@ -212,7 +212,7 @@ struct PendingFacts {
     Qty special_order_qty = 0;
     Timestamp special_order_updated_at;  // tells this change from an earlier one to the same qty
   };
-  struct PoGoneWrong {
+  struct PoInStatus {
     Id po_id = 0;
     std::string status;
   };
@@ -229,12 +229,15 @@ struct PendingFacts {
   // Received transfers that special orders are sourced by, not in the arrival ledger.
   std::vector<Id> transfers;
   // Cancelled, closed or received POs with special orders still waiting on them (not arrived).
-  std::vector<PoGoneWrong> pos_gone_wrong;
+  std::vector<PoInStatus> pos_gone_wrong;
+  // Open or partly received POs whose sending the daemon never saw (no sod_po_sent row) with
+  // special orders still waiting on them that were promised while the PO was a draft.
+  std::vector<PoInStatus> sent_pos;
 
   bool empty() const {
     return unrequested_lines.empty() && changed_lines.empty() && cancelled_orders.empty() &&
            completed_orders.empty() && shipments.empty() && transfers.empty() &&
-           pos_gone_wrong.empty();
+           pos_gone_wrong.empty() && sent_pos.empty();
   }
 };
 

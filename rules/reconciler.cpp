@@ -23,6 +23,11 @@ Result<std::vector<Message>> Reconciler::MessagesFor(const PendingFacts& facts, 
         SpecialOrderRequested{l.order_id, l.line_id, 0, 0, l.product_id, 1, l.ordered_at},
         "order.special_order_requested");
   }
+  // A PO sent while its message was lost: counted as sent now, the earliest the daemon knows.
+  for (const auto& po : facts.sent_pos) {
+    add("sweep:po_sent:" + s(po.po_id), PoStatusChanged{po.po_id, po.status, "draft"},
+        "po.status_changed");
+  }
   for (Id shipment : facts.shipments) {
     // The engine reads the shipment from the database; the payload only names it.
     add("sweep:shipment:" + s(shipment), ShipmentCompleted{shipment, 0, 0, 0, {}},

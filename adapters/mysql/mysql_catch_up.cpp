@@ -87,6 +87,14 @@ Result<PendingFacts> MysqlStore::FindPendingFacts(int limit, const StoreScope& s
       "AND so.quantity > so.allocated_qty "
       "AND p.status IN ('cancelled', 'closed', 'received')" +
       InScope(scope, "p.store_id") + " ORDER BY p.id LIMIT ?";
+  const std::string sent_pos =
+      "SELECT DISTINCT p.id, p.status FROM special_orders so "
+      "JOIN purchase_orders p ON p.id = so.po_id "
+      "JOIN sod_promises c ON c.special_order_id = so.id "
+      "WHERE so.status IN ('ordered', 'in_progress') AND so.quantity > so.allocated_qty "
+      "AND c.basis = 'vendor_lead_time_from_now' AND p.status IN ('open', 'partially_received') "
+      "AND NOT EXISTS (SELECT 1 FROM sod_po_sent s WHERE s.po_id = p.id)" +
+      InScope(scope, "p.store_id") + " ORDER BY p.id LIMIT ?";
   // Read in a transaction of its own that locks nothing.
   return session_->RunRolledBack("FindPendingFacts", [&] {
     PendingFacts f;
@@ -104,9 +112,11 @@ Result<PendingFacts> MysqlStore::FindPendingFacts(int limit, const StoreScope& s
     });
     f.shipments = session_->Query(shipments, limit).All(ReadInt64);
     f.transfers = session_->Query(transfers, limit).All(ReadInt64);
-    f.pos_gone_wrong = session_->Query(pos, limit).All([](const sql::ResultSet& rs) {
-      return PendingFacts::PoGoneWrong{rs.getInt64(1), GetStr(rs, 2)};
-    });
+    const auto read_po = [](const sql::ResultSet& rs) {
+      return PendingFacts::PoInStatus{rs.getInt64(1), GetStr(rs, 2)};
+    };
+    f.pos_gone_wrong = session_->Query(pos, limit).All(read_po);
+    f.sent_pos = session_->Query(sent_pos, limit).All(read_po);
     return f;
   });
 }

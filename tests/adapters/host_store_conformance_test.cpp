@@ -1371,6 +1371,51 @@ TEST_P(HostStoreTest, PendingFactsListPosGoneWrongWithSpecialOrdersNotArrivedYet
             std::make_tuple(Id{7003}, std::string("received")));
 }
 
+// A PO the POS sent while its message was lost: open or partly received, no sod_po_sent row, and
+// a special order still waiting on it that was promised while it was a draft.
+TEST_P(HostStoreTest, PendingFactsListSentPosWhoseSendingTheDaemonNeverSaw) {
+  for (Id line = 6004; line <= 6010; ++line) AddLine(line, kOrder2, kWidget, 3);
+  struct Case {
+    Id po;
+    const char* status;
+    Id line;
+    SoStatus so_status;
+    PromiseBasis basis;
+  };
+  for (const Case& c : {
+           Case{7106, "open", 6004, SoStatus::kOrdered, PromiseBasis::kVendorFromNow},  // listed
+           Case{7101, "partially_received", 6005, SoStatus::kInProgress,
+                PromiseBasis::kVendorFromNow},                                          // listed
+           Case{7102, "draft", 6006, SoStatus::kOrdered, PromiseBasis::kVendorFromNow},
+           Case{7103, "open", 6007, SoStatus::kOrdered, PromiseBasis::kVendorFromSent},
+           Case{7104, "open", 6008, SoStatus::kArrived, PromiseBasis::kVendorFromNow},
+           Case{7105, "open", 6009, SoStatus::kOrdered, PromiseBasis::kVendorFromNow},  // seen sent
+           Case{7107, "closed", 6010, SoStatus::kOrdered, PromiseBasis::kVendorFromNow},
+       }) {
+    AddPo(c.po, kStore, kAcme, c.status, Ts("2026-11-02"));
+    SpecialOrder s = NewSo(c.line, kOrder2);
+    s.status = c.so_status;
+    s.allocated_qty = c.so_status == SoStatus::kInProgress ? 1 : 0;
+    s.source = SoSource::kVendor;
+    s.po_id = c.po;
+    const Id id = Seed(s).id;
+    Begin();
+    SoClock clock = FullClock(id);
+    clock.basis = c.basis;
+    ASSERT_OK(store().PutSoClock(clock));
+    if (c.po == 7105) ASSERT_OK(store().SetPoSentAt(c.po, Ts("2026-11-03")));
+    ASSERT_OK(store().Commit());
+  }
+  const PendingFacts f = OK(store().FindPendingFacts(10, StoreScope{}));
+  ASSERT_EQ(f.sent_pos.size(), 2u);
+  EXPECT_EQ(std::make_tuple(f.sent_pos[0].po_id, f.sent_pos[0].status),
+            std::make_tuple(Id{7101}, std::string("partially_received")));
+  EXPECT_EQ(std::make_tuple(f.sent_pos[1].po_id, f.sent_pos[1].status),
+            std::make_tuple(Id{7106}, std::string("open")));
+  EXPECT_EQ(OK(store().FindPendingFacts(1, StoreScope{})).sent_pos.size(), 1u);
+  EXPECT_TRUE(OK(store().FindPendingFacts(10, StoreScope::Of({kStore + 1}))).sent_pos.empty());
+}
+
 // Cancelled and completed orders come from one query in the MySQL store and share its limit,
 // which the port allows ("at most `limit` of each kind").
 TEST_P(HostStoreTest, PendingFactsStopAtTheLimitOldestFirst) {

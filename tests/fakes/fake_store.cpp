@@ -781,7 +781,8 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit, const StoreScope& sc
   if (undo_) return Permanent(0, "Begin: a transaction is already open");
   PendingFacts f;
   const auto full = [limit](size_t size) { return static_cast<int>(size) >= limit; };
-  std::set<Id> lines_with_so, orders_with_live_so, pos_waited_on, pos_not_arrived, transfers;
+  std::set<Id> lines_with_so, orders_with_live_so, pos_waited_on, pos_not_arrived, transfers,
+      pos_promised_from_now;
   for (const auto& [id, so] : db.special_orders) {
     lines_with_so.insert(so.order_line_id);
     if (!Live(so)) continue;
@@ -790,6 +791,11 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit, const StoreScope& sc
     if (so.po_id) pos_waited_on.insert(*so.po_id);
     if (so.po_id && so.status != SoStatus::kArrived) pos_not_arrived.insert(*so.po_id);
     if (so.transfer_id) transfers.insert(*so.transfer_id);
+    const auto clock = db.clocks.find(id);
+    if (so.po_id && (so.status == SoStatus::kOrdered || so.status == SoStatus::kInProgress) &&
+        clock != db.clocks.end() && clock->second.basis == PromiseBasis::kVendorFromNow) {
+      pos_promised_from_now.insert(*so.po_id);
+    }
   }
   for (const auto& [id, line] : db.lines) {
     if (full(f.unrequested_lines.size())) break;
@@ -844,6 +850,13 @@ Result<PendingFacts> FakeStore::FindPendingFacts(int limit, const StoreScope& sc
     if (status == "cancelled" || status == "closed" || status == "received") {
       f.pos_gone_wrong.push_back({id, status});
     }
+  }
+  for (Id id : pos_promised_from_now) {
+    if (full(f.sent_pos.size())) break;
+    auto po = db.pos.find(id);
+    if (po == db.pos.end() || !scope.Owns(po->second.store_id) || db.po_sent.contains(id)) continue;
+    const std::string& status = po->second.status;
+    if (status == "open" || status == "partially_received") f.sent_pos.push_back({id, status});
   }
   return f;
 }

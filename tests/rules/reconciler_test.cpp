@@ -101,6 +101,23 @@ TEST_F(ReconcilerTest, PoThatWentWrongUnnoticedIsSourcedAgain) {
   EXPECT_TRUE(store_.db.inbox.contains("sweep:po:" + std::to_string(po) + ":cancelled"));
 }
 
+// The buyer sent the PO but its po.status_changed was lost: the sweep counts the lead time from
+// the sweep, and a second sweep finds nothing more.
+TEST_F(ReconcilerTest, APoSentUnnoticedPromisesAgainFromTheSweep) {
+  Request(1, 11, 2);
+  const Id po = *SoOfLine(11).po_id;
+  ASSERT_EQ(store_.db.clocks.at(SoOfLine(11).id).basis, PromiseBasis::kVendorFromNow);
+  store_.db.pos.at(po).status = "open";
+  EXPECT_EQ(Sweep().repairs, 1);
+  EXPECT_TRUE(store_.db.inbox.contains("sweep:po_sent:" + std::to_string(po)));
+  EXPECT_TRUE(store_.db.po_sent.contains(po));
+  const SoClock& c = store_.db.clocks.at(SoOfLine(11).id);
+  EXPECT_EQ(c.promise_seq, 2);
+  EXPECT_EQ(c.basis, PromiseBasis::kVendorFromSent);
+  EXPECT_EQ(c.base_at, store_.db.po_sent.at(po));
+  EXPECT_EQ(Sweep().repairs, 0);
+}
+
 TEST_F(ReconcilerTest, AFactThatIsRefusedDoesNotKeepTheSweepGoing) {
   store_.db.products.at(kProduct).special_order_allowed = false;
   store_.db.AddOrderWithLine(1, 11, kStore, kProduct, 1);
