@@ -7,6 +7,19 @@
 #include "rules/service.hpp"
 
 namespace so::internal {
+namespace {
+
+// "vendor 10 lead time 7 days"
+std::string LeadTime(Id vendor_id, int days) {
+  return "vendor " + Str(vendor_id) + " lead time " + Str(days) + " days";
+}
+
+// " from PO 5 sent 2026-12-03"
+std::string FromSent(Id po_id, Timestamp sent_at) {
+  return " from PO " + Str(po_id) + " sent " + FormatDate(sent_at);
+}
+
+}  // namespace
 
 Status Decision::Promise(const SpecialOrder& so, const std::string& rule, PromiseBasis basis,
                          Timestamp base_at, int days, const std::string& how) {
@@ -35,7 +48,7 @@ Status Decision::PromiseFromVendor(const SpecialOrder& so, const std::string& ru
   }
   // A negative lead time in the POS's data would promise the past: counted as none.
   const int days = std::max(0, terms->lead_time_days);
-  const std::string lead = "vendor " + Str(po.vendor_id) + " lead time " + Str(days) + " days";
+  const std::string lead = LeadTime(po.vendor_id, days);
   if (po.status == "draft") {
     return Promise(
         so, rule, PromiseBasis::kVendorFromNow, env_.occurred_at, days,
@@ -48,7 +61,7 @@ Status Decision::PromiseFromVendor(const SpecialOrder& so, const std::string& ru
                        ", sent before the daemon saw it");
   }
   return Promise(so, rule, PromiseBasis::kVendorFromSent, *sent_at, days,
-                 lead + " from PO " + Str(po.id) + " sent " + FormatDate(*sent_at));
+                 lead + FromSent(po.id, *sent_at));
 }
 
 Status Decision::Unpromise(const SpecialOrder& so, const std::string& rule,
@@ -77,11 +90,9 @@ Status Decision::PoSent(const PurchaseOrder& po) {
     if (!ServedByArrival(so)) continue;
     SO_ASSIGN_OR_RETURN(auto clock, store_.LockSoClock(so.id));
     if (!clock || clock->basis != PromiseBasis::kVendorFromNow || !clock->days) continue;
-    SO_RETURN_IF_ERROR(Promise(so, clock->rule.value_or(Select(so).rule),
-                               PromiseBasis::kVendorFromSent, env_.occurred_at, *clock->days,
-                               "vendor " + Str(po.vendor_id) + " lead time " + Str(*clock->days) +
-                                   " days from PO " + Str(po.id) + " sent " +
-                                   FormatDate(env_.occurred_at)));
+    SO_RETURN_IF_ERROR(Promise(
+        so, clock->rule.value_or(Select(so).rule), PromiseBasis::kVendorFromSent, env_.occurred_at,
+        *clock->days, LeadTime(po.vendor_id, *clock->days) + FromSent(po.id, env_.occurred_at)));
   }
   return Status();
 }
