@@ -86,6 +86,18 @@ struct Settings {
   // special order whose own rule (chosen by its store, product, vendor and customer) gives a
   // higher priority is served before one with a lower. Any integer. Default 0.
   int64_t priority = 0;
+  // Days of grace after the promised day before a special order still waiting for its goods is
+  // published as overdue (special_order.overdue, once per promise). 0 to 365. Default 0: overdue
+  // from the first day after the promised one.
+  int overdue_grace_days = 0;
+  // Days after a special order became ready, not yet picked up, at which the customer is reminded
+  // (special_order.pickup_reminder, once per day count and ready period). Each 1 to 365, no
+  // repeats, kept sorted. Default: none.
+  std::vector<int> pickup_reminder_days;
+  // Days after a special order became ready at which, not picked up, it is cancelled and its
+  // stock released (as a cancellation; reallocate_freed_stock applies). 1 to 365 and after the
+  // last reminder. Default: off.
+  std::optional<int> pickup_deadline_days;
 };
 
 // Empty lists match anything.
