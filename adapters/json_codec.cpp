@@ -325,7 +325,7 @@ class ObjectReader {
 
 // --- POS messages (section 3), in the order of the so::Payload alternatives ---
 
-constexpr std::array<std::string_view, 11> kMessageTypes = {
+constexpr std::array<std::string_view, 14> kMessageTypes = {
     "order.special_order_requested",
     "order.line_changed",
     "order.cancelled",
@@ -337,6 +337,11 @@ constexpr std::array<std::string_view, 11> kMessageTypes = {
     "po.status_changed",
     "shipment.completed",
     "transfer.received",
+    // The daemon's own timed messages (never on the bus: the subscriber does not subscribe to
+    // them), kept in dead letters and flight records as bus JSON like the others.
+    "clock.overdue",
+    "clock.pickup_reminder",
+    "clock.pickup_deadline",
 };
 static_assert(kMessageTypes.size() == std::variant_size_v<Payload>);
 
@@ -455,20 +460,46 @@ Payload ReadTransferReceived(ObjectReader& r) {
   return p;
 }
 
+Payload ReadClockOverdue(ObjectReader& r) {
+  ClockOverdue p;
+  p.special_order_id = r.RowId("special_order_id");
+  p.promise_seq = static_cast<int>(r.Quantity("promise_seq", 1));
+  return p;
+}
+
+Payload ReadClockPickupReminder(ObjectReader& r) {
+  ClockPickupReminder p;
+  p.special_order_id = r.RowId("special_order_id");
+  p.days = static_cast<int>(r.Quantity("days", 1));
+  p.ready_at = r.Time("ready_at");
+  return p;
+}
+
+Payload ReadClockPickupDeadline(ObjectReader& r) {
+  ClockPickupDeadline p;
+  p.special_order_id = r.RowId("special_order_id");
+  p.days = static_cast<int>(r.Quantity("days", 1));
+  p.ready_at = r.Time("ready_at");
+  return p;
+}
+
 using PayloadReader = Payload (*)(ObjectReader&);
 constexpr std::array<PayloadReader, kMessageTypes.size()> kPayloadReaders = {
-    &ReadSpecialOrderRequested, &ReadOrderLineChanged, &ReadOrderCancelled,
-    &ReadOrderPickedUp,         &ReadBackofficeOrder,  &ReadBackofficeTransfer,
-    &ReadBackofficeAllocate,    &ReadBackofficeCancel, &ReadPoStatusChanged,
-    &ReadShipmentCompleted,     &ReadTransferReceived,
+    &ReadSpecialOrderRequested, &ReadOrderLineChanged,    &ReadOrderCancelled,
+    &ReadOrderPickedUp,         &ReadBackofficeOrder,     &ReadBackofficeTransfer,
+    &ReadBackofficeAllocate,    &ReadBackofficeCancel,    &ReadPoStatusChanged,
+    &ReadShipmentCompleted,     &ReadTransferReceived,    &ReadClockOverdue,
+    &ReadClockPickupReminder,   &ReadClockPickupDeadline,
 };
 
 // --- Daemon events (section 4) ---
 
-constexpr std::array<std::string_view, 8> kEventTypes = {
-    "special_order.created",  "special_order.status_changed", "special_order.arrived",
-    "special_order.rejected", "purchase_order.created",       "purchase_order.line_added",
+constexpr std::array<std::string_view, 10> kEventTypes = {
+    "special_order.created",  "special_order.status_changed",
+    "special_order.arrived",  "special_order.rejected",
+    "purchase_order.created", "purchase_order.line_added",
     "transfer.requested",     "special_order.promised",
+    "special_order.overdue",  "special_order.pickup_reminder",
 };
 
 ArrivedOrder ReadArrivedOrder(ObjectReader& r) {
@@ -559,10 +590,31 @@ OutEvent ReadPromised(ObjectReader& r) {
   return e;
 }
 
+OutEvent ReadOverdue(ObjectReader& r) {
+  OverdueEvent e;
+  e.special_order_id = r.RowId("special_order_id");
+  e.order_id = r.RowId("order_id");
+  e.store_id = r.RowId("store_id");
+  e.vendor_id = r.OptionalRowId("vendor_id");
+  e.expected_on = r.Date("expected_on");
+  e.days_late = static_cast<int>(r.Quantity("days_late", 0));
+  return e;
+}
+
+OutEvent ReadPickupReminder(ObjectReader& r) {
+  PickupReminderEvent e;
+  e.special_order_id = r.RowId("special_order_id");
+  e.order_id = r.RowId("order_id");
+  e.customer_id = r.RowId("customer_id");
+  e.ready_since = r.Time("ready_since");
+  e.days = static_cast<int>(r.Quantity("days", 1));
+  return e;
+}
+
 using EventReader = OutEvent (*)(ObjectReader&);
 constexpr std::array<EventReader, kEventTypes.size()> kEventReaders = {
-    &ReadCreated,   &ReadStatusChanged, &ReadArrived,           &ReadRejected,
-    &ReadPoCreated, &ReadPoLineAdded,   &ReadTransferRequested, &ReadPromised,
+    &ReadCreated,     &ReadStatusChanged,     &ReadArrived,  &ReadRejected, &ReadPoCreated,
+    &ReadPoLineAdded, &ReadTransferRequested, &ReadPromised, &ReadOverdue,  &ReadPickupReminder,
 };
 
 // --- The envelope (section 2), shared by both directions ---
@@ -825,6 +877,20 @@ void WritePayload(JsonWriter& w, const Payload& payload) {
                    w.Int("to_store_id", p.to_store_id);
                    WriteTransferLines(w, p.lines);
                  },
+                 [&w](const ClockOverdue& p) {
+                   w.Int("special_order_id", p.special_order_id);
+                   w.Int("promise_seq", p.promise_seq);
+                 },
+                 [&w](const ClockPickupReminder& p) {
+                   w.Int("special_order_id", p.special_order_id);
+                   w.Int("days", p.days);
+                   w.String("ready_at", FormatRfc3339(p.ready_at));
+                 },
+                 [&w](const ClockPickupDeadline& p) {
+                   w.Int("special_order_id", p.special_order_id);
+                   w.Int("days", p.days);
+                   w.String("ready_at", FormatRfc3339(p.ready_at));
+                 },
              },
              payload);
   w.EndObject();
@@ -893,6 +959,21 @@ void WriteEventPayload(JsonWriter& w, const OutEvent& event) {
                    w.Int("order_id", e.order_id);
                    w.String("expected_on", FormatDate(e.expected_on));
                    w.String("basis", ToString(e.basis));
+                 },
+                 [&w](const OverdueEvent& e) {
+                   w.Int("special_order_id", e.special_order_id);
+                   w.Int("order_id", e.order_id);
+                   w.Int("store_id", e.store_id);
+                   w.OptionalInt("vendor_id", e.vendor_id);
+                   w.String("expected_on", FormatDate(e.expected_on));
+                   w.Int("days_late", e.days_late);
+                 },
+                 [&w](const PickupReminderEvent& e) {
+                   w.Int("special_order_id", e.special_order_id);
+                   w.Int("order_id", e.order_id);
+                   w.Int("customer_id", e.customer_id);
+                   w.String("ready_since", FormatRfc3339(e.ready_since));
+                   w.Int("days", e.days);
                  },
              },
              event);

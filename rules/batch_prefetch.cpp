@@ -83,6 +83,13 @@ struct Wanted {
     arrivals.emplace_back(ArrivalKind::kTransfer, p.transfer_id);
     for (const auto& l : p.lines) stock.emplace_back(p.to_store_id, l.product_id);
   }
+  // The clock's messages read their clock row when they ask (one each; they come one by one).
+  void Name(const ClockOverdue& p) { special_orders.push_back(p.special_order_id); }
+  void Name(const ClockPickupReminder& p) { special_orders.push_back(p.special_order_id); }
+  void Name(const ClockPickupDeadline& p) {
+    special_orders.push_back(p.special_order_id);
+    cancelled_special_orders.push_back(p.special_order_id);
+  }
 };
 
 }  // namespace

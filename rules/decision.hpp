@@ -110,6 +110,17 @@ class Decision {
   // then what was promised from the day it was still a draft.
   Status PoSent(const PurchaseOrder& po);
 
+  // --- Timed work: overdue, pickup reminders, the pickup deadline (clock.cpp) ---
+  // Each publishes or cancels only when the rows and the rules still say it is due at the
+  // message's time; otherwise it is the audited no-op clock_not_due.
+  Status Handle(const ClockOverdue& p);
+  Status Handle(const ClockPickupReminder& p);
+  Status Handle(const ClockPickupDeadline& p);
+  // The special order a timed message names, when it is still ready since `ready_at`; otherwise
+  // nullopt, with the no-op recorded.
+  Result<std::optional<SpecialOrder>> LockReadySince(Id special_order_id, Timestamp ready_at);
+  Status NotDue(Id so_id, const std::string& rule, std::string why);
+
   // --- Arrivals and allocation (arrivals.cpp) ---
   Status Handle(const ShipmentCompleted& p);
   // Applies a completed shipment as the database has it.

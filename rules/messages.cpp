@@ -13,6 +13,10 @@ struct TypeName {
   }
   std::string operator()(const TransferRequestedEvent&) const { return "transfer.requested"; }
   std::string operator()(const PromisedEvent&) const { return "special_order.promised"; }
+  std::string operator()(const OverdueEvent&) const { return "special_order.overdue"; }
+  std::string operator()(const PickupReminderEvent&) const {
+    return "special_order.pickup_reminder";
+  }
 };
 
 }  // namespace

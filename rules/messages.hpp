@@ -95,10 +95,35 @@ struct TransferReceived {
   std::vector<TransferLine> lines;
 };
 
-using Payload =
-    std::variant<SpecialOrderRequested, OrderLineChanged, OrderCancelled, OrderPickedUp,
-                 BackofficeOrder, BackofficeTransfer, BackofficeAllocate, BackofficeCancel,
-                 PoStatusChanged, ShipmentCompleted, TransferReceived>;
+// --- What the daemon's clock makes (docs/contract-decisions.md "Clock messages") ---
+// Timed work, applied as messages of their own through the inbox so that each happens once
+// across restarts, sweeps and two daemons. Never on the bus: the daemon makes them (rules/
+// clock_scan.hpp), with deterministic ids and the due time as occurred_at.
+
+// The special order promised `promise_seq` is still waiting past its day and grace.
+struct ClockOverdue {
+  Id special_order_id = 0;
+  int promise_seq = 0;
+};
+
+// The special order ready since `ready_at` has waited `days` days for its customer.
+struct ClockPickupReminder {
+  Id special_order_id = 0;
+  int days = 0;
+  Timestamp ready_at;
+};
+
+// The special order ready since `ready_at` passed its pickup deadline of `days` days.
+struct ClockPickupDeadline {
+  Id special_order_id = 0;
+  int days = 0;
+  Timestamp ready_at;
+};
+
+using Payload = std::variant<SpecialOrderRequested, OrderLineChanged, OrderCancelled, OrderPickedUp,
+                             BackofficeOrder, BackofficeTransfer, BackofficeAllocate,
+                             BackofficeCancel, PoStatusChanged, ShipmentCompleted, TransferReceived,
+                             ClockOverdue, ClockPickupReminder, ClockPickupDeadline>;
 
 struct Message {
   Envelope envelope;
@@ -162,9 +187,26 @@ struct PromisedEvent {
   PromiseBasis basis = PromiseBasis::kVendorFromNow;
 };
 
-using OutEvent =
-    std::variant<SpecialOrderCreatedEvent, StatusChangedEvent, ArrivedEvent, RejectedEvent,
-                 PurchaseOrderEvent, TransferRequestedEvent, PromisedEvent>;
+// An addition to section 4: a special order still waits for its goods past its promised day
+// and the rule's grace. Once per promise.
+struct OverdueEvent {
+  Id special_order_id = 0, order_id = 0, store_id = 0;
+  std::optional<Id> vendor_id;  // none for a transfer
+  Timestamp expected_on;        // midnight UTC of the day promised
+  int days_late = 0;            // whole days from expected_on to the message's time
+};
+
+// An addition to section 4: a ready special order has not been picked up after `days` days;
+// for the POS to remind the customer (e-mail, SMS).
+struct PickupReminderEvent {
+  Id special_order_id = 0, order_id = 0, customer_id = 0;
+  Timestamp ready_since;
+  int days = 0;
+};
+
+using OutEvent = std::variant<SpecialOrderCreatedEvent, StatusChangedEvent, ArrivedEvent,
+                              RejectedEvent, PurchaseOrderEvent, TransferRequestedEvent,
+                              PromisedEvent, OverdueEvent, PickupReminderEvent>;
 
 // The topic (and envelope type) each outgoing event is published under.
 std::string EventType(const OutEvent& e);

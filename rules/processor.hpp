@@ -107,6 +107,7 @@ class Processor {
 
   const ProcessorStats& stats() const { return stats_; }
   void set_engine(const Engine& engine) { engine_ = &engine; }
+  const RuleSet& rules() const { return engine_->rules(); }
   // Whether each applied message is recorded, with what it read and decided, in the same
   // transaction (rules/recorder.hpp; WriteSet::flight_records). Off by default.
   void set_recording(bool on) { recording_ = on; }

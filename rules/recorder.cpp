@@ -443,7 +443,8 @@ Status Recorder::Widen(const Message& message) {
           concerned.emplace(p.store_id, p.product_id);
         } else if constexpr (std::is_same_v<P, BackofficeOrder> ||
                              std::is_same_v<P, BackofficeTransfer> ||
-                             std::is_same_v<P, BackofficeCancel>) {
+                             std::is_same_v<P, BackofficeCancel> ||
+                             std::is_same_v<P, ClockPickupDeadline>) {
           SO_ASSIGN_OR_RETURN(auto so, LockSpecialOrder(p.special_order_id));
           if (so) add(*so);
         } else if constexpr (std::is_same_v<P, OrderLineChanged>) {

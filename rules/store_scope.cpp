@@ -63,7 +63,10 @@ std::optional<StoreRef> StoreRefOf(const Payload& payload) {
           return StoreRef{Kind::kOrder, p.order_id};
         } else if constexpr (std::is_same_v<T, BackofficeOrder> ||
                              std::is_same_v<T, BackofficeTransfer> ||
-                             std::is_same_v<T, BackofficeCancel>) {
+                             std::is_same_v<T, BackofficeCancel> ||
+                             std::is_same_v<T, ClockOverdue> ||
+                             std::is_same_v<T, ClockPickupReminder> ||
+                             std::is_same_v<T, ClockPickupDeadline>) {
           return StoreRef{Kind::kSpecialOrder, p.special_order_id};
         } else if constexpr (std::is_same_v<T, BackofficeAllocate>) {
           if (p.shipment_id) return StoreRef{Kind::kShipment, *p.shipment_id};

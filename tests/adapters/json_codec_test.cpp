@@ -200,6 +200,40 @@ void ExpectSame(const PromisedEvent& want, const PromisedEvent& got) {
   EXPECT_EQ(want.basis, got.basis);
 }
 
+void ExpectSame(const ClockOverdue& want, const ClockOverdue& got) {
+  EXPECT_EQ(want.special_order_id, got.special_order_id);
+  EXPECT_EQ(want.promise_seq, got.promise_seq);
+}
+
+void ExpectSame(const ClockPickupReminder& want, const ClockPickupReminder& got) {
+  EXPECT_EQ(want.special_order_id, got.special_order_id);
+  EXPECT_EQ(want.days, got.days);
+  EXPECT_EQ(want.ready_at, got.ready_at);
+}
+
+void ExpectSame(const ClockPickupDeadline& want, const ClockPickupDeadline& got) {
+  EXPECT_EQ(want.special_order_id, got.special_order_id);
+  EXPECT_EQ(want.days, got.days);
+  EXPECT_EQ(want.ready_at, got.ready_at);
+}
+
+void ExpectSame(const OverdueEvent& want, const OverdueEvent& got) {
+  EXPECT_EQ(want.special_order_id, got.special_order_id);
+  EXPECT_EQ(want.order_id, got.order_id);
+  EXPECT_EQ(want.store_id, got.store_id);
+  EXPECT_EQ(want.vendor_id, got.vendor_id);
+  EXPECT_EQ(want.expected_on, got.expected_on);
+  EXPECT_EQ(want.days_late, got.days_late);
+}
+
+void ExpectSame(const PickupReminderEvent& want, const PickupReminderEvent& got) {
+  EXPECT_EQ(want.special_order_id, got.special_order_id);
+  EXPECT_EQ(want.order_id, got.order_id);
+  EXPECT_EQ(want.customer_id, got.customer_id);
+  EXPECT_EQ(want.ready_since, got.ready_since);
+  EXPECT_EQ(want.days, got.days);
+}
+
 // Works for so::Payload and so::OutEvent alike.
 template <typename Variant>
 void ExpectSameAlternative(const Variant& want, const Variant& got) {
@@ -406,6 +440,12 @@ TEST(JsonCodecRoundTripTest, PoStatusChangedKeepsBothStatuses) {
   ExpectRoundTrip(p);
 }
 
+TEST(JsonCodecRoundTripTest, ClockMessagesKeepTheirFields) {
+  ExpectRoundTrip(ClockOverdue{501, 3});
+  ExpectRoundTrip(ClockPickupReminder{501, 7, At("2026-12-03T09:30:00.250Z")});
+  ExpectRoundTrip(ClockPickupDeadline{501, 14, At("2026-12-03T09:30:00Z")});
+}
+
 TEST(JsonCodecRoundTripTest, ShipmentCompletedKeepsLines) {
   ShipmentCompleted p;
   p.shipment_id = 3301;
@@ -520,6 +560,33 @@ TEST(JsonCodecEncodeTest, PromisedEventGivesTheDayAndTheBasis) {
   EXPECT_EQ(body.substr(body.find("\"payload\"")),
             R"("payload":{"special_order_id":501,"order_id":90017,"expected_on":"2026-12-10",)"
             R"("basis":"transfer_days"}})");
+}
+
+TEST(JsonCodecEventRoundTripTest, OverdueWithAndWithoutVendor) {
+  OverdueEvent e{501, 90017, 12, 22, *ParseDate("2026-12-10"), 3};
+  ExpectEventRoundTrip(e, "special_order.overdue");
+  e.vendor_id.reset();
+  e.days_late = 0;
+  ExpectEventRoundTrip(e, "special_order.overdue");
+}
+
+TEST(JsonCodecEventRoundTripTest, PickupReminder) {
+  ExpectEventRoundTrip(PickupReminderEvent{501, 90017, 3001, At("2026-12-03T09:30:00Z"), 7},
+                       "special_order.pickup_reminder");
+}
+
+TEST(JsonCodecEncodeTest, OverdueAndReminderEventsInTheirDocumentedShape) {
+  std::string body =
+      EncodeEvent(OverdueEvent{501, 90017, 12, std::nullopt, *ParseDate("2026-12-10"), 2}, "d-1",
+                  "sod", 1, At("2026-12-12T00:00:00Z"));
+  EXPECT_EQ(body.substr(body.find("\"payload\"")),
+            R"("payload":{"special_order_id":501,"order_id":90017,"store_id":12,)"  // no vendor_id
+            R"("expected_on":"2026-12-10","days_late":2}})");
+  body = EncodeEvent(PickupReminderEvent{501, 90017, 3001, At("2026-12-03T09:30:00Z"), 3}, "d-2",
+                     "sod", 2, At("2026-12-06T09:30:00Z"));
+  EXPECT_EQ(body.substr(body.find("\"payload\"")),
+            R"("payload":{"special_order_id":501,"order_id":90017,"customer_id":3001,)"
+            R"("ready_since":"2026-12-03T09:30:00Z","days":3}})");
 }
 
 // --- Exact encodings: compact, deterministic, in the contract's field order ---

@@ -100,6 +100,16 @@ std::vector<std::string> CheckInvariants(const FakeDb& db) {
       fail("PO line " + std::to_string(line_id) + " orders less than attached");
     }
   }
+  // The daemon's clock rows: only of special orders that exist, never overdue for a promise not
+  // made, a reminder always with the ready period it was for.
+  for (const auto& [id, c] : db.clocks) {
+    const std::string so = "special order " + std::to_string(id);
+    if (!db.special_orders.count(id)) fail("clock row of missing " + so);
+    if (c.overdue_seq && *c.overdue_seq > c.promise_seq) fail(so + " overdue for a later promise");
+    if (c.reminded_days.has_value() != c.reminded_ready_at.has_value()) {
+      fail(so + " reminded without its ready time");
+    }
+  }
   return broken;
 }
 

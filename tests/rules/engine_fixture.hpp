@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "rules/clock_scan.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "tests/fakes/fake_store.hpp"
@@ -129,6 +130,20 @@ class EngineTest : public ::testing::Test {
     store_.db.SetOnHand(o.store_id, l.product_id,
                         store_.db.Stock(o.store_id, l.product_id).on_hand - qty);
     return Send(OrderPickedUp{l.order_id, {{line, qty}}});
+  }
+
+  // The daemon's clock looks at `now` (the tests' fake clock), through the inbox as the daemon's
+  // does, in pages of `batch`.
+  ClockReport Tick(Timestamp now, int batch = 500) {
+    if (!engine_) engine();
+    sink_.published.clear();
+    ClockReport r = ClockScanner(store_, *processor_, batch).Tick(now);
+    EXPECT_FALSE(store_.in_transaction());
+    if (check_invariants_) {
+      EXPECT_THAT(fakes::CheckInvariants(store_.db), ::testing::IsEmpty())
+          << "after the clock at " << FormatRfc3339(now);
+    }
+    return r;
   }
 
   // The last audit row of `decision`.

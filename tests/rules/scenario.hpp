@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "rules/audit_counters.hpp"
+#include "rules/clock_scan.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "tests/fakes/drift_of.hpp"
@@ -225,6 +226,15 @@ Settings DrawSettings(Rng& rng) {
   s.allocate_surplus = rng.Chance(50);
   s.reallocate_freed_stock = rng.Chance(50);
   s.shrink_draft_po = rng.Chance(50);
+  s.overdue_grace_days = static_cast<int>(rng.In(0, 2));
+  if (rng.Chance(50)) {
+    s.pickup_reminder_days = rng.Some(std::vector<int>{1, 2, 3, 5}, 2);
+    std::sort(s.pickup_reminder_days.begin(), s.pickup_reminder_days.end());
+  }
+  if (rng.Chance(35)) {
+    const int last = s.pickup_reminder_days.empty() ? 0 : s.pickup_reminder_days.back();
+    s.pickup_deadline_days = last + static_cast<int>(rng.In(1, 3));
+  }
   return s;
 }
 
@@ -252,7 +262,13 @@ std::string SettingsText(const Settings& s) {
                                                                 : "smallest_first")
        << " allocate_surplus=" << s.allocate_surplus
        << " reallocate_freed_stock=" << s.reallocate_freed_stock
-       << " shrink_draft_po=" << s.shrink_draft_po;
+       << " shrink_draft_po=" << s.shrink_draft_po
+       << " overdue_grace_days=" << s.overdue_grace_days << " pickup_reminder_days=[";
+  for (size_t i = 0; i < s.pickup_reminder_days.size(); ++i) {
+    text << (i ? "," : "") << s.pickup_reminder_days[i];
+  }
+  text << "] pickup_deadline_days="
+       << (s.pickup_deadline_days ? std::to_string(*s.pickup_deadline_days) : "off");
   return text.str();
 }
 
@@ -281,6 +297,14 @@ RuleSet DrawRules(Rng& rng, std::string& description) {
   transfers.transfer_from_stores = rng.Some(Stores(), 3);
   some().allocation = AllocationMode::kOnConfirmation;
   some().transfer_allocation = AllocationMode::kOnConfirmation;
+  // The first rule and the defaults remind and release, since a rule that matches everything
+  // may come first; the first one's special orders become ready when allocated in full (partly
+  // allocated ones are in progress whatever the rule).
+  for (Settings* timed : {&defaults, &rules.front().settings}) {
+    timed->pickup_reminder_days = {1, 2};
+    timed->pickup_deadline_days = 3;
+  }
+  rules.front().settings.status_after_allocation = SoStatus::kReady;
   std::ostringstream text;
   text << "  defaults: " << SettingsText(defaults);
   for (const Rule& r : rules) {
@@ -305,7 +329,10 @@ constexpr std::array<const char*, std::variant_size_v<Payload>> kTypes = {
     "backoffice.special_order.cancel",
     "po.status_changed",
     "shipment.completed",
-    "transfer.received"};
+    "transfer.received",
+    "clock.overdue",
+    "clock.pickup_reminder",
+    "clock.pickup_deadline"};
 
 std::string Opt(const std::optional<Id>& id) { return id ? std::to_string(*id) : "-"; }
 
@@ -353,6 +380,17 @@ struct PayloadText {
       << " lines=[";
     for (const auto& l : p.lines) o << " " << l.quantity << " x " << l.product_id;
     o << " ]";
+  }
+  void operator()(const ClockOverdue& p) {
+    o << "special_order=" << p.special_order_id << " promise=" << p.promise_seq;
+  }
+  void operator()(const ClockPickupReminder& p) {
+    o << "special_order=" << p.special_order_id << " days=" << p.days
+      << " ready_at=" << FormatRfc3339(p.ready_at);
+  }
+  void operator()(const ClockPickupDeadline& p) {
+    o << "special_order=" << p.special_order_id << " days=" << p.days
+      << " ready_at=" << FormatRfc3339(p.ready_at);
   }
 };
 
@@ -628,6 +666,8 @@ class Scenario {
         {3, &Scenario::MissingRow},
         {2, &Scenario::CatchUp},
         {1, &Scenario::Replay},
+        {2, &Scenario::ClockTick},
+        {1, &Scenario::Night},
     };
     std::vector<int> weights;
     for (const Action& a : actions) weights.push_back(a.weight);
@@ -636,8 +676,10 @@ class Scenario {
 
   // --- Reading the database as the POS can ---
 
-  static Timestamp At(int64_t n) {
-    return Timestamp{int64_t{1'800'000'000} * 1'000'000 + n * 1'000'000};
+  // A message every four minutes, and now and then a night with none (Night): a run of 10,000
+  // spans months, so that promises fall due and ready special orders wait days for customers.
+  Timestamp At(int64_t n) const {
+    return Timestamp{int64_t{1'800'000'000} * 1'000'000 + n * 240'000'000 + nights_};
   }
   Timestamp Now() const { return At(sent_ + 1); }
 
@@ -1206,6 +1248,35 @@ class Scenario {
     }
   }
 
+  // The daemon's clock looks at the POS's now, between batches as the daemon's timer fires: what
+  // is due is applied as the clock's own messages, now and then twice (as a second daemon's
+  // clock, or one restarted before it was told, finds the same).
+  void ClockTick() {
+    Flush();
+    if (failed_) return;
+    ClockQuery q = ClockBounds(engine_->rules(), Now());
+    q.limit = 1'000'000;
+    Result<std::vector<ClockCandidate>> rows = store_.FindClockCandidates(q, StoreScope{});
+    if (!rows.ok()) {
+      ADD_FAILURE() << "seed " << options_.seed << ": " << rows.error().ToString();
+      failed_ = true;
+      return;
+    }
+    for (Message& m : DueClockMessages(engine_->rules(), *rows, Now())) {
+      Deliver(m, /*duplicate=*/false);
+      if (options_.deliver_twice) Deliver(m, /*duplicate=*/true);
+      if (failed_) return;
+      recent_.push_back(std::move(m));
+      if (recent_.size() > 6) recent_.pop_front();
+    }
+  }
+
+  // The store is closed for 12 to 36 hours: nothing happens but the daemon's clock.
+  void Night() {
+    nights_ += rng_.In(12, 36) * 3'600'000'000;
+    ClockTick();
+  }
+
   // The POS restarted and publishes its last messages again, ids and all.
   void Replay() {
     if (recent_.empty()) return;
@@ -1442,6 +1513,7 @@ class Scenario {
   std::string rules_text_;
 
   int64_t sent_ = 0;
+  int64_t nights_ = 0;  // microseconds of the nights passed (Night)
   int64_t deliveries_ = 0;
   int64_t duplicates_seen_ = 0;
   bool failed_ = false;
