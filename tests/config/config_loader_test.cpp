@@ -1050,6 +1050,7 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_TRUE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
+  EXPECT_EQ(c.clock.interval_s, 60);
   EXPECT_EQ(c.batch.max_messages, 1024);
   EXPECT_EQ(c.metrics.listen, "");  // no HTTP endpoint
   EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
@@ -1077,6 +1078,7 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_FALSE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 0);
   EXPECT_EQ(c.reconcile.batch, 50);
+  EXPECT_EQ(c.clock.interval_s, 900);
   EXPECT_EQ(c.batch.max_messages, 64);
   EXPECT_EQ(c.metrics.listen, "[::1]:9465");
   EXPECT_EQ(c.metrics.address, "::1");
@@ -1141,6 +1143,34 @@ TEST(LoadDaemonConfigTest, BadReconcileKeysAreEachReported) {
   EXPECT_THAT(messages[1], ::testing::StartsWith(file + ":11:15:"));
   EXPECT_THAT(messages[2], ::testing::StartsWith(file + ":12:10:"));
   EXPECT_THAT(messages[3], ::testing::StartsWith(file + ":13:3:"));
+}
+
+TEST(LoadDaemonConfigTest, ClockIntervalIsZeroToADay) {
+  ScratchDir dir;
+  for (int interval_s : {0, 1, 86400}) {
+    Loaded<DaemonConfig> loaded = LoadDaemonConfig(dir.Write(
+        "d.yaml", DaemonYaml("", "clock:\n  interval_s: " + std::to_string(interval_s) + "\n")));
+    ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+    EXPECT_EQ(loaded.value->clock.interval_s, interval_s);
+  }
+  const auto problems = [&](std::string_view clock) {
+    return Messages(LoadDaemonConfig(dir.Write("d.yaml", DaemonYaml("", clock))));
+  };
+  const std::string file = (dir.path() / "d.yaml").string();
+  EXPECT_THAT(problems("clock:\n  interval_s: -1\n"),
+              ElementsAre(file + ":9:15: clock.interval_s: -1 is out of range; expected 0..86400"));
+  EXPECT_THAT(
+      problems("clock:\n  interval_s: 86401\n"),
+      ElementsAre(file + ":9:15: clock.interval_s: 86401 is out of range; expected 0..86400"));
+  EXPECT_THAT(problems("clock:\n  interval_s: 1m\n"),
+              ElementsAre(file + ":9:15: clock.interval_s: expected an integer, got '1m'"));
+  EXPECT_THAT(
+      problems("clock:\n  interval: 60\n"),
+      ElementsAre(file + ":9:3: clock: unknown key 'interval' (did you mean 'interval_s'?); "
+                         "allowed keys: interval_s"));
+  EXPECT_THAT(problems("clock: 60\n"),
+              ElementsAre(file + ":8:8: clock: expected a mapping with keys among interval_s, got "
+                                 "'60'"));
 }
 
 TEST(LoadDaemonConfigTest, PasswordAndPasswordFileTogetherAreRefused) {
