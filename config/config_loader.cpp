@@ -22,22 +22,15 @@ using internal::Mapping;
 using internal::Reader;
 using internal::Value;
 
-constexpr std::string_view kTopKeys[] = {"bus",
-                                         "database",
-                                         "rules_file",
-                                         "reconcile",
-                                         "batch",
-                                         "metrics",
-                                         "recorder",
-                                         "stores",
-                                         "partition",
-                                         "log_level",
-                                         "log_summary_interval_s"};
+constexpr std::string_view kTopKeys[] = {
+    "bus",     "database", "rules_file", "reconcile", "clock",     "batch",
+    "metrics", "recorder", "stores",     "partition", "log_level", "log_summary_interval_s"};
 constexpr std::string_view kPartitionKeys[] = {"index", "count"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kRecorderKeys[] = {"retention_days", "max_mb"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
+constexpr std::string_view kClockKeys[] = {"interval_s"};
 constexpr std::string_view kBusKeys[] = {"subscribe",
                                          "publish",
                                          "source",
@@ -145,6 +138,14 @@ void ReadReconcile(Reader& reader, const Value& value, ReconcileConfig& reconcil
   }
   if (const Value* v = mapping->Find("batch")) {
     if (auto n = reader.ReadInteger(*v, 1, 100000)) reconcile.batch = static_cast<int>(*n);
+  }
+}
+
+void ReadClock(Reader& reader, const Value& value, ClockConfig& clock) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kClockKeys);
+  if (!mapping) return;
+  if (const Value* v = mapping->Find("interval_s")) {
+    if (auto n = reader.ReadInteger(*v, 0, 86400)) clock.interval_s = static_cast<int>(*n);
   }
 }
 
@@ -419,6 +420,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
       }
     }
     if (const Value* v = top->Find("reconcile")) ReadReconcile(reader, *v, config.reconcile);
+    if (const Value* v = top->Find("clock")) ReadClock(reader, *v, config.clock);
     if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
     if (const Value* v = top->Find("metrics")) ReadMetrics(reader, *v, config.metrics);
     if (const Value* v = top->Find("recorder")) ReadRecorder(reader, *v, config.recorder);

@@ -95,6 +95,14 @@ struct ReconcileConfig {
   int batch = 500;
 };
 
+// The clock: timed messages (a special order overdue, a pickup reminder, a pickup deadline; the
+// settings in rules/policy.hpp) that the daemon applies when their time has come.
+struct ClockConfig {
+  // Seconds between the daemon's looks for timed messages that have come due; 0 turns them off
+  // (the daemon never looks). After a downtime one look catches up. Default 60, 0..86400.
+  int interval_s = 60;
+};
+
 // Batches: the daemon applies the messages already queued together, in one transaction.
 struct BatchConfig {
   // Messages applied at most in one transaction. It never waits for more: a lone message is
@@ -138,6 +146,7 @@ struct DaemonConfig {
   // The content of `rules_file`.
   so::RuleSet rules;
   ReconcileConfig reconcile;
+  ClockConfig clock;
   BatchConfig batch;
   MetricsConfig metrics;
   RecorderConfig recorder;

@@ -38,7 +38,10 @@ constexpr std::string_view kSettingsKeys[] = {"on_request",
                                               "allocate_surplus",
                                               "reallocate_freed_stock",
                                               "shrink_draft_po",
-                                              "priority"};
+                                              "priority",
+                                              "overdue_grace_days",
+                                              "pickup_reminder_days",
+                                              "pickup_deadline_days"};
 // A rule's own keys, then every settings key.
 constexpr auto kRuleKeys = [] {
   std::array<std::string_view, 2 + std::size(kSettingsKeys)> keys{"name", "match"};
@@ -141,9 +144,62 @@ std::optional<std::vector<Id>> ReadTransferStores(Reader& reader, const Value& v
   });
 }
 
+// A list of day counts or a single one, stored sorted: the order they are written in means
+// nothing. `[]` is allowed, as for transfer_from_stores, so that a rule can turn off the reminders
+// its defaults ask for.
+std::optional<std::vector<int>> ReadReminderDays(Reader& reader, const Value& value) {
+  if (value.node.IsSequence() && value.node.size() == 0) return std::vector<int>{};
+  auto days =
+      reader.ReadUniqueList<int>(value, "write [] for no reminders", [&](const Value& item) {
+        std::optional<int64_t> n = reader.ReadInteger(item, 1, kMaxDays);
+        return n ? std::optional<int>(static_cast<int>(*n)) : std::nullopt;
+      });
+  if (days) std::sort(days->begin(), days->end());
+  return days;
+}
+
+// A day count, or `off` (YAML's null too: `null`, `~`) for no deadline, so that a rule can turn
+// off the deadline its defaults set. Sets `deadline` and returns true, or reports the value and
+// returns false, leaving `deadline` as it was.
+bool ReadDeadlineDays(Reader& reader, const Value& value, std::optional<int>& deadline) {
+  if (value.node.IsNull() || (value.node.IsScalar() && value.node.Scalar() == "off")) {
+    deadline.reset();
+    return true;
+  }
+  const std::string text = value.node.IsScalar() ? value.node.Scalar() : std::string();
+  if (text.empty() || !(text.front() == '-' || (text.front() >= '0' && text.front() <= '9'))) {
+    reader.Report(value, "expected 1.." + std::to_string(kMaxDays) + " or off, got " +
+                             internal::Describe(value.node));
+    return false;
+  }
+  std::optional<int64_t> days = reader.ReadInteger(value, 1, kMaxDays);
+  if (!days) return false;
+  deadline = static_cast<int>(*days);
+  return true;
+}
+
+// A deadline on or before the last reminder would cancel the special order before the customer
+// is reminded. Checked on the settings as merged, so that a rule giving one of the two is checked
+// against the other it inherits; reported at the key the mapping gives, the deadline first.
+// `where` names the mapping for the message: "in the defaults", "in rule 'x'". In the defaults
+// both keys are given whenever there is a problem: the built-in values of either cannot make one.
+void CheckDeadlineAfterReminders(Reader& reader, const Value* reminders, const Value* deadline,
+                                 const Settings& settings, std::string_view where) {
+  if (!settings.pickup_deadline_days || settings.pickup_reminder_days.empty()) return;
+  const int last = settings.pickup_reminder_days.back();
+  if (*settings.pickup_deadline_days > last) return;
+  std::string message = "pickup_deadline_days " + std::to_string(*settings.pickup_deadline_days) +
+                        " must be after the last pickup_reminder_days " + std::to_string(last) +
+                        " " + std::string(where);
+  if (deadline == nullptr) message += " (its pickup_deadline_days comes from the defaults)";
+  if (reminders == nullptr) message += " (its pickup_reminder_days come from the defaults)";
+  reader.Report(deadline != nullptr ? *deadline : *reminders, message);
+}
+
 // Applies the settings keys present in `mapping` on top of `settings`; the others keep their value.
-void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings,
-                  RulesOutline& outline) {
+// `where` names the mapping in messages: "in the defaults", "in rule 'x'".
+void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings, RulesOutline& outline,
+                  std::string_view where) {
   if (const Value* v = mapping.Find("on_request")) {
     if (auto on_request = reader.ReadEnum(*v, kOnRequest)) settings.on_request = *on_request;
   }
@@ -204,6 +260,27 @@ void ReadSettings(Reader& reader, const Mapping& mapping, Settings& settings,
   }
   if (const Value* v = mapping.Find("priority")) {
     if (auto priority = reader.ReadInteger(*v, INT64_MIN, INT64_MAX)) settings.priority = *priority;
+  }
+  if (const Value* v = mapping.Find("overdue_grace_days")) {
+    if (auto days = reader.ReadInteger(*v, 0, kMaxDays)) {
+      settings.overdue_grace_days = static_cast<int>(*days);
+    }
+  }
+  const Value* reminders = mapping.Find("pickup_reminder_days");
+  const Value* deadline = mapping.Find("pickup_deadline_days");
+  bool pickup_read = true;  // both read without a problem, or not given
+  if (reminders != nullptr) {
+    if (auto days = ReadReminderDays(reader, *reminders)) {
+      settings.pickup_reminder_days = std::move(*days);
+    } else {
+      pickup_read = false;
+    }
+  }
+  if (deadline != nullptr && !ReadDeadlineDays(reader, *deadline, settings.pickup_deadline_days)) {
+    pickup_read = false;
+  }
+  if (pickup_read && (reminders != nullptr || deadline != nullptr)) {
+    CheckDeadlineAfterReminders(reader, reminders, deadline, settings, where);
   }
 }
 
@@ -292,7 +369,8 @@ std::vector<Rule> ReadRules(Reader& reader, const Value& value, const Settings& 
       rule.match = ReadMatch(reader, *match, outline);
     }
     rule.settings = defaults;
-    ReadSettings(reader, *mapping, rule.settings, outline);
+    ReadSettings(reader, *mapping, rule.settings, outline,
+                 rule.name.empty() ? "in this rule" : "in rule '" + rule.name + "'");
     rules.push_back(std::move(rule));
     outline.rules.push_back({.line = node.Mark().line + 1, .column = node.Mark().column + 1});
   }
@@ -318,7 +396,7 @@ Loaded<OutlinedRules> ParseRulesOutlined(std::string_view yaml_text, const std::
       }
       if (const Value* v = top->Find("defaults")) {
         if (std::optional<Mapping> mapping = reader.ReadMapping(*v, kSettingsKeys)) {
-          ReadSettings(reader, *mapping, defaults, outline);
+          ReadSettings(reader, *mapping, defaults, outline, "in the defaults");
         }
       }
       if (const Value* v = top->Find("rules")) rules = ReadRules(reader, *v, defaults, outline);

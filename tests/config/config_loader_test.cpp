@@ -105,6 +105,9 @@ TEST(ParseRulesTest, MinimalFileKeepsEveryBuiltInSetting) {
   EXPECT_FALSE(s.reallocate_freed_stock);
   EXPECT_FALSE(s.shrink_draft_po);
   EXPECT_EQ(s.priority, 0);
+  EXPECT_EQ(s.overdue_grace_days, 0);
+  EXPECT_THAT(s.pickup_reminder_days, IsEmpty());
+  EXPECT_EQ(s.pickup_deadline_days, std::nullopt);
   EXPECT_THAT(loaded.value->rules(), IsEmpty());
 }
 
@@ -139,6 +142,9 @@ TEST(ParseRulesTest, EverySettingIsParsed) {
   EXPECT_TRUE(d.reallocate_freed_stock);
   EXPECT_TRUE(d.shrink_draft_po);
   EXPECT_EQ(d.priority, 5);
+  EXPECT_EQ(d.overdue_grace_days, 2);
+  EXPECT_THAT(d.pickup_reminder_days, ElementsAre(3, 7));  // sorted
+  EXPECT_EQ(d.pickup_deadline_days, 14);
 
   ASSERT_THAT(loaded.value->rules(), SizeIs(1));
   const Rule& rule = loaded.value->rules()[0];
@@ -162,6 +168,8 @@ TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
   EXPECT_EQ(s.service_order, ServiceOrder::kOldestRequestFirst);
   EXPECT_FALSE(s.reallocate_freed_stock);
   EXPECT_EQ(s.priority, -1);
+  EXPECT_THAT(s.pickup_reminder_days, ElementsAre(10));
+  EXPECT_EQ(s.pickup_deadline_days, std::nullopt);
   // Inherited from the file's defaults, not from the built-in ones.
   EXPECT_THAT(s.attach_po_statuses, ElementsAre("open", "draft", "partially_received"));
   EXPECT_EQ(s.allocation, AllocationMode::kOnConfirmation);
@@ -169,6 +177,7 @@ TEST(ParseRulesTest, RuleInheritsTheDefaultsItDoesNotOverride) {
   EXPECT_EQ(s.transfer_allocation, AllocationMode::kOnConfirmation);
   EXPECT_TRUE(s.allocate_surplus);
   EXPECT_TRUE(s.shrink_draft_po);
+  EXPECT_EQ(s.overdue_grace_days, 2);
 }
 
 TEST(ParseRulesTest, RuleOverridingNothingHasTheDefaults) {
@@ -318,7 +327,8 @@ TEST(ParseRulesTest, UnknownKeyInRuleIsReportedWithLineAndColumn) {
                           "attach_po_statuses, allocation, status_after_allocation, "
                           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
                           "transfer_days, transfer_allocation, service_order, allocate_surplus, "
-                          "reallocate_freed_stock, shrink_draft_po, priority"));
+                          "reallocate_freed_stock, shrink_draft_po, priority, overdue_grace_days, "
+                          "pickup_reminder_days, pickup_deadline_days"));
 }
 
 TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
@@ -342,7 +352,8 @@ TEST(ParseRulesTest, UnknownKeysAreReportedAtEveryLevel) {
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
           "transfer_days, transfer_allocation, service_order, allocate_surplus, "
           "reallocate_freed_stock, "
-          "shrink_draft_po, priority",
+          "shrink_draft_po, priority, overdue_grace_days, "
+          "pickup_reminder_days, pickup_deadline_days",
           "rules.yaml:8:7: rules[0].match: unknown key 'store' (did you mean 'stores'?); allowed "
           "keys: stores, vendors, products, customers"));
 }
@@ -374,7 +385,8 @@ TEST(ParseRulesTest, SeveralProblemsAreReportedAtOnceWithTheirPositions) {
                  "vendor_choice, attach_po_statuses, allocation, status_after_allocation, "
                  "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
                  "transfer_days, transfer_allocation, service_order, allocate_surplus, "
-                 "reallocate_freed_stock, shrink_draft_po, priority"));
+                 "reallocate_freed_stock, shrink_draft_po, priority, overdue_grace_days, "
+                 "pickup_reminder_days, pickup_deadline_days"));
 }
 
 TEST(ParseRulesTest, EnumValuesAreNotGuessedFromCase) {
@@ -456,7 +468,8 @@ TEST(ParseRulesTest, WrongTypesAreReported) {
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
           "transfer_days, transfer_allocation, service_order, allocate_surplus, "
           "reallocate_freed_stock, "
-          "shrink_draft_po, priority, got a list",
+          "shrink_draft_po, priority, overdue_grace_days, "
+          "pickup_reminder_days, pickup_deadline_days, got a list",
           "rules.yaml:4:11: rules[0].name: expected a string, got a list",
           "rules.yaml:5:12: rules[0].match: expected a mapping with keys among stores, vendors, "
           "products, customers, got a list",
@@ -465,7 +478,8 @@ TEST(ParseRulesTest, WrongTypesAreReported) {
           "allow_positive_open_stock, transfer_from_stores, transfer_min_left, "
           "transfer_days, transfer_allocation, service_order, allocate_surplus, "
           "reallocate_freed_stock, "
-          "shrink_draft_po, priority, got 'just-a-name'"));
+          "shrink_draft_po, priority, overdue_grace_days, "
+          "pickup_reminder_days, pickup_deadline_days, got 'just-a-name'"));
 }
 
 TEST(ParseRulesTest, RulesMustBeAList) {
@@ -609,6 +623,178 @@ TEST(ParseRulesTest, PriorityMustBeAnIntegerInRange) {
   EXPECT_EQ(OnlyProblem("version: 1\nrules:\n  - name: a\n    match: {stores: 1}\n"
                         "    priority: [1]\n"),
             "rules.yaml:5:15: rules[0].priority: expected an integer, got a list");
+}
+
+TEST(ParseRulesTest, OverdueGraceDaysAreZeroToAYear) {
+  EXPECT_EQ(Parse("version: 1\ndefaults:\n  overdue_grace_days: 0\n")
+                .value->defaults()
+                .overdue_grace_days,
+            0);
+  EXPECT_EQ(Parse("version: 1\ndefaults:\n  overdue_grace_days: 365\n")
+                .value->defaults()
+                .overdue_grace_days,
+            365);
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  overdue_grace_days: 366\n"),
+            "rules.yaml:3:23: defaults.overdue_grace_days: 366 is out of range; expected 0..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  overdue_grace_days: -1\n"),
+            "rules.yaml:3:23: defaults.overdue_grace_days: -1 is out of range; expected 0..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  overdue_grace_days: 1.5\n"),
+            "rules.yaml:3:23: defaults.overdue_grace_days: expected an integer, got '1.5'");
+}
+
+TEST(ParseRulesTest, PickupReminderDaysAreKeptSorted) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  pickup_reminder_days: [7, 1, 365, 3]\n"
+      "rules:\n"
+      "  - name: one-reminder\n"
+      "    pickup_reminder_days: 5\n"
+      "  - name: no-reminders\n"
+      "    pickup_reminder_days: []\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  EXPECT_THAT(loaded.value->defaults().pickup_reminder_days, ElementsAre(1, 3, 7, 365));
+  EXPECT_THAT(loaded.value->rules()[0].settings.pickup_reminder_days, ElementsAre(5));
+  EXPECT_THAT(loaded.value->rules()[1].settings.pickup_reminder_days, IsEmpty());
+}
+
+TEST(ParseRulesTest, PickupReminderDaysAreOneToAYearWithoutRepeats) {
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_reminder_days: [3, 0]\n"),
+            "rules.yaml:3:29: defaults.pickup_reminder_days[1]: 0 is out of range; expected "
+            "1..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_reminder_days: 366\n"),
+            "rules.yaml:3:25: defaults.pickup_reminder_days: 366 is out of range; expected "
+            "1..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_reminder_days: [3, 7, 3]\n"),
+            "rules.yaml:3:32: defaults.pickup_reminder_days[2]: '3' is listed twice (first at "
+            "line 3)");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_reminder_days: [three]\n"),
+            "rules.yaml:3:26: defaults.pickup_reminder_days[0]: expected an integer, got 'three'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_reminder_days: {days: 3}\n"),
+            "rules.yaml:3:25: defaults.pickup_reminder_days: expected a list, got a mapping");
+}
+
+TEST(ParseRulesTest, PickupDeadlineDaysAreOneToAYearOrOff) {
+  EXPECT_EQ(Parse("version: 1\ndefaults:\n  pickup_deadline_days: 1\n")
+                .value->defaults()
+                .pickup_deadline_days,
+            1);
+  EXPECT_EQ(Parse("version: 1\ndefaults:\n  pickup_deadline_days: 365\n")
+                .value->defaults()
+                .pickup_deadline_days,
+            365);
+  for (const char* off : {"off", "null", "~", "'off'"}) {
+    Loaded<RuleSet> loaded =
+        Parse(std::string("version: 1\ndefaults:\n  pickup_deadline_days: ") + off + "\n");
+    ASSERT_TRUE(loaded.ok()) << off << ": " << ::testing::PrintToString(Messages(loaded));
+    EXPECT_EQ(loaded.value->defaults().pickup_deadline_days, std::nullopt) << off;
+  }
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_deadline_days: 0\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: 0 is out of range; expected 1..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_deadline_days: 366\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: 366 is out of range; expected "
+            "1..365");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_deadline_days: never\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: expected 1..365 or off, got 'never'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_deadline_days: false\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: expected 1..365 or off, got 'false'");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_deadline_days: [14]\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: expected 1..365 or off, got a list");
+  EXPECT_EQ(OnlyProblem("version: 1\ndefaults:\n  pickup_deadline_days: \"14\"\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: expected an integer, got the quoted "
+            "string '14'");
+}
+
+TEST(ParseRulesTest, RuleTurnsOffTheDeadlineOfTheDefaults) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  overdue_grace_days: 2\n"
+      "  pickup_reminder_days: [3, 7]\n"
+      "  pickup_deadline_days: 14\n"
+      "rules:\n"
+      "  - name: store-4-keeps-goods\n"
+      "    match: {stores: [4]}\n"
+      "    pickup_deadline_days: off\n"
+      "  - name: store-5-later-reminder\n"
+      "    match: {stores: [5]}\n"
+      "    pickup_reminder_days: 10\n"
+      "  - name: store-6-grace\n"
+      "    match: {stores: [6]}\n"
+      "    overdue_grace_days: 0\n");
+  ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+  const Settings& off = loaded.value->rules()[0].settings;
+  EXPECT_EQ(off.pickup_deadline_days, std::nullopt);
+  EXPECT_THAT(off.pickup_reminder_days, ElementsAre(3, 7));
+  EXPECT_EQ(off.overdue_grace_days, 2);
+  const Settings& later = loaded.value->rules()[1].settings;
+  EXPECT_THAT(later.pickup_reminder_days, ElementsAre(10));
+  EXPECT_EQ(later.pickup_deadline_days, 14);
+  const Settings& grace = loaded.value->rules()[2].settings;
+  EXPECT_EQ(grace.overdue_grace_days, 0);
+  EXPECT_THAT(grace.pickup_reminder_days, ElementsAre(3, 7));
+  EXPECT_EQ(grace.pickup_deadline_days, 14);
+}
+
+TEST(ParseRulesTest, DeadlineMustBeAfterTheLastReminderInTheDefaults) {
+  EXPECT_EQ(OnlyProblem("version: 1\n"
+                        "defaults:\n"
+                        "  pickup_reminder_days: [3, 7]\n"
+                        "  pickup_deadline_days: 7\n"),
+            "rules.yaml:4:25: defaults.pickup_deadline_days: pickup_deadline_days 7 must be after "
+            "the last pickup_reminder_days 7 in the defaults");
+  EXPECT_EQ(OnlyProblem("version: 1\n"
+                        "defaults:\n"
+                        "  pickup_deadline_days: 5\n"
+                        "  pickup_reminder_days: [7, 3]\n"),
+            "rules.yaml:3:25: defaults.pickup_deadline_days: pickup_deadline_days 5 must be after "
+            "the last pickup_reminder_days 7 in the defaults");
+  EXPECT_TRUE(Parse("version: 1\n"
+                    "defaults:\n"
+                    "  pickup_reminder_days: [3, 7]\n"
+                    "  pickup_deadline_days: 8\n")
+                  .ok());
+}
+
+TEST(ParseRulesTest, DeadlineMustBeAfterTheLastReminderInARuleAsMerged) {
+  Loaded<RuleSet> loaded = Parse(
+      "version: 1\n"
+      "defaults:\n"
+      "  pickup_reminder_days: [3, 7]\n"
+      "  pickup_deadline_days: 14\n"
+      "rules:\n"
+      "  - name: late-reminder\n"
+      "    pickup_reminder_days: [3, 14]\n"
+      "  - name: early-deadline\n"
+      "    pickup_deadline_days: 5\n"
+      "  - name: both\n"
+      "    pickup_reminder_days: 20\n"
+      "    pickup_deadline_days: 10\n"
+      "  - name: fine\n"
+      "    pickup_reminder_days: 20\n"
+      "    pickup_deadline_days: 21\n");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      Messages(loaded),
+      ElementsAre(
+          "rules.yaml:7:27: rules[0].pickup_reminder_days: pickup_deadline_days 14 must be after "
+          "the last pickup_reminder_days 14 in rule 'late-reminder' (its pickup_deadline_days "
+          "comes from the defaults)",
+          "rules.yaml:9:27: rules[1].pickup_deadline_days: pickup_deadline_days 5 must be after "
+          "the last pickup_reminder_days 7 in rule 'early-deadline' (its pickup_reminder_days "
+          "come from the defaults)",
+          "rules.yaml:12:27: rules[2].pickup_deadline_days: pickup_deadline_days 10 must be "
+          "after the last pickup_reminder_days 20 in rule 'both'"));
+}
+
+TEST(ParseRulesTest, BadPickupValueIsNotAlsoComparedWithTheOther) {
+  // The refused reminder list is not compared with the deadline: one problem, not two.
+  EXPECT_EQ(OnlyProblem("version: 1\n"
+                        "defaults:\n"
+                        "  pickup_reminder_days: [3, 3]\n"
+                        "  pickup_deadline_days: 2\n"),
+            "rules.yaml:3:29: defaults.pickup_reminder_days[1]: '3' is listed twice (first at "
+            "line 3)");
 }
 
 TEST(ParseRulesTest, CustomersArePositiveIdsWithoutRepeats) {
@@ -814,6 +1000,9 @@ TEST(ExampleFilesTest, RulesExampleIsValid) {
   EXPECT_EQ(d.allocate_surplus, built_in.allocate_surplus);
   EXPECT_EQ(d.reallocate_freed_stock, built_in.reallocate_freed_stock);
   EXPECT_EQ(d.shrink_draft_po, built_in.shrink_draft_po);
+  EXPECT_EQ(d.overdue_grace_days, built_in.overdue_grace_days);
+  EXPECT_EQ(d.pickup_reminder_days, built_in.pickup_reminder_days);
+  EXPECT_EQ(d.pickup_deadline_days, built_in.pickup_deadline_days);
 
   const Rule& first = loaded.value->rules()[0];
   EXPECT_EQ(first.name, "downtown-asks-harbour-first");
@@ -861,6 +1050,7 @@ TEST(LoadDaemonConfigTest, MinimalFileTakesEveryDefault) {
   EXPECT_TRUE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 300);
   EXPECT_EQ(c.reconcile.batch, 500);
+  EXPECT_EQ(c.clock.interval_s, 60);
   EXPECT_EQ(c.batch.max_messages, 1024);
   EXPECT_EQ(c.metrics.listen, "");  // no HTTP endpoint
   EXPECT_EQ(c.rules_file, Fixture("rules_minimal.yaml"));
@@ -888,6 +1078,7 @@ TEST(LoadDaemonConfigTest, EverySettingIsParsed) {
   EXPECT_FALSE(c.reconcile.on_start);
   EXPECT_EQ(c.reconcile.interval_s, 0);
   EXPECT_EQ(c.reconcile.batch, 50);
+  EXPECT_EQ(c.clock.interval_s, 900);
   EXPECT_EQ(c.batch.max_messages, 64);
   EXPECT_EQ(c.metrics.listen, "[::1]:9465");
   EXPECT_EQ(c.metrics.address, "::1");
@@ -954,6 +1145,34 @@ TEST(LoadDaemonConfigTest, BadReconcileKeysAreEachReported) {
   EXPECT_THAT(messages[3], ::testing::StartsWith(file + ":13:3:"));
 }
 
+TEST(LoadDaemonConfigTest, ClockIntervalIsZeroToADay) {
+  ScratchDir dir;
+  for (int interval_s : {0, 1, 86400}) {
+    Loaded<DaemonConfig> loaded = LoadDaemonConfig(dir.Write(
+        "d.yaml", DaemonYaml("", "clock:\n  interval_s: " + std::to_string(interval_s) + "\n")));
+    ASSERT_TRUE(loaded.ok()) << ::testing::PrintToString(Messages(loaded));
+    EXPECT_EQ(loaded.value->clock.interval_s, interval_s);
+  }
+  const auto problems = [&](std::string_view clock) {
+    return Messages(LoadDaemonConfig(dir.Write("d.yaml", DaemonYaml("", clock))));
+  };
+  const std::string file = (dir.path() / "d.yaml").string();
+  EXPECT_THAT(problems("clock:\n  interval_s: -1\n"),
+              ElementsAre(file + ":9:15: clock.interval_s: -1 is out of range; expected 0..86400"));
+  EXPECT_THAT(
+      problems("clock:\n  interval_s: 86401\n"),
+      ElementsAre(file + ":9:15: clock.interval_s: 86401 is out of range; expected 0..86400"));
+  EXPECT_THAT(problems("clock:\n  interval_s: 1m\n"),
+              ElementsAre(file + ":9:15: clock.interval_s: expected an integer, got '1m'"));
+  EXPECT_THAT(
+      problems("clock:\n  interval: 60\n"),
+      ElementsAre(file + ":9:3: clock: unknown key 'interval' (did you mean 'interval_s'?); "
+                         "allowed keys: interval_s"));
+  EXPECT_THAT(problems("clock: 60\n"),
+              ElementsAre(file + ":8:8: clock: expected a mapping with keys among interval_s, got "
+                                 "'60'"));
+}
+
 TEST(LoadDaemonConfigTest, PasswordAndPasswordFileTogetherAreRefused) {
   const std::string file = Fixture("daemon_password_and_password_file.yaml");
   EXPECT_THAT(Messages(LoadDaemonConfig(file)),
@@ -998,7 +1217,8 @@ TEST(LoadDaemonConfigTest, ProblemsOfBothFilesAreReportedEachWithItsFile) {
               "transfer_from_stores, transfer_min_left, "
               "transfer_days, transfer_allocation, service_order, "
               "allocate_surplus, "
-              "reallocate_freed_stock, shrink_draft_po, priority"));
+              "reallocate_freed_stock, shrink_draft_po, priority, overdue_grace_days, "
+              "pickup_reminder_days, pickup_deadline_days"));
 }
 
 TEST(LoadDaemonConfigTest, BadValuesAreReported) {

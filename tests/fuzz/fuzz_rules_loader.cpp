@@ -84,6 +84,25 @@ void CheckSettings(const so::Settings& s, const std::string& what) {
   CheckIds(s.transfer_from_stores, what + ".transfer_from_stores");
   if (s.transfer_min_left < 0) Fail("negative transfer_min_left", what);
   if (s.transfer_days < 0 || s.transfer_days > 365) Fail("transfer_days out of 0..365", what);
+  if (s.overdue_grace_days < 0 || s.overdue_grace_days > 365) {
+    Fail("overdue_grace_days out of 0..365", what);
+  }
+  for (size_t i = 0; i < s.pickup_reminder_days.size(); ++i) {
+    const int days = s.pickup_reminder_days[i];
+    if (days < 1 || days > 365) Fail("pickup_reminder_days out of 1..365", what);
+    if (i > 0 && s.pickup_reminder_days[i - 1] >= days) {
+      Fail("pickup_reminder_days not sorted without repeats", what);
+    }
+  }
+  if (s.pickup_deadline_days) {
+    if (*s.pickup_deadline_days < 1 || *s.pickup_deadline_days > 365) {
+      Fail("pickup_deadline_days out of 1..365", what);
+    }
+    if (!s.pickup_reminder_days.empty() &&
+        *s.pickup_deadline_days <= s.pickup_reminder_days.back()) {
+      Fail("pickup_deadline_days not after the last reminder", what);
+    }
+  }
 }
 
 bool ValidRuleName(const std::string& name) {
