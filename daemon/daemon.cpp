@@ -30,6 +30,7 @@
 #include "daemon/log.hpp"
 #include "daemon/log_fields.hpp"
 #include "daemon/log_ids.hpp"
+#include "daemon/time_source.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
@@ -138,6 +139,9 @@ class Daemon {
   // Start-up in a fixed order: database, engine, event socket, subscription, HTTP. False (with
   // exit_code_ set) when one cannot be had.
   bool StartUp() {
+    // The sweep's time (a test build may read it from a file); the publisher's source id, the
+    // metrics and the log keep to the real clock.
+    now_ = TimeSourceFromEnv([this](const std::string& s) { log_.Warning(s); });
     if (!ConnectDatabase()) {
       exit_code_ = stop_requested_ ? 0 : 1;
       return false;
@@ -444,7 +448,7 @@ class Daemon {
   // start-up and on the timer, then checks the counters for drift.
   void Sweep(const std::string& why) {
     const Log::Hold hold(log_);
-    const SweepReport r = reconciler_->Sweep(Now());
+    const SweepReport r = reconciler_->Sweep(now_());
     if (r.repairs > 0 || r.failed > 0 || r.unavailable) {
       log_.Info("sweep (" + why + "): " + std::to_string(r.repairs) + " repaired, " +
                 std::to_string(r.failed) + " failed" +
@@ -872,6 +876,7 @@ class Daemon {
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
   std::unique_ptr<Reconciler> reconciler_;
+  TimeSource now_ = [] { return Now(); };  // the daemon's own stamps: TimeSourceFromEnv
   DaemonMetrics metrics_;
   std::unique_ptr<mysql::Observer> observer_;  // /metrics' and /healthz' own connection
   std::unique_ptr<HttpServer> http_;
