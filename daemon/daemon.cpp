@@ -338,7 +338,7 @@ class Daemon {
   // the dead letters; one that fails again stays, with one more attempt and the new reason.
   void ReplayDeadLetters() {
     int64_t after = 0;
-    int done = 0, failing = 0, swept = 0, others = 0;
+    int done = 0, failing = 0, swept = 0, clocked = 0, others = 0;
     for (;;) {
       auto letters = store_.ListDeadLetters(after, 100);
       if (!letters.ok()) {
@@ -348,9 +348,15 @@ class Daemon {
       if (letters->empty()) break;
       for (const auto& letter : *letters) {
         after = letter.id;
-        // A sweep's repair has no bytes to replay: the sweep finds its fact again by itself.
+        // A sweep's repair has no bytes to replay: the sweep finds its fact again by itself. So
+        // does the clock's scan its due messages (clock:<kind>:...).
         if (letter.message_id && letter.message_id->rfind("sweep:", 0) == 0) {
           ++swept;
+          Forget(letter.id);
+          continue;
+        }
+        if (letter.message_id && letter.message_id->rfind("clock:", 0) == 0) {
+          ++clocked;
           Forget(letter.id);
           continue;
         }
@@ -397,10 +403,17 @@ class Daemon {
         }
       }
     }
+    // The letters of the sweep and the clock are not replayed: their scans find them again.
+    std::string forgotten;
+    if (swept > 0) forgotten = std::to_string(swept) + " sweep:";
+    if (clocked > 0) {
+      forgotten += (forgotten.empty() ? "" : " and ") + std::to_string(clocked) + " clock:";
+    }
     log_.Info(
         "dead-letter replay: " + std::to_string(done) + " applied, " + std::to_string(failing) +
         " still failing" +
-        (others > 0 ? ", " + std::to_string(others) + " left to the daemons of their stores" : ""));
+        (others > 0 ? ", " + std::to_string(others) + " left to the daemons of their stores" : "") +
+        (forgotten.empty() ? "" : ", " + forgotten + " forgotten (found again by their scans)"));
     if (swept > 0) Sweep("dead-letter replay");
   }
 
