@@ -30,6 +30,7 @@
 #include "daemon/log.hpp"
 #include "daemon/log_fields.hpp"
 #include "daemon/log_ids.hpp"
+#include "daemon/time_source.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
@@ -138,6 +139,9 @@ class Daemon {
   // Start-up in a fixed order: database, engine, event socket, subscription, HTTP. False (with
   // exit_code_ set) when one cannot be had.
   bool StartUp() {
+    // The sweep's time (a test build may read it from a file); the publisher's source id, the
+    // metrics and the log keep to the real clock.
+    now_ = TimeSourceFromEnv([this](const std::string& s) { log_.Warning(s); });
     if (!ConnectDatabase()) {
       exit_code_ = stop_requested_ ? 0 : 1;
       return false;
@@ -334,7 +338,7 @@ class Daemon {
   // the dead letters; one that fails again stays, with one more attempt and the new reason.
   void ReplayDeadLetters() {
     int64_t after = 0;
-    int done = 0, failing = 0, swept = 0, others = 0;
+    int done = 0, failing = 0, swept = 0, clocked = 0, others = 0;
     for (;;) {
       auto letters = store_.ListDeadLetters(after, 100);
       if (!letters.ok()) {
@@ -344,9 +348,15 @@ class Daemon {
       if (letters->empty()) break;
       for (const auto& letter : *letters) {
         after = letter.id;
-        // A sweep's repair has no bytes to replay: the sweep finds its fact again by itself.
+        // A sweep's repair has no bytes to replay: the sweep finds its fact again by itself. So
+        // does the clock's scan its due messages (clock:<kind>:...).
         if (letter.message_id && letter.message_id->rfind("sweep:", 0) == 0) {
           ++swept;
+          Forget(letter.id);
+          continue;
+        }
+        if (letter.message_id && letter.message_id->rfind("clock:", 0) == 0) {
+          ++clocked;
           Forget(letter.id);
           continue;
         }
@@ -393,10 +403,17 @@ class Daemon {
         }
       }
     }
+    // The letters of the sweep and the clock are not replayed: their scans find them again.
+    std::string forgotten;
+    if (swept > 0) forgotten = std::to_string(swept) + " sweep:";
+    if (clocked > 0) {
+      forgotten += (forgotten.empty() ? "" : " and ") + std::to_string(clocked) + " clock:";
+    }
     log_.Info(
         "dead-letter replay: " + std::to_string(done) + " applied, " + std::to_string(failing) +
         " still failing" +
-        (others > 0 ? ", " + std::to_string(others) + " left to the daemons of their stores" : ""));
+        (others > 0 ? ", " + std::to_string(others) + " left to the daemons of their stores" : "") +
+        (forgotten.empty() ? "" : ", " + forgotten + " forgotten (found again by their scans)"));
     if (swept > 0) Sweep("dead-letter replay");
   }
 
@@ -444,7 +461,7 @@ class Daemon {
   // start-up and on the timer, then checks the counters for drift.
   void Sweep(const std::string& why) {
     const Log::Hold hold(log_);
-    const SweepReport r = reconciler_->Sweep(Now());
+    const SweepReport r = reconciler_->Sweep(now_());
     if (r.repairs > 0 || r.failed > 0 || r.unavailable) {
       log_.Info("sweep (" + why + "): " + std::to_string(r.repairs) + " repaired, " +
                 std::to_string(r.failed) + " failed" +
@@ -872,6 +889,7 @@ class Daemon {
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
   std::unique_ptr<Reconciler> reconciler_;
+  TimeSource now_ = [] { return Now(); };  // the daemon's own stamps: TimeSourceFromEnv
   DaemonMetrics metrics_;
   std::unique_ptr<mysql::Observer> observer_;  // /metrics' and /healthz' own connection
   std::unique_ptr<HttpServer> http_;

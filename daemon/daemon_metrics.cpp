@@ -89,6 +89,12 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
                                          "Open special orders (not completed or cancelled), by "
                                          "status and store id.",
                                          {"status", "store"})),
+      overdue_(registry_.AddGauge(
+          "special_orders_overdue",
+          "Special orders still waiting for their goods (ordered or in_progress) whose promised "
+          "day has passed and was published overdue, by store id and vendor id (vendor \"\": "
+          "sourced by a store transfer).",
+          {"store", "vendor"})),
       oldest_(registry_.AddGauge(
           "special_order_oldest_age_seconds",
           "Age (since requested_at) of the oldest open special order, by status.", {"status"})),
@@ -193,6 +199,7 @@ void DaemonMetrics::SetMirrored(const MirroredCounts& c) {
 
 void DaemonMetrics::SetObservation(const mysql::Observation* o) {
   special_orders_.Clear();
+  overdue_.Clear();
   oldest_.Clear();
   dead_letters_.Clear();
   database_up_.Set({}, o != nullptr ? 1 : 0);
@@ -204,6 +211,10 @@ void DaemonMetrics::SetObservation(const mysql::Observation* o) {
     if (!fresh) it->second = std::max(it->second, s.oldest_age_s);
   }
   for (const auto& [status, age] : oldest) oldest_.Set({status}, static_cast<double>(age));
+  for (const auto& s : o->overdue) {
+    overdue_.Set({std::to_string(s.store_id), s.vendor_id != 0 ? std::to_string(s.vendor_id) : ""},
+                 static_cast<double>(s.count));
+  }
   dead_letters_.Set({}, static_cast<double>(o->dead_letters));
 }
 

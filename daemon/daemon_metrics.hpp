@@ -91,6 +91,7 @@ class DaemonMetrics {
   MetricFamily& connected_;
   MetricFamily& database_up_;
   MetricFamily& special_orders_;
+  MetricFamily& overdue_;
   MetricFamily& oldest_;
   MetricFamily& dead_letters_;
   MetricFamily& drift_;

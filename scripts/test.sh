@@ -26,10 +26,10 @@ if [[ ${SO_FUZZ:-0} == 1 ]]; then
   ctest_args=(-L fuzz)
 elif [[ ${SO_SANITIZE:-0} == 1 ]]; then
   export BUILD_DIR=${BUILD_DIR:-build-asan} CMAKE_BUILD_TYPE=Debug
-  scripts/setup.sh -DSO_WERROR=ON -DSO_SANITIZE=ON -DSO_CRASH_POINTS=ON
+  scripts/setup.sh -DSO_WERROR=ON -DSO_SANITIZE=ON -DSO_CRASH_POINTS=ON -DSO_TEST_CLOCK=ON
 else
   export BUILD_DIR=${BUILD_DIR:-build}
-  scripts/setup.sh -DSO_WERROR=ON -DSO_CRASH_POINTS=ON
+  scripts/setup.sh -DSO_WERROR=ON -DSO_CRASH_POINTS=ON -DSO_TEST_CLOCK=ON
 fi
 cd "$BUILD_DIR"
 ctest --output-on-failure -j2 "${ctest_args[@]}" "$@"

@@ -44,6 +44,17 @@ Result<Observation> Observer::Observe() {
                    return OpenSpecialOrders{GetStr(rs, 1), rs.getInt64(2), rs.getInt64(3),
                                             rs.getInt64(4)};
                  });
+    o.overdue = session_
+                    ->Query(
+                        "SELECT so.store_id, COALESCE(so.vendor_id, 0), COUNT(*) "
+                        "FROM special_orders so "
+                        "JOIN sod_promises c ON c.special_order_id = so.id "
+                        "WHERE so.status IN ('ordered', 'in_progress') "
+                        "AND c.overdue_seq = c.promise_seq "
+                        "GROUP BY so.store_id, COALESCE(so.vendor_id, 0) ORDER BY 1, 2")
+                    .All([](const sql::ResultSet& rs) {
+                      return OverdueSpecialOrders{rs.getInt64(1), rs.getInt64(2), rs.getInt64(3)};
+                    });
     o.dead_letters = session_->Query("SELECT COUNT(*) FROM sod_dead_letters")
                          .One([](const sql::ResultSet& rs) { return rs.getInt64(1); })
                          .value_or(0);

@@ -24,9 +24,19 @@ struct OpenSpecialOrders {
   int64_t oldest_age_s = 0;
 };
 
+// The special orders still waiting for their goods (ordered or in_progress) whose current
+// promise was published overdue (sod_promises.overdue_seq = promise_seq), of one store and
+// vendor.
+struct OverdueSpecialOrders {
+  int64_t store_id = 0;
+  int64_t vendor_id = 0;  // 0: sourced by a store transfer (no vendor)
+  int64_t count = 0;
+};
+
 struct Observation {
-  std::vector<OpenSpecialOrders> open;  // by status, then store
-  int64_t dead_letters = 0;             // rows of sod_dead_letters: waiting for a replay
+  std::vector<OpenSpecialOrders> open;        // by status, then store
+  std::vector<OverdueSpecialOrders> overdue;  // by store, then vendor
+  int64_t dead_letters = 0;                   // rows of sod_dead_letters: waiting for a replay
 };
 
 class Observer {
@@ -40,8 +50,9 @@ class Observer {
   // "Does the database answer": SELECT 1, connecting first when not connected; on a Galera
   // node, also whether it is in the primary component and ready (Session::CheckNode()).
   Status Ping();
-  // Two queries: one GROUP BY over the open special orders (the reference schema's index on
-  // special_orders.status bounds it to the open rows), one count of the dead letters.
+  // Three queries: one GROUP BY over the open special orders (the reference schema's index on
+  // special_orders.status bounds it to the open rows), one over those of them that are overdue
+  // (the same index, joined to sod_promises by its key), one count of the dead letters.
   Result<Observation> Observe();
 
  private:

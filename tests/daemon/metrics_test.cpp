@@ -138,6 +138,7 @@ DaemonMetrics BusyDaemonMetrics() {
                  .subscription_connected = true});
   mysql::Observation o;
   o.open = {{"ordered", 1, 2, 3600}, {"ordered", 2, 1, 7200}, {"request", 1, 1, 60}};
+  o.overdue = {{1, 0, 1}, {1, 77, 2}, {2, 77, 1}};
   o.dead_letters = 4;
   m.SetObservation(&o);
   return m;
@@ -174,6 +175,9 @@ TEST(DaemonMetricsTest, EachFigureIsRenderedUnderItsName) {
            "special_ordersd_special_orders{status=\"ordered\",store=\"2\"} 1\n",
            "special_ordersd_special_order_oldest_age_seconds{status=\"ordered\"} 7200\n",
            "special_ordersd_special_order_oldest_age_seconds{status=\"request\"} 60\n",
+           "special_ordersd_special_orders_overdue{store=\"1\",vendor=\"\"} 1\n",
+           "special_ordersd_special_orders_overdue{store=\"1\",vendor=\"77\"} 2\n",
+           "special_ordersd_special_orders_overdue{store=\"2\",vendor=\"77\"} 1\n",
            "special_ordersd_dead_letters_waiting 4\n",
        }) {
     EXPECT_THAT(out, HasSubstr(line));
@@ -187,8 +191,22 @@ TEST(DaemonMetricsTest, AFailedReadDropsTheDatabaseFiguresAndSaysSo) {
   const std::string out = m.Render();
   EXPECT_THAT(out, HasSubstr("special_ordersd_database_up 0\n"));
   EXPECT_THAT(out, Not(HasSubstr("special_ordersd_special_orders{")));
+  EXPECT_THAT(out, Not(HasSubstr("special_ordersd_special_orders_overdue{")));
   EXPECT_THAT(out, Not(HasSubstr("\nspecial_ordersd_dead_letters_waiting ")));
   EXPECT_THAT(out, HasSubstr("special_ordersd_messages_received_total{"));  // the rest stays
+}
+
+// Each observation replaces the last: an overdue count that went away leaves no series behind.
+TEST(DaemonMetricsTest, AnOverdueCountThatGoesAwayLeavesTheGauge) {
+  DaemonMetrics m = BusyDaemonMetrics();
+  mysql::Observation o;
+  o.overdue = {{2, 77, 3}};
+  m.SetObservation(&o);
+  const std::string out = m.Render();
+  EXPECT_THAT(out,
+              HasSubstr("special_ordersd_special_orders_overdue{store=\"2\",vendor=\"77\"} 3\n"));
+  EXPECT_THAT(out, Not(HasSubstr("special_ordersd_special_orders_overdue{store=\"1\"")));
+  EXPECT_THAT(out, HasSubstr("# HELP special_ordersd_special_orders_overdue "));
 }
 
 TEST(DaemonMetricsTest, AFailedReloadKeepsTheLastSuccessTime) {

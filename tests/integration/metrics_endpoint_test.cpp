@@ -85,6 +85,9 @@ TEST_F(MetricsEndpointTest, ScrapeCountsMessagesByTypeAndFateAndPassesPromtool) 
   bus_->SendFrames({"order.cancelled", "{not json"});
   ASSERT_TRUE(WaitUntil([&] { return Int("SELECT COUNT(*) FROM sod_dead_letters") == 1; }));
   daemon_->WaitForLog("dead_lettered order.cancelled");
+  // The chair's promise as the clock marks it once it is published overdue (by hand here).
+  db_.Exec("UPDATE sod_promises SET overdue_seq = promise_seq");
+  const int64_t vendor = Int("SELECT vendor_id FROM special_orders WHERE status = 'ordered'");
 
   const std::string m = Scrape();
   const std::string requested = "order.special_order_requested";
@@ -107,6 +110,9 @@ TEST_F(MetricsEndpointTest, ScrapeCountsMessagesByTypeAndFateAndPassesPromtool) 
   // Read from the database: the chair was ordered at once, at store 1.
   EXPECT_EQ(Sample(m, "special_ordersd_special_orders{status=\"ordered\",store=\"1\"}"), 1);
   EXPECT_GE(Sample(m, "special_ordersd_special_order_oldest_age_seconds{status=\"ordered\"}"), 0);
+  EXPECT_EQ(Sample(m, "special_ordersd_special_orders_overdue{store=\"1\",vendor=\"" +
+                          std::to_string(vendor) + "\"}"),
+            1);
   EXPECT_EQ(Sample(m, "special_ordersd_dead_letters_waiting"), 1);
   EXPECT_EQ(Sample(m, "special_ordersd_database_up"), 1);
   EXPECT_EQ(Sample(m, "special_ordersd_subscription_connected"), 1);
