@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -31,6 +32,7 @@
 #include "daemon/log_fields.hpp"
 #include "daemon/log_ids.hpp"
 #include "daemon/time_source.hpp"
+#include "rules/clock_scan.hpp"
 #include "rules/engine.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
@@ -108,6 +110,7 @@ class Daemon {
         replay_(io_, SIGUSR1),
         retry_timer_(io_),
         sweep_timer_(io_),
+        clock_timer_(io_),
         watchdog_timer_(io_),
         summary_timer_(io_) {}
 
@@ -139,8 +142,8 @@ class Daemon {
   // Start-up in a fixed order: database, engine, event socket, subscription, HTTP. False (with
   // exit_code_ set) when one cannot be had.
   bool StartUp() {
-    // The sweep's time (a test build may read it from a file); the publisher's source id, the
-    // metrics and the log keep to the real clock.
+    // The time of the sweep and of the clock (a test build may read it from a file); the
+    // publisher's source id, the metrics and the log keep to the real clock.
     now_ = TimeSourceFromEnv([this](const std::string& s) { log_.Warning(s); });
     if (!ConnectDatabase()) {
       exit_code_ = stop_requested_ ? 0 : 1;
@@ -191,6 +194,13 @@ class Daemon {
       Report(m.envelope.type, m.envelope.id, &m, p);
       KeepAlive();  // a long catch-up is work, not a hang
     });
+    clock_ =
+        std::make_unique<ClockScanner>(store_, *processor_, config_.reconcile.batch, config_.scope);
+    clock_->set_observer([this](const Message& m, const Processed& p) {
+      metrics_.CountFate(m.envelope.type, p.fate);
+      Report(m.envelope.type, m.envelope.id, &m, p);
+      KeepAlive();
+    });
     exit_code_ = 0;
     return true;
   }
@@ -200,7 +210,10 @@ class Daemon {
     // After subscribing, so that what the POS publishes meanwhile queues rather than slips
     // between the sweep and the subscription.
     if (config_.reconcile.on_start) Sweep("start-up");
-    ScheduleSweep();
+    Repeat(sweep_timer_, config_.reconcile.interval_s, [this] { Sweep("timer"); });
+    // What fell due while the daemon was down, once (the ids come from what is due).
+    if (config_.clock.interval_s > 0) ClockTick("start-up");
+    Repeat(clock_timer_, config_.clock.interval_s, [this] { ClockTick("timer"); });
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
                   config_.bus.publish + " as " + publisher_->source() + "; applying " +
                   config_.scope.ToString(),
@@ -308,6 +321,7 @@ class Daemon {
     stop_requested_ = true;
     retry_timer_.cancel();
     sweep_timer_.cancel();
+    clock_timer_.cancel();
     watchdog_timer_.cancel();
     summary_timer_.cancel();
     if (http_) http_->Stop();
@@ -476,6 +490,18 @@ class Daemon {
     }
   }
 
+  // Applies what fell due with time alone (rules/clock_scan.hpp): overdue promises, pickup
+  // reminders, pickup deadlines. At start-up and on the clock timer.
+  void ClockTick(const std::string& why) {
+    const Log::Hold hold(log_);
+    const ClockReport r = clock_->Tick(now_());
+    if (r.sent > 0 || r.failed > 0 || r.unavailable) {
+      log_.Info("clock (" + why + "): " + std::to_string(r.sent) + " applied, " +
+                std::to_string(r.failed) + " failed" +
+                (r.unavailable ? "; database unavailable, the next look tries again" : ""));
+    }
+  }
+
   // The flight recorder's retention (config recorder:), between batches as the drift check.
   void PruneFlightRecords() {
     if (!config_.recorder.on()) return;
@@ -548,13 +574,16 @@ class Daemon {
     sd_notify(0, "WATCHDOG=1");
   }
 
-  void ScheduleSweep() {
-    if (config_.reconcile.interval_s <= 0) return;
-    sweep_timer_.expires_after(std::chrono::seconds(config_.reconcile.interval_s));
-    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+  // Runs `work` every `interval_s` seconds (never when 0), between batches and not while
+  // messages are held for a database that is away.
+  void Repeat(boost::asio::steady_timer& timer, int interval_s, std::function<void()> work) {
+    if (interval_s <= 0) return;
+    timer.expires_after(std::chrono::seconds(interval_s));
+    timer.async_wait([this, &timer, interval_s,
+                      work = std::move(work)](const boost::system::error_code& ec) mutable {
       if (ec) return;
-      if (held_.empty()) Sweep("timer");
-      ScheduleSweep();
+      if (held_.empty()) work();
+      Repeat(timer, interval_s, std::move(work));
     });
   }
 
@@ -889,6 +918,7 @@ class Daemon {
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<ClockScanner> clock_;
   TimeSource now_ = [] { return Now(); };  // the daemon's own stamps: TimeSourceFromEnv
   DaemonMetrics metrics_;
   std::unique_ptr<mysql::Observer> observer_;  // /metrics' and /healthz' own connection
@@ -900,6 +930,7 @@ class Daemon {
   boost::asio::signal_set replay_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer clock_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer summary_timer_;
   Tally tally_;  // since the last summary
