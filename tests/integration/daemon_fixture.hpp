@@ -77,12 +77,18 @@ class DaemonTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     uint64_t before = 0;
     uint64_t mine = 0;
-    while (!CountEventsInLog(id, before, mine)) {
+    std::string source;
+    while (!CountEventsInLog(id, before, mine, source)) {
       if (std::chrono::steady_clock::now() > deadline) {
         ADD_FAILURE() << "no log line for message " << id << ":\n" << daemon_->Log();
         return {};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // Events of an earlier run of the daemon (its source differs) are not this run's.
+    if (source != seen_source_) {
+      seen_.clear();
+      seen_source_ = source;
     }
     const uint64_t last = before + mine;
     while (mine > 0 && !seen_.contains(last)) {
@@ -91,10 +97,7 @@ class DaemonTest : public ::testing::Test {
         return {};
       }
       for (auto& e : bus_->TakeEvents(std::chrono::milliseconds(50))) {
-        if (e.envelope.source != seen_source_) {
-          seen_.clear();
-          seen_source_ = e.envelope.source;
-        }
+        if (e.envelope.source != seen_source_) continue;
         const uint64_t seq = e.envelope.seq;
         seen_.insert_or_assign(seq, std::move(e));
       }
@@ -147,12 +150,19 @@ class DaemonTest : public ::testing::Test {
     return n;
   }
 
-  // Over the log of the daemon's current run: the events published before the report line of
-  // message `id` (`before`) and on it (`mine`). False while that line is not written yet.
-  bool CountEventsInLog(const std::string& id, uint64_t& before, uint64_t& mine) const {
+  // Over the log of the daemon's current run: its events' source, and the events published before
+  // the report line of message `id` (`before`) and on it (`mine`). False while that line is not
+  // written yet.
+  bool CountEventsInLog(const std::string& id, uint64_t& before, uint64_t& mine,
+                        std::string& source) const {
     const std::string log = daemon_->Log();
     const size_t ready = log.rfind(" ready: ");
     if (ready == std::string::npos) return false;
+    // "ready: subscribed to …, publishing on … as <source>; applying …"
+    const size_t as = log.find(" as ", ready);
+    const size_t semicolon = log.find(';', as);
+    if (as == std::string::npos || semicolon == std::string::npos) return false;
+    source = log.substr(as + 4, semicolon - as - 4);
     std::istringstream in(log.substr(ready));
     const std::string tag = " id=" + id;
     before = 0;

@@ -57,6 +57,7 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) : setup_(std::move(setup)) {
   if (setup_.metrics_port != 0) {
     cfg << "metrics:\n  listen: 127.0.0.1:" << setup_.metrics_port << "\n";
   }
+  cfg << "clock:\n  interval_s: " << setup_.clock_interval_s << "\n";
   cfg << setup_.extra_config;
   if (setup_.reconcile) {
     cfg << "reconcile:\n"

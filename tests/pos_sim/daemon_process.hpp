@@ -38,6 +38,10 @@ struct DaemonSetup {
   // When not 0, the config's metrics.listen is 127.0.0.1:<metrics_port> (tests pick a free
   // port: FreeTcpPort() in tests/support/http_client.hpp).
   int metrics_port = 0;
+  // The config's clock.interval_s: off unless a test moves the daemon's clock (SO_FAKE_NOW_FILE
+  // in env, a SO_TEST_CLOCK build). The simulated POS clock starts on a fixed day, so the real
+  // time would make its promises overdue a week later and add events the tests do not expect.
+  int clock_interval_s = 0;
   // Appended to the config as it is (top-level YAML keys, e.g. "batch:\n  max_messages: 1\n").
   std::string extra_config = "";
   // As under systemd: JOURNAL_STREAM names the daemon's stderr, so that it logs to the journal
