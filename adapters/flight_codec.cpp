@@ -163,7 +163,7 @@ std::variant<FlightRecord, std::string> Decode(std::string_view bytes) {
     }
     const std::string type = f[1].as<std::string>();
     const std::string body = f[2].as<std::string>();
-    auto message = json::DecodeMessage(type, body);
+    auto message = json::DecodeKeptMessage(type, body);
     if (auto* e = std::get_if<json::DecodeError>(&message)) {
       return "its message does not decode: " + e->reason;
     }

@@ -621,10 +621,12 @@ constexpr std::array<EventReader, kEventTypes.size()> kEventReaders = {
 
 // Decodes body as an envelope whose type is one of types, then its payload with the reader of
 // the same index. Decoded is so::Message or DecodedEvent: {envelope, value}.
+// `min_seq` is 1 for what comes from the bus, 0 for a message the daemon made itself.
 template <typename Decoded, typename T, size_t N>
 std::variant<Decoded, DecodeError> Decode(std::string_view topic, std::string_view body,
                                           const std::array<std::string_view, N>& types,
-                                          const std::array<T (*)(ObjectReader&), N>& readers) {
+                                          const std::array<T (*)(ObjectReader&), N>& readers,
+                                          uint64_t min_seq = 1) {
   DecodeError err;
   err.type = std::string(topic);
 
@@ -694,8 +696,8 @@ std::variant<Decoded, DecodeError> Decode(std::string_view topic, std::string_vi
   if (!r.ok()) return failed();
 
   if (const Value* v = r.Required("seq")) {
-    if (!v->IsUint64() || v->GetUint64() < 1) {
-      r.Fail("seq", "must be an integer >= 1");
+    if (!v->IsUint64() || v->GetUint64() < min_seq) {
+      r.Fail("seq", min_seq == 0 ? "must be an integer >= 0" : "must be an integer >= 1");
     } else {
       env.seq = v->GetUint64();
     }
@@ -986,6 +988,11 @@ std::string_view MessageType(const Payload& payload) { return kMessageTypes[payl
 
 std::variant<Message, DecodeError> DecodeMessage(std::string_view topic, std::string_view body) {
   return Decode<Message>(topic, body, kMessageTypes, kPayloadReaders);
+}
+
+std::variant<Message, DecodeError> DecodeKeptMessage(std::string_view topic,
+                                                     std::string_view body) {
+  return Decode<Message>(topic, body, kMessageTypes, kPayloadReaders, /*min_seq=*/0);
 }
 
 std::string EncodeMessage(const Message& m) {

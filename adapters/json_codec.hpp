@@ -35,6 +35,11 @@ struct DecodeError {
 // optional field (vendor_id, po_id, shipment_id, transfer_id, special_order_ids) reads as absent.
 std::variant<so::Message, DecodeError> DecodeMessage(std::string_view topic, std::string_view body);
 
+// As DecodeMessage, for a message the daemon kept (a flight record): also one it made itself, a
+// sweep's repair or a clock message, whose seq is 0 (it is in no POS stream).
+std::variant<so::Message, DecodeError> DecodeKeptMessage(std::string_view topic,
+                                                         std::string_view body);
+
 // The type (and topic) a POS message is published under; it follows from the payload alone.
 std::string_view MessageType(const so::Payload& payload);
 

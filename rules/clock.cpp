@@ -114,8 +114,8 @@ Status Decision::Handle(const ClockPickupReminder& p) {
   SO_ASSIGN_OR_RETURN(const Qty picked, store_.LockPickedQty(so->id));
   Emit(PickupReminderEvent{so->id, so->order_id, so->customer_id, p.ready_at, p.days});
   return Audit(so->id, sel.rule, "pickup_reminder",
-               "ready since " + FormatDate(p.ready_at) + ", " + Days(p.days) + " not picked up (" +
-                   Str(picked) + " of " + Str(so->quantity) + " picked up)" +
+               "ready since " + FormatDate(p.ready_at) + ", not picked up after " + Days(p.days) +
+                   " (" + Str(picked) + " of " + Str(so->quantity) + " handed over)" +
                    (skipped.empty() ? "" : "; skipped the " + Join(skipped) + " reminder"));
 }
 

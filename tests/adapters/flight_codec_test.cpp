@@ -108,6 +108,19 @@ TEST(FlightCodecTest, EveryFieldSurvivesARoundTrip) {
   EXPECT_LT(bytes.size(), 1000u);
 }
 
+TEST(FlightCodecTest, TheDaemonsOwnMessagesWithSeqZeroSurviveARoundTrip) {
+  FlightRecord r;
+  r.message = Message{Envelope{1, "clock:reminder:1:3:1796115603", "clock.pickup_reminder",
+                               "special-ordersd-clock", 0, Timestamp{1'796'374'803'000'000}},
+                      ClockPickupReminder{1, 3, Timestamp{1'796'115'603'000'000}}};
+  auto decoded = flight::Decode(flight::Encode(r));
+  ASSERT_TRUE(std::holds_alternative<FlightRecord>(decoded)) << std::get<std::string>(decoded);
+  const Message& back = std::get<FlightRecord>(decoded).message;
+  EXPECT_EQ(back.envelope.seq, 0u);
+  EXPECT_EQ(back.envelope.id, r.message.envelope.id);
+  EXPECT_EQ(std::get<ClockPickupReminder>(back.payload).days, 3);
+}
+
 TEST(FlightCodecTest, ClockRowsSurviveARoundTrip) {
   FlightRecord r = ARecord();
   SoClock c;

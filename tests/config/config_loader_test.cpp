@@ -1011,6 +1011,7 @@ TEST(ExampleFilesTest, RulesExampleIsValid) {
   EXPECT_THAT(first.match.products, IsEmpty());
   EXPECT_THAT(first.settings.transfer_from_stores, ElementsAre(2));
   EXPECT_EQ(first.settings.transfer_min_left, 1);
+  EXPECT_THAT(first.settings.pickup_reminder_days, ElementsAre(3, 7));
   EXPECT_EQ(loaded.value->rules()[1].name, "store-2-waits-for-back-office");
   EXPECT_EQ(loaded.value->rules()[2].name, "garden-furniture-cheapest");
   EXPECT_EQ(loaded.value->rules()[3].name, "store-5-bike-assembly");

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "tests/pos_sim/daemon_process.hpp"
 #include "tests/pos_sim/pos_sim.hpp"
@@ -59,6 +60,14 @@ class Demo {
     lines = world_.CompleteShipment(9002, po, {{po_line, 1}});
     Publish(ShipmentCompleted{9002, po, 1, 10, lines});
 
+    // The clock moves (the demo's daemon reads its time from a file, a test build's option).
+    const Timestamp last_ready = *ParseSqlDatetime(
+        *db_.Query("SELECT MAX(ready_at) FROM special_orders WHERE status = 'ready'")[0][0]);
+    Step("Three days later nobody has come for the goods (the daemon's clock looks every second)");
+    MoveClock(AddDays(last_ready, 3), 3);
+    const bool reminded =
+        db_.QueryInt("SELECT COUNT(*) FROM sod_audit WHERE decision = 'pickup_reminder'") == 3;
+
     const std::string before = db_.Dump();
     Step("The POS restarts and replays every message it sent");
     for (const auto& id : bus_.sent_ids()) bus_.Republish(id);
@@ -105,7 +114,9 @@ class Demo {
                            "('ready', 'in_progress') AND allocated_qty = quantity") == 3;
     const bool checked = Drift();
     const bool simulated = Simulate();
-    return broken.empty() && same && ready && checked && simulated && !explain_failed_ ? 0 : 1;
+    return broken.empty() && same && ready && reminded && checked && simulated && !explain_failed_
+               ? 0
+               : 1;
   }
 
  private:
@@ -201,9 +212,26 @@ class Demo {
     const std::string id = bus_.Publish(p);
     std::cout << "  POS    -> " << json::MessageType(p) << "  id=" << id << "\n";
     WaitProcessed(db_, id);
-    for (const auto& row : db_.Query("SELECT rule, decision, detail FROM sod_audit WHERE "
-                                     "message_id = '" +
-                                     id + "' ORDER BY id")) {
+    PrintOutcome("message_id = '" + id + "'");
+  }
+
+  // Sets the daemon's clock to `now` and waits until it has applied `expected` timed messages.
+  void MoveClock(Timestamp now, int64_t expected) {
+    std::ofstream(std::string(SO_DEMO_WORK_DIR) + "/now") << FormatRfc3339(now) << "\n";
+    std::cout << "  clock  -> " << FormatRfc3339(now) << "\n";
+    const std::string clock = "message_id LIKE 'clock:%'";
+    for (int i = 0; i < 200 && db_.QueryInt("SELECT COUNT(*) FROM sod_inbox WHERE " + clock) <
+                                   expected;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    PrintOutcome(clock);
+  }
+
+  // The audit rows of the messages `where` selects, then the events published since.
+  void PrintOutcome(const std::string& where) {
+    for (const auto& row : db_.Query("SELECT rule, decision, detail FROM sod_audit WHERE " + where +
+                                     " ORDER BY id")) {
       std::cout << "  daemon    decided [rule " << row[0].value_or("") << "] "
                 << row[1].value_or("") << ": " << row[2].value_or("") << "\n";
     }
@@ -239,6 +267,13 @@ class Demo {
     } else if (auto* p = std::get_if<PromisedEvent>(&e)) {
       s << "special order " << p->special_order_id << " (order " << p->order_id
         << ") expected on " << FormatDate(p->expected_on) << " (" << ToString(p->basis) << ")";
+    } else if (auto* rem = std::get_if<PickupReminderEvent>(&e)) {
+      s << "remind customer " << rem->customer_id << ": special order " << rem->special_order_id
+        << " (order " << rem->order_id << ") ready since " << FormatDate(rem->ready_since) << ", "
+        << rem->days << " days";
+    } else if (auto* o = std::get_if<OverdueEvent>(&e)) {
+      s << "special order " << o->special_order_id << " (order " << o->order_id
+        << ") expected on " << FormatDate(o->expected_on) << ", " << o->days_late << " days late";
     }
     return s.str();
   }
@@ -265,9 +300,15 @@ int DemoMain() {
   TestDatabase db("demo");
   PosWorld(db).LoadDemoData();
   const std::string work = std::string(SO_DEMO_WORK_DIR);
-  DaemonProcess daemon(DaemonSetup{db.options(),
-                                   std::string(SO_SOURCE_DIR) + "/config/rules.example.yaml", work,
-                                   "special-ordersd-demo"});
+  DaemonSetup setup{db.options(), std::string(SO_SOURCE_DIR) + "/config/rules.example.yaml",
+                    work, "special-ordersd-demo"};
+  // The daemon's clock reads the file the demo writes (scripts/demo.sh builds with SO_TEST_CLOCK),
+  // starting at the simulated POS clock's day.
+  setup.clock_interval_s = 1;
+  setup.env["SO_FAKE_NOW_FILE"] = work + "/now";
+  std::filesystem::create_directories(work);
+  std::ofstream(work + "/now") << "2026-12-01T09:00:00Z\n";
+  DaemonProcess daemon(std::move(setup));
   std::cout << "== Starting special-ordersd with config/rules.example.yaml (log: "
             << daemon.log_path() << ")\n";
   daemon.Start();

@@ -309,7 +309,8 @@ TEST_F(ClockTest, RemindersGoToTheCustomerAfterEachDayCountOnce) {
   EXPECT_EQ(reminders[0].days, 3);
   EXPECT_EQ(ClockOfLine(11).reminded_days, 3);
   EXPECT_EQ(ClockOfLine(11).reminded_ready_at, ready);
-  EXPECT_THAT(LastAudit("pickup_reminder").detail, HasSubstr("0 of 2 picked up"));
+  EXPECT_THAT(LastAudit("pickup_reminder").detail,
+              HasSubstr("not picked up after 3 days (0 of 2 handed over)"));
 
   EXPECT_EQ(Tick(AddDays(ready, 6)).sent, 0);
   EXPECT_EQ(Tick(AddDays(ready, 7)).sent, 1);
