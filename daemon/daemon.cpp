@@ -494,9 +494,9 @@ class Daemon {
   // reminders, pickup deadlines. At start-up and on the clock timer.
   void ClockTick(const std::string& why) {
     const Log::Hold hold(log_);
-    const ClockReport r = clock_->Tick(now_());
-    if (r.sent > 0 || r.failed > 0 || r.unavailable) {
-      log_.Info("clock (" + why + "): " + std::to_string(r.sent) + " applied, " +
+    const OwnMessagesTally r = clock_->Tick(now_());
+    if (r.applied > 0 || r.failed > 0 || r.unavailable) {
+      log_.Info("clock (" + why + "): " + std::to_string(r.applied) + " applied, " +
                 std::to_string(r.failed) + " failed" +
                 (r.unavailable ? "; database unavailable, the next look tries again" : ""));
     }

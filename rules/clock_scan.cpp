@@ -83,8 +83,8 @@ ClockQuery ClockBounds(const RuleSet& rules, Timestamp now) {
   return q;
 }
 
-ClockReport ClockScanner::Tick(Timestamp now) {
-  ClockReport report;
+OwnMessagesTally ClockScanner::Tick(Timestamp now) {
+  OwnMessagesTally report;
   const RuleSet& rules = processor_.rules();
   ClockQuery q = ClockBounds(rules, now);
   q.limit = batch_;
@@ -97,22 +97,7 @@ ClockReport ClockScanner::Tick(Timestamp now) {
     for (const Message& m : DueClockMessages(rules, *page, now)) {
       const Processed p = processor_.Process(m, m.envelope.type, "");
       if (observer_) observer_(m, p);
-      switch (p.fate) {
-        case Fate::kApplied:
-        case Fate::kRefused:
-          ++report.sent;
-          break;
-        case Fate::kDuplicate:
-          ++report.duplicates;
-          break;
-        case Fate::kDeadLettered:
-          ++report.failed;
-          break;
-        case Fate::kUnavailable:
-          ++report.failed;
-          report.unavailable = true;
-          return report;
-      }
+      if (!report.Add(p)) return report;
     }
     if (static_cast<int>(page->size()) < batch_) return report;
     q.after_id = page->back().so.id;

@@ -40,13 +40,6 @@ std::vector<Message> DueClockMessages(const RuleSet& rules, const std::vector<Cl
 // every special order with something due is in the pages (DueClockMessages decides per rule).
 ClockQuery ClockBounds(const RuleSet& rules, Timestamp now);
 
-struct ClockReport {
-  int sent = 0;              // timed messages applied (or refused) now
-  int duplicates = 0;        // applied before (by this daemon before a restart, or another)
-  int failed = 0;            // dead-lettered or unavailable
-  bool unavailable = false;  // the database was away: the next tick tries again
-};
-
 class ClockScanner {
  public:
   // Reads pages of `batch` special orders of the stores in `scope`.
@@ -56,7 +49,7 @@ class ClockScanner {
   // Applies everything due at `now` under the processor's rules (those its handlers apply). What
   // a tick misses (the database away, a daemon down for a week) is found by the next one, once:
   // the ids come from what is due, not from the ticks.
-  ClockReport Tick(Timestamp now);
+  OwnMessagesTally Tick(Timestamp now);
 
   // Told of each timed message as it is processed (the daemon logs and counts them).
   using Observer = std::function<void(const Message&, const Processed&)>;

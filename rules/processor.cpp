@@ -40,6 +40,26 @@ std::chrono::milliseconds Processor::Backoff(int attempt) {
 }
 
 // One message is a batch of one: the same transaction, retries and view as a batch's.
+bool OwnMessagesTally::Add(const Processed& p) {
+  switch (p.fate) {
+    case Fate::kApplied:
+    case Fate::kRefused:
+      ++applied;
+      return true;
+    case Fate::kDuplicate:
+      ++duplicates;
+      return true;
+    case Fate::kDeadLettered:
+      ++failed;
+      return true;
+    case Fate::kUnavailable:
+      ++failed;
+      unavailable = true;
+      return false;
+  }
+  return true;
+}
+
 Processed Processor::Process(const Message& message, std::string_view topic, std::string_view raw) {
   return ProcessBatch({Delivery{message, std::string(topic), std::string(raw)}}).front();
 }

@@ -53,6 +53,16 @@ struct Processed {
   std::vector<std::string> retried_because;
 };
 
+// The fates of a run of the daemon's own messages (the sweep's repairs, the clock's messages).
+struct OwnMessagesTally {
+  int applied = 0;           // applied (or refused) now
+  int duplicates = 0;        // applied before (before a restart, or by another daemon)
+  int failed = 0;            // dead-lettered or unavailable
+  bool unavailable = false;  // the database was away: a later run tries again
+  // Counts `p`; false when the database is away and the run is to stop.
+  bool Add(const Processed& p);
+};
+
 struct ProcessorStats {
   uint64_t applied = 0, refused = 0, duplicates = 0, dead_lettered = 0, unavailable = 0;
   uint64_t retries = 0, reconnects = 0, publish_errors = 0;

@@ -98,28 +98,16 @@ SweepReport Reconciler::Sweep(Timestamp now) {
     // A fact that was refused stays pending (a line for a product that may not be
     // special-ordered has no special order, ever): its repair is a duplicate the next time.
     // A round that repaired nothing new ends the sweep.
-    int progress = 0;
+    OwnMessagesTally round;
     for (const Message& m : *messages) {
       const Processed p = processor_.Process(m, m.envelope.type, "");
       if (observer_) observer_(m, p);
-      switch (p.fate) {
-        case Fate::kApplied:
-        case Fate::kRefused:
-          ++report.repairs;
-          ++progress;
-          break;
-        case Fate::kDuplicate:
-          break;
-        case Fate::kDeadLettered:
-          ++report.failed;
-          break;
-        case Fate::kUnavailable:
-          ++report.failed;
-          report.unavailable = true;
-          return report;
-      }
+      if (!round.Add(p)) break;
     }
-    if (progress == 0) return report;
+    report.repairs += round.applied;
+    report.failed += round.failed;
+    report.unavailable = round.unavailable;
+    if (round.unavailable || round.applied == 0) return report;
   }
 }
 

@@ -222,12 +222,12 @@ class ClockTest : public EngineTest {
 TEST_F(ClockTest, APromiseNotKeptIsPublishedOverdueOnceAndAgainWhenPromisedAgainAndLate) {
   Request(1, 11, 2);  // a draft PO, 7 days from now
   const Id so = SoOfLine(11).id;
-  EXPECT_EQ(Tick(Plus(OverdueDay(11), -1)).sent, 0);
+  EXPECT_EQ(Tick(Plus(OverdueDay(11), -1)).applied, 0);
   EXPECT_THAT(sink_.published, IsEmpty());
 
   const Timestamp due = OverdueDay(11);
-  const ClockReport r = Tick(AddDays(due, 2));
-  EXPECT_EQ(r.sent, 1);
+  const OwnMessagesTally r = Tick(AddDays(due, 2));
+  EXPECT_EQ(r.applied, 1);
   const auto overdue = EventsOf<OverdueEvent>(sink_.published);
   ASSERT_EQ(overdue.size(), 1u);
   EXPECT_EQ(overdue[0].special_order_id, so);
@@ -246,14 +246,14 @@ TEST_F(ClockTest, APromiseNotKeptIsPublishedOverdueOnceAndAgainWhenPromisedAgain
   EXPECT_TRUE(store_.db.inbox.count(audit.message_id));
 
   // Looked at again: nothing more.
-  EXPECT_EQ(Tick(AddDays(due, 3)).sent, 0);
+  EXPECT_EQ(Tick(AddDays(due, 3)).applied, 0);
   EXPECT_THAT(sink_.published, IsEmpty());
 
   // The buyer finally sends the PO: promised again from then, and late again a week on.
   SendPoAfter(11, 10);
   EXPECT_EQ(ClockOfLine(11).promise_seq, 2);
-  EXPECT_EQ(Tick(Plus(OverdueDay(11), -1)).sent, 0);
-  EXPECT_EQ(Tick(OverdueDay(11)).sent, 1);
+  EXPECT_EQ(Tick(Plus(OverdueDay(11), -1)).applied, 0);
+  EXPECT_EQ(Tick(OverdueDay(11)).applied, 1);
   ASSERT_EQ(EventsOf<OverdueEvent>(sink_.published).size(), 1u);
   EXPECT_EQ(ClockOfLine(11).overdue_seq, 2);
 }
@@ -262,7 +262,7 @@ TEST_F(ClockTest, GoodsThatCameInTimeAreNeverOverdue) {
   Request(1, 11, 2);
   const Timestamp due = OverdueDay(11);
   ShipInFull(1, 11);
-  EXPECT_EQ(Tick(AddDays(due, 5)).sent, 0);
+  EXPECT_EQ(Tick(AddDays(due, 5)).applied, 0);
   EXPECT_TRUE(EventsOf<OverdueEvent>(sink_.published).empty());
 }
 
@@ -297,9 +297,9 @@ TEST_F(ClockTest, RemindersGoToTheCustomerAfterEachDayCountOnce) {
   Request(1, 11, 2);
   const Timestamp ready = ShipInFull(1, 11);
   const Id so = SoOfLine(11).id;
-  EXPECT_EQ(Tick(Plus(AddDays(ready, 3), -1)).sent, 0);
+  EXPECT_EQ(Tick(Plus(AddDays(ready, 3), -1)).applied, 0);
 
-  EXPECT_EQ(Tick(AddDays(ready, 3)).sent, 1);
+  EXPECT_EQ(Tick(AddDays(ready, 3)).applied, 1);
   auto reminders = EventsOf<PickupReminderEvent>(sink_.published);
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].special_order_id, so);
@@ -312,12 +312,12 @@ TEST_F(ClockTest, RemindersGoToTheCustomerAfterEachDayCountOnce) {
   EXPECT_THAT(LastAudit("pickup_reminder").detail,
               HasSubstr("not picked up after 3 days (0 of 2 handed over)"));
 
-  EXPECT_EQ(Tick(AddDays(ready, 6)).sent, 0);
-  EXPECT_EQ(Tick(AddDays(ready, 7)).sent, 1);
+  EXPECT_EQ(Tick(AddDays(ready, 6)).applied, 0);
+  EXPECT_EQ(Tick(AddDays(ready, 7)).applied, 1);
   reminders = EventsOf<PickupReminderEvent>(sink_.published);
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].days, 7);
-  EXPECT_EQ(Tick(AddDays(ready, 30)).sent, 0);
+  EXPECT_EQ(Tick(AddDays(ready, 30)).applied, 0);
   EXPECT_THAT(sink_.published, IsEmpty());
 }
 
@@ -325,12 +325,12 @@ TEST_F(ClockTest, AfterAWeekAwayOnlyTheLatestReminderIsSentAndTheSkippedOneIsSai
   defaults_.pickup_reminder_days = {3, 7};
   Request(1, 11, 2);
   const Timestamp ready = ShipInFull(1, 11);
-  EXPECT_EQ(Tick(AddDays(ready, 9)).sent, 1);
+  EXPECT_EQ(Tick(AddDays(ready, 9)).applied, 1);
   const auto reminders = EventsOf<PickupReminderEvent>(sink_.published);
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].days, 7);
   EXPECT_THAT(LastAudit("pickup_reminder").detail, HasSubstr("skipped the 3 days reminder"));
-  EXPECT_EQ(Tick(AddDays(ready, 10)).sent, 0);
+  EXPECT_EQ(Tick(AddDays(ready, 10)).applied, 0);
 }
 
 TEST_F(ClockTest, APickupEndsTheReminders) {
@@ -339,7 +339,7 @@ TEST_F(ClockTest, APickupEndsTheReminders) {
   const Timestamp ready = ShipInFull(1, 11);
   PickUp(11, 2);
   EXPECT_EQ(SoOfLine(11).status, SoStatus::kCompleted);
-  EXPECT_EQ(Tick(AddDays(ready, 5)).sent, 0);
+  EXPECT_EQ(Tick(AddDays(ready, 5)).applied, 0);
 }
 
 TEST_F(ClockTest, ThePickupDeadlineCancelsAndOffersTheStockToTheNextWaiting) {
@@ -355,10 +355,10 @@ TEST_F(ClockTest, ThePickupDeadlineCancelsAndOffersTheStockToTheNextWaiting) {
   const Timestamp ready = *SoOfLine(11).ready_at;
   const StockRow stock = store_.db.Stock(kStore, kProduct);
 
-  const ClockReport r = Tick(AddDays(ready, 11));
+  const OwnMessagesTally r = Tick(AddDays(ready, 11));
   // The first's deadline (not its reminder), and the second's overdue found by the same scan,
   // which the deadline's freed units made stale: it is ready by the time its turn comes.
-  EXPECT_EQ(r.sent, 2);
+  EXPECT_EQ(r.applied, 2);
   EXPECT_TRUE(EventsOf<OverdueEvent>(sink_.published).empty());
   EXPECT_THAT(LastAudit("clock_not_due").detail, HasSubstr("special order is ready"));
   const std::string id = "clock:deadline:" + std::to_string(first) + ":10:" + Unix(ready);
@@ -391,7 +391,7 @@ TEST_F(ClockTest, UnitsPickedUpBeforeTheDeadlineStayPickedUp) {
   PickUp(11, 1);
   ASSERT_EQ(SoOfLine(11).status, SoStatus::kReady);
   const StockRow stock = store_.db.Stock(kStore, kProduct);
-  EXPECT_EQ(Tick(AddDays(ready, 5)).sent, 1);
+  EXPECT_EQ(Tick(AddDays(ready, 5)).applied, 1);
   EXPECT_EQ(SoOfLine(11).status, SoStatus::kCancelled);
   EXPECT_EQ(store_.db.Stock(kStore, kProduct).committed, stock.committed - 2);
 }
@@ -405,7 +405,7 @@ TEST_F(ClockTest, ACustomerRuleSetsItsOwnReminders) {
   Request(2, 21, 1, kProduct, kStore, kTradeCustomer);
   Ship(1, 11, 2);
   const Timestamp ready = *SoOfLine(21).ready_at;
-  EXPECT_EQ(Tick(AddDays(ready, 2)).sent, 1);
+  EXPECT_EQ(Tick(AddDays(ready, 2)).applied, 1);
   const auto reminders = EventsOf<PickupReminderEvent>(sink_.published);
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].customer_id, kTradeCustomer);
@@ -421,7 +421,7 @@ TEST_F(ClockTest, PagesOfTheScanMissNothing) {
     ASSERT_EQ(SoOfLine(order * 10 + 1).status, SoStatus::kReady);
     last_ready = std::max(last_ready, *SoOfLine(order * 10 + 1).ready_at);
   }
-  EXPECT_EQ(Tick(AddDays(last_ready, 1), /*batch=*/2).sent, 5);
+  EXPECT_EQ(Tick(AddDays(last_ready, 1), /*batch=*/2).applied, 5);
   EXPECT_EQ(EventsOf<PickupReminderEvent>(sink_.published).size(), 5u);
 }
 

@@ -134,10 +134,10 @@ class EngineTest : public ::testing::Test {
 
   // The daemon's clock looks at `now` (the tests' fake clock), through the inbox as the daemon's
   // does, in pages of `batch`.
-  ClockReport Tick(Timestamp now, int batch = 500) {
+  OwnMessagesTally Tick(Timestamp now, int batch = 500) {
     if (!engine_) engine();
     sink_.published.clear();
-    ClockReport r = ClockScanner(store_, *processor_, batch).Tick(now);
+    OwnMessagesTally r = ClockScanner(store_, *processor_, batch).Tick(now);
     EXPECT_FALSE(store_.in_transaction());
     if (check_invariants_) {
       EXPECT_THAT(fakes::CheckInvariants(store_.db), ::testing::IsEmpty())
