@@ -35,7 +35,8 @@ std::vector<Message> DueClockMessages(const RuleSet& rules, const std::vector<Cl
         clock->overdue_seq != clock->promise_seq) {
       const Timestamp due = OverdueAt(*clock->expected_on, s.overdue_grace_days);
       if (due <= now) {
-        add("clock:overdue:" + key + std::to_string(clock->promise_seq) + ":" + Seconds(due),
+        add("clock:overdue:" + key + std::to_string(clock->promise_seq) + ":" +
+                std::to_string(so.updated_at.micros),
             "clock.overdue", due, ClockOverdue{so.id, clock->promise_seq});
       }
     }

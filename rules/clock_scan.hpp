@@ -25,8 +25,10 @@ Timestamp PickupDueAt(Timestamp ready_at, int days);
 
 // The timed messages due at `now` for these special orders and clocks, under `rules` (each
 // special order's own rule: store, product, vendor, customer), in the order of `rows`:
-// - clock.overdue `clock:overdue:<so>:<promise_seq>:<due unix s>` for one still waiting for its
-//   goods past OverdueAt and not yet published overdue for this promise;
+// - clock.overdue `clock:overdue:<so>:<promise_seq>:<updated_at unix µs>` for one still waiting
+//   for its goods past OverdueAt and not yet published overdue for this promise (the special
+//   order's updated_at makes the id new after any change: an overdue found stale, because the
+//   goods came after the scan, cannot swallow the one due when it waits again);
 // - clock.pickup_deadline `clock:deadline:<so>:<days>:<ready unix s>` for one ready for
 //   pickup_deadline_days or more;
 // - else clock.pickup_reminder `clock:reminder:<so>:<days>:<ready unix s>` for the largest of

@@ -37,16 +37,17 @@ inline bool WaitsAt(const SpecialOrder& so, Id store_id, Id product_id) {
 
 // HostStore::FindClockCandidates, for one special order and its clock row (nullopt: none), the
 // page's limit apart: after q.after_id, and either ordered or in progress and still waiting for
-// goods, with a promised date before q.expected_before (one that arrived is not late: its goods
-// came), or ready since q.ready_before or earlier. The MySQL store's WHERE clause says the same
-// (MysqlStore::FindClockCandidates, adapters/mysql/mysql_catch_up.cpp).
+// goods, with a promised date before q.expected_before not yet published overdue (one that
+// arrived is not late: its goods came), or ready since q.ready_before or earlier. The MySQL store's
+// WHERE clause says the same (MysqlStore::FindClockCandidates, adapters/mysql/mysql_catch_up.cpp).
 inline bool ClockCandidate(const SpecialOrder& so, const std::optional<SoClock>& clock,
                            const ClockQuery& q) {
   if (so.id <= q.after_id) return false;
   const bool late = q.expected_before &&
                     (so.status == SoStatus::kOrdered || so.status == SoStatus::kInProgress) &&
                     so.waiting() > 0 && clock && clock->expected_on &&
-                    *clock->expected_on < *q.expected_before;
+                    *clock->expected_on < *q.expected_before &&
+                    clock->overdue_seq != clock->promise_seq;
   const bool waits_for_pickup = q.ready_before && so.status == SoStatus::kReady && so.ready_at &&
                                 *so.ready_at <= *q.ready_before;
   return late || waits_for_pickup;

@@ -133,7 +133,8 @@ Result<std::vector<ClockCandidate>> MysqlStore::FindClockCandidates(const ClockQ
   if (q.expected_before) {
     kinds.push_back(
         "(so.status IN ('ordered', 'in_progress') AND so.quantity > so.allocated_qty "
-        "AND CAST(c.expected_on AS DATETIME(6)) < ?)");
+        "AND CAST(c.expected_on AS DATETIME(6)) < ? "
+        "AND (c.overdue_seq IS NULL OR c.overdue_seq <> c.promise_seq))");
   }
   if (q.ready_before) kinds.push_back("(so.status = 'ready' AND so.ready_at <= ?)");
   std::vector<ClockCandidate> out;

@@ -50,7 +50,7 @@ Result<Observation> Observer::Observe() {
                         "FROM special_orders so "
                         "JOIN sod_promises c ON c.special_order_id = so.id "
                         "WHERE so.status IN ('ordered', 'in_progress') "
-                        "AND c.overdue_seq = c.promise_seq "
+                        "AND so.quantity > so.allocated_qty AND c.overdue_seq = c.promise_seq "
                         "GROUP BY so.store_id, COALESCE(so.vendor_id, 0) ORDER BY 1, 2")
                     .All([](const sql::ResultSet& rs) {
                       return OverdueSpecialOrders{rs.getInt64(1), rs.getInt64(2), rs.getInt64(3)};

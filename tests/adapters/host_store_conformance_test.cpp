@@ -1545,6 +1545,14 @@ TEST_P(HostStoreTest, ClockCandidatesAreLateOrWaitingForPickupInIdOrderAndPageBy
   seed(SoStatus::kReady, 3, std::nullopt, Ts("2026-12-10 00:00:00.000001"));
   seed(SoStatus::kCompleted, 3, std::nullopt, Ts("2026-12-01"));
   const Id other_store = seed(SoStatus::kOrdered, 0, Ts("2026-12-01"), std::nullopt, kStore2);
+  // Late, but its promise was published overdue already: nothing more to do for it.
+  const Id reported = seed(SoStatus::kOrdered, 0, std::nullopt);
+  SoClock reported_clock = FullClock(reported);
+  reported_clock.expected_on = Ts("2026-12-01");
+  reported_clock.overdue_seq = reported_clock.promise_seq;
+  Begin();
+  EXPECT_TRUE(store().PutSoClock(reported_clock).ok());
+  Commit();
 
   const auto find = [&](ClockQuery q, const StoreScope& scope = StoreScope{}) {
     return OK(store().FindClockCandidates(q, scope));

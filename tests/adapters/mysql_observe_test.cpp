@@ -71,7 +71,7 @@ INSERT INTO special_orders (id, store_id, order_id, order_line_id, customer_id, 
   (6, 1, 5000, 7006, 1000, 100, 1, 'ordered', 'vendor', 70, UTC_TIMESTAMP(), UTC_TIMESTAMP()),
   (7, 1, 5000, 7007, 1000, 100, 1, 'ready', 'vendor', 70, UTC_TIMESTAMP(), UTC_TIMESTAMP()),
   (8, 1, 5000, 7008, 1000, 100, 1, 'cancelled', 'vendor', 70, UTC_TIMESTAMP(), UTC_TIMESTAMP()),
-  (9, 2, 5000, 7009, 1000, 100, 1, 'ordered', 'vendor', 70, UTC_TIMESTAMP(), UTC_TIMESTAMP()),
+  (9, 2, 5000, 7009, 1000, 100, 1, 'in_progress', 'vendor', 70, UTC_TIMESTAMP(), UTC_TIMESTAMP()),
   (10, 2, 5000, 7010, 1000, 100, 1, 'arrived', 'vendor', 70, UTC_TIMESTAMP(), UTC_TIMESTAMP());
 INSERT INTO sod_promises (special_order_id, promise_seq, expected_on, basis, overdue_seq) VALUES
   (1, 2, '2026-11-01', 'vendor_lead_time_from_sent', 2),  -- overdue: counted
@@ -82,6 +82,7 @@ INSERT INTO sod_promises (special_order_id, promise_seq, expected_on, basis, ove
   (6, 3, '2026-11-01', 'vendor_lead_time_from_sent', 2),  -- overdue of an older promise
   (7, 1, '2026-11-01', 'vendor_lead_time_from_sent', 1),  -- ready: the goods came
   (8, 1, '2026-11-01', 'vendor_lead_time_from_sent', 1),  -- cancelled
+  (9, 1, '2026-11-01', 'vendor_lead_time_from_sent', 1),  -- in_progress, allocated in full
   (10, 1, '2026-11-01', 'vendor_lead_time_from_sent', 1);  -- arrived
 )sql";
 
@@ -114,6 +115,7 @@ TEST(MysqlObserveTest, OpenSpecialOrdersByStatusAndStoreWithTheOldestAgeAndDeadL
 TEST(MysqlObserveTest, OverdueSpecialOrdersStillAwaitingTheirGoodsByStoreAndVendor) {
   TestDatabase db("observe_overdue");
   db.Exec(kOverdueSeed);
+  db.Exec("UPDATE special_orders SET allocated_qty = 1 WHERE id = 9");  // waits for nothing
   Observer observer(db.options(), 2);
   auto o = observer.Observe();
   ASSERT_TRUE(o.ok()) << o.error().ToString();

@@ -20,6 +20,11 @@ constexpr int64_t kDay = 86'400'000'000;
 Timestamp Midnight(const char* day) { return *ParseDate(day); }
 Timestamp Plus(Timestamp t, int64_t micros) { return Timestamp{t.micros + micros}; }
 std::string Unix(Timestamp t) { return std::to_string(t.micros / 1'000'000); }
+// The id of the overdue of `so`'s promise `seq`, as it stands.
+std::string OverdueId(const SpecialOrder& so, int seq) {
+  return "clock:overdue:" + std::to_string(so.id) + ":" + std::to_string(seq) + ":" +
+         std::to_string(so.updated_at.micros);
+}
 
 // --- DueClockMessages: what is due, for rows made by hand ---
 
@@ -40,6 +45,7 @@ class DueClockMessagesTest : public ::testing::Test {
     c.so.po_line_id = 50;
     c.so.quantity = 2;
     c.so.status = SoStatus::kOrdered;
+    c.so.updated_at = At(id);
     c.clock = SoClock{};
     c.clock->special_order_id = id;
     c.clock->promise_seq = seq;
@@ -70,13 +76,14 @@ class DueClockMessagesTest : public ::testing::Test {
 
 TEST_F(DueClockMessagesTest, OverdueFallsDueAtTheStartOfTheDayAfterThePromisedDayAndItsGrace) {
   const Timestamp expected = Midnight("2026-12-10");
-  const auto rows = {Waiting(501, expected, 2)};
+  const ClockCandidate row = Waiting(501, expected, 2);
+  const auto rows = {row};
   const Timestamp due = Midnight("2026-12-11");
   EXPECT_THAT(IdsAt(rows, Plus(due, -1)), IsEmpty());
   const auto messages = DueClockMessages(Rules(), rows, due);
   ASSERT_EQ(messages.size(), 1u);
   const Message& m = messages[0];
-  EXPECT_EQ(m.envelope.id, "clock:overdue:501:2:" + Unix(due));
+  EXPECT_EQ(m.envelope.id, OverdueId(row.so, 2));
   EXPECT_EQ(m.envelope.type, "clock.overdue");
   EXPECT_EQ(m.envelope.source, kClockSource);
   EXPECT_EQ(m.envelope.occurred_at, due);  // the due time, not the scan's
@@ -88,8 +95,9 @@ TEST_F(DueClockMessagesTest, OverdueFallsDueAtTheStartOfTheDayAfterThePromisedDa
 
   defaults_.overdue_grace_days = 2;
   EXPECT_THAT(IdsAt(rows, Plus(Midnight("2026-12-13"), -1)), IsEmpty());
-  EXPECT_THAT(IdsAt(rows, Midnight("2026-12-13")),
-              ElementsAre("clock:overdue:501:2:" + Unix(Midnight("2026-12-13"))));
+  EXPECT_THAT(IdsAt(rows, Midnight("2026-12-13")), ElementsAre(OverdueId(row.so, 2)));
+  EXPECT_EQ(DueClockMessages(Rules(), rows, Midnight("2026-12-13"))[0].envelope.occurred_at,
+            Midnight("2026-12-13"));
 }
 
 TEST_F(DueClockMessagesTest, OnlyASpecialOrderStillWaitingOnItsSourceAndNotYetReportedIsOverdue) {
@@ -108,8 +116,10 @@ TEST_F(DueClockMessagesTest, OnlyASpecialOrderStillWaitingOnItsSourceAndNotYetRe
   auto reported_before = Waiting(6, expected, 2);
   reported_before.clock->overdue_seq = 1;  // an earlier promise was late; this one is too
   EXPECT_THAT(IdsAt({reported, arrived, in_request, partly, withdrawn, reported_before}, late),
-              ElementsAre("clock:overdue:4:1:" + Unix(Midnight("2026-12-11")),
-                          "clock:overdue:6:2:" + Unix(Midnight("2026-12-11"))));
+              ElementsAre(OverdueId(partly.so, 1), OverdueId(reported_before.so, 2)));
+  // Any change to the special order makes a new id (its handler still publishes once a promise).
+  partly.so.updated_at = At(90);
+  EXPECT_THAT(IdsAt({partly}, late), ElementsAre(OverdueId(partly.so, 1)));
 }
 
 TEST_F(DueClockMessagesTest, OnlyTheLargestReminderDueIsSentAndNeverOneAlreadySent) {
@@ -238,7 +248,8 @@ TEST_F(ClockTest, APromiseNotKeptIsPublishedOverdueOnceAndAgainWhenPromisedAgain
   EXPECT_EQ(overdue[0].days_late, 1) << "counted at the due time, not when the clock looked";
   EXPECT_EQ(ClockOfLine(11).overdue_seq, 1);
   const AuditEntry& audit = LastAudit("overdue");
-  EXPECT_EQ(audit.message_id, "clock:overdue:" + std::to_string(so) + ":1:" + Unix(due));
+  EXPECT_EQ(audit.message_id, OverdueId(SoOfLine(11), 1));
+  EXPECT_EQ(SoOfLine(11).id, so);
   EXPECT_EQ(audit.at, due);
   EXPECT_EQ(audit.rule, kDefaultsRuleName);
   EXPECT_THAT(audit.detail,
@@ -410,6 +421,56 @@ TEST_F(ClockTest, ACustomerRuleSetsItsOwnReminders) {
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].customer_id, kTradeCustomer);
   EXPECT_EQ(LastAudit("pickup_reminder").rule, "trade");
+}
+
+// An overdue found stale in the same look (the deadline before it gave its special order the
+// units) does not keep the overdue from being published when the special order waits again.
+TEST_F(ClockTest, AnOverdueFoundStaleIsPublishedWhenTheSpecialOrderWaitsAgainLate) {
+  defaults_.pickup_deadline_days = 10;
+  defaults_.reallocate_freed_stock = true;
+  defaults_.attach_po_statuses = {"draft", "open", "partially_received"};
+  Request(1, 11, 2);
+  Request(2, 21, 2);
+  Ship(1, 11, 2);
+  const Timestamp ready = *SoOfLine(11).ready_at;
+  Tick(AddDays(ready, 11));  // the deadline of the first gives the second its units
+  ASSERT_EQ(SoOfLine(21).status, SoStatus::kReady);
+  ASSERT_THAT(LastAudit("clock_not_due").detail, HasSubstr("special order is ready"));
+  const int promise = ClockOfLine(21).promise_seq;
+
+  ChangeLine(21, 3);  // one more: it waits again
+  ASSERT_EQ(SoOfLine(21).status, SoStatus::kInProgress);
+  const Timestamp due = std::max(OverdueDay(21), AddDays(ready, 12));
+  EXPECT_EQ(Tick(due).applied, 1);
+  const auto overdue = EventsOf<OverdueEvent>(sink_.published);
+  ASSERT_EQ(overdue.size(), 1u);
+  EXPECT_EQ(overdue[0].special_order_id, SoOfLine(21).id);
+  EXPECT_EQ(ClockOfLine(21).overdue_seq, ClockOfLine(21).promise_seq);
+  // Whether the raise promised it again or not, the overdue of its promise is published once.
+  EXPECT_GE(ClockOfLine(21).promise_seq, promise);
+  EXPECT_EQ(Tick(AddDays(due, 1)).applied, 0);
+}
+
+// Pages of one special order each, with candidates that are not due between the due ones.
+TEST_F(ClockTest, PagesThatHoldNothingDueDoNotEndTheScan) {
+  Rule trade{"trade", {}, defaults_};
+  trade.match.customers = {kTradeCustomer};
+  trade.settings.pickup_reminder_days = {1};
+  defaults_.pickup_reminder_days = {5};
+  rules_ = {trade};
+  for (Id order = 1; order <= 4; ++order) {
+    Request(order, order * 10 + 1, 1, kProduct, kStore,
+            order % 2 == 0 ? kTradeCustomer : kCustomer);
+  }
+  Ship(1, 11, 4);
+  Timestamp last_ready;
+  for (Id order = 1; order <= 4; ++order) {
+    last_ready = std::max(last_ready, *SoOfLine(order * 10 + 1).ready_at);
+  }
+  EXPECT_EQ(Tick(AddDays(last_ready, 2), /*batch=*/1).applied, 2);
+  const auto reminders = EventsOf<PickupReminderEvent>(sink_.published);
+  ASSERT_EQ(reminders.size(), 2u);
+  for (const auto& r : reminders) EXPECT_EQ(r.customer_id, kTradeCustomer);
 }
 
 TEST_F(ClockTest, PagesOfTheScanMissNothing) {
