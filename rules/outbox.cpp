@@ -52,8 +52,8 @@ void Outbox::Stage(const std::vector<std::pair<Timestamp, const OutEvent*>>& eve
   }
   staged_mark_ = published_;
   writes.events = staged_;
-  writes.event_source = WriteSet::EventSourceAdvance{name_, instance_, state_.last_seq, seq,
-                                                     staged_mark_};
+  writes.event_source =
+      WriteSet::EventSourceAdvance{name_, instance_, state_.last_seq, seq, staged_mark_};
 }
 
 void Outbox::Committed() {

@@ -23,10 +23,11 @@ Result<EventSourceState> MysqlStore::ClaimEventSource(const std::string& name,
   return session_->RunCommitted("ClaimEventSource", [&] {
     // A new name makes a new source; one that exists keeps its source and seq and changes hands.
     session_
-        ->Query("INSERT INTO sod_event_sources (name, source, instance, created_at, claimed_at) "
-                "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE instance = VALUES(instance), "
-                "claimed_at = VALUES(claimed_at)",
-                name, name + "#" + FormatRfc3339(now), instance, now, now)
+        ->Query(
+            "INSERT INTO sod_event_sources (name, source, instance, created_at, claimed_at) "
+            "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE instance = VALUES(instance), "
+            "claimed_at = VALUES(claimed_at)",
+            name, name + "#" + FormatRfc3339(now), instance, now, now)
         .Execute();
     return *session_
                 ->Query("SELECT source, last_seq, sent_seq FROM sod_event_sources WHERE name = ?",
@@ -40,9 +41,10 @@ Result<EventSourceState> MysqlStore::ClaimEventSource(const std::string& name,
 void MysqlStore::AdvanceEventSource(const WriteSet::EventSourceAdvance& a) {
   Session& s = *session_;
   const int matched =
-      s.Query("UPDATE sod_event_sources SET last_seq = ?, sent_seq = GREATEST(sent_seq, ?) "
-              "WHERE name = ? AND instance = ? AND last_seq = ?",
-              a.last_seq, a.sent_seq, a.name, a.instance, a.from_seq)
+      s.Query(
+           "UPDATE sod_event_sources SET last_seq = ?, sent_seq = GREATEST(sent_seq, ?) "
+           "WHERE name = ? AND instance = ? AND last_seq = ?",
+           a.last_seq, a.sent_seq, a.name, a.instance, a.from_seq)
           .Execute();
   if (matched == 1) return;
   // Only on the way out: who holds it now, for the operator.
@@ -51,21 +53,21 @@ void MysqlStore::AdvanceEventSource(const WriteSet::EventSourceAdvance& a) {
           .One([](const sql::ResultSet& rs) {
             return GetStr(rs, 1) + " since " + FormatRfc3339(GetTime(rs, 2, "claimed_at"));
           });
-  throw SourceTaken("the event source '" + a.name + "' is no longer this daemon's (" +
-                    a.instance + "): " +
-                    (holder ? "another daemon started with the same bus.source holds it (" +
-                                  *holder + ")"
-                            : "its row in sod_event_sources is gone") +
-                    "; two daemons must not share a bus.source");
+  throw SourceTaken(
+      "the event source '" + a.name + "' is no longer this daemon's (" + a.instance + "): " +
+      (holder ? "another daemon started with the same bus.source holds it (" + *holder + ")"
+              : "its row in sod_event_sources is gone") +
+      "; two daemons must not share a bus.source");
 }
 
 Result<std::vector<StampedEvent>> MysqlStore::ReadOutbox(const std::string& source,
                                                          uint64_t after_seq, int limit) {
   return session_->RunRolledBack("ReadOutbox", [&] {
     return session_
-        ->Query("SELECT seq, event_id, type, occurred_at, body FROM sod_outbox "
-                "WHERE source = ? AND seq > ? ORDER BY seq LIMIT ?",
-                source, after_seq, limit)
+        ->Query(
+            "SELECT seq, event_id, type, occurred_at, body FROM sod_outbox "
+            "WHERE source = ? AND seq > ? ORDER BY seq LIMIT ?",
+            source, after_seq, limit)
         .All([&](const sql::ResultSet& rs) {
           StampedEvent e;
           e.envelope.source = source;
@@ -83,13 +85,14 @@ Status MysqlStore::MarkEventsSent(const std::string& name, const std::string& in
                                   uint64_t sent_seq) {
   return session_->RunCommitted("MarkEventsSent", [&] {
     const int matched = session_
-                            ->Query("UPDATE sod_event_sources SET sent_seq = GREATEST(sent_seq, ?) "
-                                    "WHERE name = ? AND instance = ?",
-                                    sent_seq, name, instance)
+                            ->Query(
+                                "UPDATE sod_event_sources SET sent_seq = GREATEST(sent_seq, ?) "
+                                "WHERE name = ? AND instance = ?",
+                                sent_seq, name, instance)
                             .Execute();
     if (matched == 0) {
-      throw SourceTaken("the event source '" + name + "' is no longer this daemon's (" +
-                        instance + "); two daemons must not share a bus.source");
+      throw SourceTaken("the event source '" + name + "' is no longer this daemon's (" + instance +
+                        "); two daemons must not share a bus.source");
     }
   });
 }
@@ -104,9 +107,10 @@ Result<int64_t> MysqlStore::PruneOutbox(const std::string& source, uint64_t sent
   const Result<uint64_t> beyond_age = session_->RunRolledBack("PruneOutbox", [&] {
     const auto young =
         session_
-            ->Query("SELECT seq FROM sod_outbox WHERE source = ? AND seq <= ? AND written_at >= ? "
-                    "ORDER BY seq LIMIT 1",
-                    source, sent_seq, AddDays(now, -retention.retention_days))
+            ->Query(
+                "SELECT seq FROM sod_outbox WHERE source = ? AND seq <= ? AND written_at >= ? "
+                "ORDER BY seq LIMIT 1",
+                source, sent_seq, AddDays(now, -retention.retention_days))
             .One([](const sql::ResultSet& rs) { return rs.getUInt64(1); });
     return young ? *young - 1 : sent_seq;
   });

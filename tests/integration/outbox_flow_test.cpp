@@ -58,8 +58,7 @@ void TakeAll(ScenarioRun& run, Received& got) {
     if (std::chrono::steady_clock::now() > deadline) {
       std::string seqs;
       for (const auto& [seq, content] : got.by_seq) seqs += " " + std::to_string(seq);
-      ADD_FAILURE() << got.by_seq.size() << " of " << last << " events came:" << seqs
-                    << "; log:\n"
+      ADD_FAILURE() << got.by_seq.size() << " of " << last << " events came:" << seqs << "; log:\n"
                     << run.daemon->Log();
       return;
     }
@@ -182,10 +181,10 @@ TEST(OutboxFlowTest, AScreenThatWasAwaySeesTheSeqJumpAndReadsWhatItMissedFromThe
       << "the jump: " << before << " then " << back.front().envelope.seq;
 
   // What it missed is in the outbox, in seq order, as the bus carried it.
-  const auto rows = run.db.Query("SELECT seq, type, body FROM sod_outbox WHERE source = " +
-                                 QuoteString(source) + " AND seq BETWEEN " +
-                                 std::to_string(before + 1) + " AND " + std::to_string(missed_to) +
-                                 " ORDER BY seq");
+  const auto rows =
+      run.db.Query("SELECT seq, type, body FROM sod_outbox WHERE source = " + QuoteString(source) +
+                   " AND seq BETWEEN " + std::to_string(before + 1) + " AND " +
+                   std::to_string(missed_to) + " ORDER BY seq");
   ASSERT_EQ(rows.size(), static_cast<size_t>(missed_to) - before);
   uint64_t expect = before + 1;
   for (const auto& row : rows) {

@@ -28,7 +28,9 @@ class OutboxTest : public EngineTest {
     for (uint64_t s = from; s <= n; ++s) seqs.push_back(s);
     return seqs;
   }
-  const fakes::FakeDb::EventSourceRow& Row() const { return store_.db.event_sources.at("sod-test"); }
+  const fakes::FakeDb::EventSourceRow& Row() const {
+    return store_.db.event_sources.at("sod-test");
+  }
   // Stops the daemon without a word (kill -9): its outbox is gone, the database stays; a new run
   // opens the source again over the same store and sink.
   void Restart() {
