@@ -1013,6 +1013,10 @@ std::string EncodeEvent(const OutEvent& e, const std::string& id, const std::str
   return w.Take();
 }
 
+std::string EncodeStampedEvent(const Envelope& envelope, const OutEvent& e) {
+  return EncodeEvent(e, envelope.id, envelope.source, envelope.seq, envelope.occurred_at);
+}
+
 std::variant<DecodedEvent, DecodeError> DecodeEvent(std::string_view topic, std::string_view body) {
   return Decode<DecodedEvent>(topic, body, kEventTypes, kEventReaders);
 }

@@ -53,6 +53,8 @@ std::string EncodeMessage(const so::Message& m);
 // bytes, so the output is always valid JSON.
 std::string EncodeEvent(const so::OutEvent& e, const std::string& id, const std::string& source,
                         uint64_t seq, so::Timestamp occurred_at);
+// The same with the envelope the outbox gave the event (so::Outbox::Encoder).
+std::string EncodeStampedEvent(const so::Envelope& envelope, const so::OutEvent& e);
 
 struct DecodedEvent {
   so::Envelope envelope;

@@ -1,10 +1,7 @@
 #include "adapters/zmq_publisher.hpp"
 
 #include <array>
-#include <cstdio>
 #include <zmq_addon.hpp>
-
-#include "adapters/json_codec.hpp"
 
 namespace so::zmqbus {
 namespace {
@@ -22,19 +19,8 @@ Error ZmqError(const std::string& what, const zmq::error_t& e) {
 
 }  // namespace
 
-Publisher::Publisher(zmq::context_t& ctx, std::string endpoint, const std::string& source_name,
-                     Timestamp started_at)
-    : socket_(ctx, zmq::socket_type::pub),
-      endpoint_(std::move(endpoint)),
-      source_(source_name + "#" + FormatRfc3339(started_at)) {
-  // Ids must stay within the contract's 64 characters however long the source is, and unique
-  // across instances: a hash of the source, then the seq.
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64
-  for (unsigned char c : source_) h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  id_prefix_ = std::string("sod-") + hex + "-";
-}
+Publisher::Publisher(zmq::context_t& ctx, std::string endpoint)
+    : socket_(ctx, zmq::socket_type::pub), endpoint_(std::move(endpoint)) {}
 
 Status Publisher::Bind() {
   try {
@@ -47,14 +33,12 @@ Status Publisher::Bind() {
   return Status();
 }
 
-Status Publisher::Publish(const OutEvent& event) {
-  const std::string type = EventType(event);
-  const uint64_t seq = seq_ + 1;
-  const std::string body =
-      json::EncodeEvent(event, id_prefix_ + std::to_string(seq), source_, seq, Now());
+Status Publisher::Publish(const StampedEvent& event) {
+  const std::string& type = event.envelope.type;
+  const std::string& body = event.body;
   try {
     // PUB never blocks: a subscriber past its high-water mark loses the event, as the contract's
-    // PUB/SUB does; the POS re-reads the database for what it missed.
+    // PUB/SUB does; the jump in seq tells it, and it reads what it missed from sod_outbox.
     std::array<zmq::const_buffer, 2> frames = {zmq::buffer(type), zmq::buffer(body)};
     if (!zmq::send_multipart(socket_, frames, zmq::send_flags::dontwait)) {
       return Error{ErrorKind::kTransient, EAGAIN, "event socket would block"};
@@ -62,7 +46,6 @@ Status Publisher::Publish(const OutEvent& event) {
   } catch (const zmq::error_t& e) {
     return ZmqError("cannot publish " + type, e);
   }
-  seq_ = seq;
   return Status();
 }
 

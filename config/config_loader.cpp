@@ -23,11 +23,13 @@ using internal::Reader;
 using internal::Value;
 
 constexpr std::string_view kTopKeys[] = {
-    "bus",     "database", "rules_file", "reconcile", "clock",     "batch",
-    "metrics", "recorder", "stores",     "partition", "log_level", "log_summary_interval_s"};
+    "bus",    "database",  "rules_file", "reconcile", "clock",     "batch",
+    "metrics", "recorder", "outbox",     "stores",    "partition", "log_level",
+    "log_summary_interval_s"};
 constexpr std::string_view kPartitionKeys[] = {"index", "count"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kRecorderKeys[] = {"retention_days", "max_mb"};
+constexpr std::string_view kOutboxKeys[] = {"retention_days", "max_rows"};
 constexpr std::string_view kBatchKeys[] = {"max_messages"};
 constexpr std::string_view kReconcileKeys[] = {"on_start", "interval_s", "batch"};
 constexpr std::string_view kClockKeys[] = {"interval_s"};
@@ -36,7 +38,8 @@ constexpr std::string_view kBusKeys[] = {"subscribe",
                                          "source",
                                          "receive_high_water_mark",
                                          "receive_queue_bytes",
-                                         "heartbeat_interval_ms"};
+                                         "heartbeat_interval_ms",
+                                         "publish_delay_ms"};
 constexpr std::string_view kDatabaseKeys[] = {"host",          "port", "socket",
                                               "hosts",         "user", "password",
                                               "password_file", "name", "connect_timeout_s"};
@@ -58,6 +61,10 @@ constexpr int64_t kMaxReceiveQueueBytes = int64_t{16} << 30;
 constexpr int64_t kMaxBatchMessages = 10'000;
 constexpr int64_t kMaxHeartbeatIntervalMs = 3'600'000;
 constexpr int64_t kMaxPort = 65535;
+// sod_event_sources.name: VARCHAR(100).
+constexpr size_t kMaxSourceName = 100;
+constexpr int64_t kMaxPublishDelayMs = 60'000;
+constexpr int64_t kMaxOutboxRows = 1'000'000'000;
 
 std::string DefaultSource() {
   char host[256] = {};
@@ -108,7 +115,14 @@ void ReadBus(Reader& reader, const Value& value, BusConfig& bus) {
     if (auto endpoint = ReadEndpoint(reader, *v)) bus.publish = std::move(*endpoint);
   }
   if (const Value* v = mapping->Find("source")) {
-    if (auto source = reader.ReadString(*v)) bus.source = std::move(*source);
+    if (auto source = reader.ReadString(*v)) {
+      if (source->size() > kMaxSourceName) {
+        reader.Report(*v, "source is " + std::to_string(source->size()) +
+                              " characters long; at most " + std::to_string(kMaxSourceName));
+      } else {
+        bus.source = std::move(*source);
+      }
+    }
   }
   if (const Value* v = mapping->Find("receive_high_water_mark")) {
     if (auto n = reader.ReadInteger(*v, 1, kMaxReceiveHighWaterMark)) {
@@ -123,6 +137,11 @@ void ReadBus(Reader& reader, const Value& value, BusConfig& bus) {
   if (const Value* v = mapping->Find("heartbeat_interval_ms")) {
     if (auto n = reader.ReadInteger(*v, 0, kMaxHeartbeatIntervalMs)) {
       bus.heartbeat_interval_ms = static_cast<int>(*n);
+    }
+  }
+  if (const Value* v = mapping->Find("publish_delay_ms")) {
+    if (auto n = reader.ReadInteger(*v, 0, kMaxPublishDelayMs)) {
+      bus.publish_delay_ms = static_cast<int>(*n);
     }
   }
 }
@@ -167,6 +186,17 @@ void ReadRecorder(Reader& reader, const Value& value, RecorderConfig& recorder) 
   }
   if (const Value* v = mapping->Find("max_mb")) {
     if (auto n = reader.ReadInteger(*v, 1, 1048576)) recorder.max_mb = static_cast<int>(*n);
+  }
+}
+
+void ReadOutbox(Reader& reader, const Value& value, OutboxConfig& outbox) {
+  std::optional<Mapping> mapping = reader.ReadMapping(value, kOutboxKeys);
+  if (!mapping) return;
+  if (const Value* v = mapping->Find("retention_days")) {
+    if (auto n = reader.ReadInteger(*v, 0, 3650)) outbox.retention_days = static_cast<int>(*n);
+  }
+  if (const Value* v = mapping->Find("max_rows")) {
+    if (auto n = reader.ReadInteger(*v, 0, kMaxOutboxRows)) outbox.max_rows = *n;
   }
 }
 
@@ -424,6 +454,7 @@ Loaded<DaemonConfig> LoadDaemonConfig(const std::string& path) {
     if (const Value* v = top->Find("batch")) ReadBatch(reader, *v, config.batch);
     if (const Value* v = top->Find("metrics")) ReadMetrics(reader, *v, config.metrics);
     if (const Value* v = top->Find("recorder")) ReadRecorder(reader, *v, config.recorder);
+    if (const Value* v = top->Find("outbox")) ReadOutbox(reader, *v, config.outbox);
     ReadScope(reader, *top, config.scope);
     if (const Value* v = top->Find("log_level")) {
       if (auto level = reader.ReadEnum(*v, kLogLevels)) config.log_level = *level;

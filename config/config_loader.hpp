@@ -38,8 +38,14 @@ struct BusConfig {
   std::string subscribe;
   // The endpoint the daemon binds its own PUB socket to. Required.
   std::string publish;
-  // The envelope `source` of the daemon's events. Default "special-ordersd@<hostname>".
+  // Names the daemon's event source (sod_event_sources): its events' envelope `source` is this
+  // name, "#" and the time the source was first used, and their seq goes on across restarts.
+  // Unique per daemon. Default "special-ordersd@<hostname>", at most 100 characters.
   std::string source;
+  // Milliseconds the daemon holds its events after binding its PUB socket, so that subscribers
+  // connected before a restart are back before the first one (and what a crash left unsent) goes
+  // out. Default 500, 0..60000.
+  int publish_delay_ms = 500;
   // ZMQ_RCVHWM of the SUB socket, in messages: what ZeroMQ queues in front of the receive queue
   // (a reader thread drains it as messages come, so it fills only while the receive queue is
   // full). Default 10000, 1..10000000.
@@ -132,6 +138,15 @@ struct RecorderConfig {
   bool on() const { return retention_days > 0; }
 };
 
+// The outbox (rules/outbox.hpp): how long events are kept after they were sent, for a POS that
+// missed some to read them back. Pruned by the sweep.
+struct OutboxConfig {
+  // Days a sent event is kept. Default 7, 0..3650 (0: pruned at the first sweep after it went).
+  int retention_days = 7;
+  // Sent events kept at most (the newest). Default 1000000, 0..1000000000.
+  int64_t max_rows = 1'000'000;
+};
+
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 // "debug", "info", "warning", "error": the spelling the config file uses.
@@ -150,6 +165,7 @@ struct DaemonConfig {
   BatchConfig batch;
   MetricsConfig metrics;
   RecorderConfig recorder;
+  OutboxConfig outbox;
   // The stores this daemon applies (`stores:` or `partition:`, at most one of them); default
   // every store.
   so::StoreScope scope;

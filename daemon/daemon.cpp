@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -20,6 +21,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "adapters/json_codec.hpp"
 #include "adapters/mysql/mysql_observe.hpp"
 #include "adapters/mysql/mysql_store.hpp"
 #include "adapters/zmq_publisher.hpp"
@@ -34,6 +36,7 @@
 #include "daemon/time_source.hpp"
 #include "rules/clock_scan.hpp"
 #include "rules/engine.hpp"
+#include "rules/outbox.hpp"
 #include "rules/processor.hpp"
 #include "rules/reconciler.hpp"
 #include "rules/store_scope.hpp"
@@ -55,6 +58,20 @@ constexpr std::chrono::seconds kPingEvery{1};
 // The observer connection's connect, read and write timeout: the loop waits that long at most
 // for a scrape's queries.
 constexpr int kObserveTimeoutS = 2;
+// How soon after events went out the sent mark is written when no batch writes it first.
+constexpr std::chrono::milliseconds kMarkSentAfter{250};
+// The exit status when another daemon took the event source (two daemons with one bus.source):
+// the unit's RestartPreventExitStatus, so that systemd does not start this one again to take it
+// back.
+constexpr int kExitSourceTaken = 3;
+
+// This run of the daemon, as sod_event_sources.instance keeps it: host, pid and start time.
+std::string RunInstance() {
+  char host[64] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" +
+         std::to_string(Now().micros);
+}
 
 #ifdef SO_CRASH_POINTS
 // Test builds only: SO_CRASH_AT=label[:n] kills the daemon with SIGKILL the n-th time (default
@@ -109,6 +126,8 @@ class Daemon {
         reload_(io_, SIGHUP),
         replay_(io_, SIGUSR1),
         retry_timer_(io_),
+        publish_timer_(io_),
+        mark_timer_(io_),
         sweep_timer_(io_),
         clock_timer_(io_),
         watchdog_timer_(io_),
@@ -158,17 +177,18 @@ class Daemon {
       for (const std::string& p : *problems) log_.Warning("schema: " + p);
     }
     engine_ = std::make_unique<Engine>(config_.rules);
-    publisher_ =
-        std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish, config_.bus.source, Now());
+    publisher_ = std::make_unique<zmqbus::Publisher>(zmq_, config_.bus.publish);
     if (Status s = publisher_->Bind(); !s.ok()) {
       log_.Error(s.error().ToString());
       return false;
     }
+    if (!OpenOutbox()) return false;
     processor_ = std::make_unique<Processor>(
-        *engine_, store_, dead_letters_, *publisher_, RetryPolicy{},
+        *engine_, store_, dead_letters_, *outbox_, RetryPolicy{},
         [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
         [this] { return Reconnect(); });
     processor_->set_recording(config_.recorder.on());
+    processor_->set_on_fatal([this](const Error& e) { SourceTaken(e); });
 #ifdef SO_CRASH_POINTS
     if (auto crash = CrashPointFromEnv(log_)) processor_->set_checkpoint(std::move(*crash));
 #endif
@@ -215,7 +235,7 @@ class Daemon {
     if (config_.clock.interval_s > 0) ClockTick("start-up");
     Repeat(clock_timer_, config_.clock.interval_s, [this] { ClockTick("timer"); });
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
-                  config_.bus.publish + " as " + publisher_->source() + "; applying " +
+                  config_.bus.publish + " as " + outbox_->source() + "; applying " +
                   config_.scope.ToString(),
               LogFields{log_ids::kStarted}.Add("SO_RULES_VERSION", engine_->rules().version()));
     ScheduleSummary();
@@ -231,7 +251,16 @@ class Daemon {
     sd_notify(0, "STOPPING=1");
     if (http_) http_->Stop();
     if (subscriber_) subscriber_->Stop();
-    if (!processor_ || !publisher_) return;  // start-up did not get that far
+    if (!processor_ || !outbox_) return;  // start-up did not get that far
+    // What went out is marked, so that the next start does not send it again; what is held or
+    // was refused stays in the outbox for it.
+    if (exit_code_ != kExitSourceTaken && !outbox_->held()) {
+      if (Status s = outbox_->Drain(); !s.ok()) log_.Warning("events: " + s.error().ToString());
+      if (Status s = outbox_->MarkSent(); !s.ok()) {
+        log_.Warning("events: the sent mark was not written (the next start sends them again): " +
+                     s.error().ToString());
+      }
+    }
     const ProcessorStats& st = processor_->stats();
     log_.Info("stopped: applied " + std::to_string(st.applied) + ", refused " +
                   std::to_string(st.refused) + ", duplicates " + std::to_string(st.duplicates) +
@@ -240,7 +269,9 @@ class Daemon {
                   ", gaps " + std::to_string(gaps_) + ", of other stores " +
                   std::to_string(other_stores_) + ", of unknown types " +
                   std::to_string(UnknownTypes()) + ", events published " +
-                  std::to_string(publisher_->published()),
+                  std::to_string(outbox_->stats().published) + " (last seq " +
+                  std::to_string(outbox_->last_seq()) + ", " + std::to_string(outbox_->unsent()) +
+                  " unsent)",
               LogFields{log_ids::kStopped});
   }
 
@@ -309,6 +340,70 @@ class Daemon {
     }
   }
 
+  // The event source (rules/outbox.hpp) for this run: what the last one left unsent goes out
+  // first, once the hold after the bind ends (bus.publish_delay_ms), so that subscribers that
+  // were connected before the restart are back.
+  bool OpenOutbox() {
+    outbox_ = std::make_unique<Outbox>(store_, *publisher_, &json::EncodeStampedEvent,
+                                       config_.bus.source, RunInstance());
+    if (Status s = outbox_->Open(Now()); !s.ok()) {
+      log_.Error("cannot take the event source " + config_.bus.source + ": " +
+                 s.error().ToString());
+      return false;
+    }
+    log_.Info("events: source " + outbox_->source() + " at seq " +
+              std::to_string(outbox_->last_seq()) +
+              (outbox_->unsent() > 0 ? "; " + std::to_string(outbox_->unsent()) +
+                                           " committed and not sent by the last run go first"
+                                     : ""));
+    outbox_->Hold();
+    publish_timer_.expires_after(std::chrono::milliseconds(config_.bus.publish_delay_ms));
+    publish_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      outbox_->Release();
+      PublishOutbox();
+    });
+    return true;
+  }
+
+  // After work that may have committed events: the sent mark is written soon, unless a batch
+  // writes it first, and what the bus refused is tried again.
+  void AfterEvents() {
+    if (!outbox_ || mark_scheduled_ || stop_requested_ || outbox_->held()) return;
+    if (!outbox_->mark_behind() && outbox_->unsent() == 0) return;
+    mark_scheduled_ = true;
+    mark_timer_.expires_after(kMarkSentAfter);
+    mark_timer_.async_wait([this](const boost::system::error_code& ec) {
+      mark_scheduled_ = false;
+      if (!ec) PublishOutbox();
+    });
+  }
+
+  void PublishOutbox() {
+    const auto warn = [this](const std::string& what, const Error& e) {
+      // Once per cause, not at every try.
+      if (e.message == outbox_problem_) return;
+      outbox_problem_ = e.message;
+      log_.Warning("events: " + what + e.ToString());
+    };
+    if (Status s = outbox_->Drain(); !s.ok()) warn("", s.error());
+    if (Status s = outbox_->MarkSent(); !s.ok()) {
+      if (s.error().kind == ErrorKind::kFatal) return SourceTaken(s.error());
+      warn("the sent mark was not written (tried again): ", s.error());
+    } else if (outbox_->unsent() == 0) {
+      outbox_problem_.clear();
+    }
+    AfterEvents();
+  }
+
+  // Another daemon started with this one's bus.source and took the event source: this one stops
+  // and is not started again by systemd (kExitSourceTaken), so that the two do not take turns.
+  void SourceTaken(const Error& e) {
+    log_.Error("stopping: " + e.message, LogFields{log_ids::kUnexpectedError});
+    exit_code_ = kExitSourceTaken;
+    Stop();
+  }
+
   // The bus reader cannot go on: nothing more would be received, so the process ends with
   // status 1 and systemd starts it again (the sweep then catches up what was missed).
   void Fail(const std::string& why) {
@@ -320,6 +415,8 @@ class Daemon {
   void Stop() {
     stop_requested_ = true;
     retry_timer_.cancel();
+    publish_timer_.cancel();
+    mark_timer_.cancel();
     sweep_timer_.cancel();
     clock_timer_.cancel();
     watchdog_timer_.cancel();
@@ -429,6 +526,7 @@ class Daemon {
         (others > 0 ? ", " + std::to_string(others) + " left to the daemons of their stores" : "") +
         (forgotten.empty() ? "" : ", " + forgotten + " forgotten (found again by their scans)"));
     if (swept > 0) Sweep("dead-letter replay");
+    AfterEvents();
   }
 
   // A dead letter replayed for good leaves the table; one that cannot be deleted now is found
@@ -487,7 +585,9 @@ class Daemon {
       if (why == "timer") PreferFirstNode();
       CheckDrift();
       PruneFlightRecords();
+      PruneOutbox();
     }
+    AfterEvents();
   }
 
   // Applies what fell due with time alone (rules/clock_scan.hpp): overdue promises, pickup
@@ -500,6 +600,7 @@ class Daemon {
                 std::to_string(r.failed) + " failed" +
                 (r.unavailable ? "; database unavailable, the next look tries again" : ""));
     }
+    AfterEvents();
   }
 
   // The flight recorder's retention (config recorder:), between batches as the drift check.
@@ -514,6 +615,20 @@ class Daemon {
       log_.Info("flight recorder: pruned " + std::to_string(*deleted) + " records (older than " +
                 std::to_string(config_.recorder.retention_days) + " days or beyond " +
                 std::to_string(config_.recorder.max_mb) + " MiB)");
+    }
+  }
+
+  // The outbox's retention (config outbox:), between batches as the drift check.
+  void PruneOutbox() {
+    const Result<int64_t> deleted = outbox_->Prune(
+        OutboxRetention{config_.outbox.retention_days, config_.outbox.max_rows}, now_());
+    if (!deleted.ok()) {
+      log_.Warning("outbox: pruning failed, the next sweep tries again: " +
+                   deleted.error().ToString());
+    } else if (*deleted > 0) {
+      log_.Info("outbox: pruned " + std::to_string(*deleted) + " sent events (older than " +
+                std::to_string(config_.outbox.retention_days) + " days or beyond the newest " +
+                std::to_string(config_.outbox.max_rows) + ")");
     }
   }
 
@@ -603,7 +718,10 @@ class Daemon {
     }
     std::deque<zmqbus::Inbound> items(std::make_move_iterator(batch.begin()),
                                       std::make_move_iterator(batch.end()));
-    if (Apply(items)) return true;
+    const bool applied = Apply(items);
+    AfterEvents();
+    if (applied) return true;
+    if (stop_requested_) return false;
     log_.Warning(
         "database unavailable, holding the message" +
             std::string(items.size() > 1 ? "s (" + std::to_string(items.size()) + ")" : "") +
@@ -619,8 +737,10 @@ class Daemon {
     retry_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || held_.empty()) return;
       const Log::Hold hold(log_);
-      if (!Apply(held_)) {
-        ScheduleRetry();
+      const bool applied = Apply(held_);
+      AfterEvents();
+      if (!applied) {
+        if (!stop_requested_) ScheduleRetry();
         return;
       }
       log_.Info("database back: resuming", LogFields{log_ids::kDatabaseBack});
@@ -783,8 +903,12 @@ class Daemon {
                           .nodes_not_ready = ps.nodes_not_ready,
                           .connection_errors = ps.connection_errors,
                           .other_transient = ps.other_transient,
-                          .published = publisher_->published(),
-                          .publish_errors = ps.publish_errors,
+                          .published = outbox_->stats().published,
+                          .resent = outbox_->stats().resent,
+                          .publish_errors = outbox_->stats().publish_errors,
+                          .pruned = outbox_->stats().pruned,
+                          .unsent = outbox_->unsent(),
+                          .last_seq = outbox_->last_seq(),
                           .queued = ss.queued,
                           .queued_bytes = ss.queued_bytes,
                           .subscription_connected = subscriber_->connected()});
@@ -915,6 +1039,7 @@ class Daemon {
   std::string node_;  // the database node in use, as the last connect found it
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<zmqbus::Publisher> publisher_;
+  std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<zmqbus::Subscriber> subscriber_;
   std::unique_ptr<Reconciler> reconciler_;
@@ -929,6 +1054,10 @@ class Daemon {
   boost::asio::signal_set reload_;
   boost::asio::signal_set replay_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer publish_timer_;  // ends the outbox's hold after start-up
+  boost::asio::steady_timer mark_timer_;     // writes the sent mark when no batch does
+  bool mark_scheduled_ = false;
+  std::string outbox_problem_;  // the last publishing problem logged, empty when none
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer clock_timer_;
   boost::asio::steady_timer watchdog_timer_;

@@ -77,9 +77,21 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
       queued_bytes_(registry_.AddGauge("receive_queue_bytes",
                                        "Bytes the receive queue holds (bus.receive_queue_bytes "
                                        "bounds it).")),
-      published_(registry_.AddCounter("events_published", "Events the daemon published.")),
-      publish_errors_(
-          registry_.AddCounter("event_publish_errors", "Events that could not be published.")),
+      published_(registry_.AddCounter(
+          "events_published", "Events the daemon handed to its PUB socket (a resend counts).")),
+      publish_errors_(registry_.AddCounter(
+          "event_publish_errors",
+          "Times the PUB socket refused an event (it stays in the outbox, sent again).")),
+      resent_(registry_.AddCounter(
+          "events_resent",
+          "Events read back from sod_outbox to be sent: what a crash left unsent, or what "
+          "waited too long for memory.")),
+      pruned_(registry_.AddCounter("outbox_pruned",
+                                   "Sent events the sweep deleted from sod_outbox (retention).")),
+      unsent_(registry_.AddGauge("outbox_unsent",
+                                 "Events committed and not yet handed to the PUB socket.")),
+      last_seq_(registry_.AddGauge(
+          "event_last_seq", "The seq of the daemon's last committed event (its source's).")),
       connected_(registry_.AddGauge(
           "subscription_connected",
           "Whether the SUB socket holds a connection to the POS (handshake done).")),
@@ -112,7 +124,7 @@ DaemonMetrics::DaemonMetrics(const std::string& build_version)
   build_info_.Set({build_version}, 1);
   // Unlabelled counters exist from the start, at 0, so that rate() and alerts see them.
   for (MetricFamily* f : {&retries_, &reconnects_, &unavailable_, &read_off_socket_, &published_,
-                          &publish_errors_, &failovers_}) {
+                          &publish_errors_, &resent_, &pruned_, &failovers_}) {
     f->Set({}, 0);
   }
   for (const char* cause :
@@ -192,6 +204,10 @@ void DaemonMetrics::SetMirrored(const MirroredCounts& c) {
   unavailable_.Set({}, static_cast<double>(c.unavailable));
   published_.Set({}, static_cast<double>(c.published));
   publish_errors_.Set({}, static_cast<double>(c.publish_errors));
+  resent_.Set({}, static_cast<double>(c.resent));
+  pruned_.Set({}, static_cast<double>(c.pruned));
+  unsent_.Set({}, static_cast<double>(c.unsent));
+  last_seq_.Set({}, static_cast<double>(c.last_seq));
   queued_.Set({}, static_cast<double>(c.queued));
   queued_bytes_.Set({}, static_cast<double>(c.queued_bytes));
   connected_.Set({}, c.subscription_connected ? 1 : 0);

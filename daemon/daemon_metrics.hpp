@@ -22,7 +22,10 @@ struct MirroredCounts {
   // ProcessorStats' causes of retries.
   uint64_t conflicts = 0, lock_wait_timeouts = 0, nodes_not_ready = 0, connection_errors = 0,
            other_transient = 0;
-  uint64_t published = 0, publish_errors = 0;
+  // The outbox's (OutboxStats): resent are those read back from the table.
+  uint64_t published = 0, resent = 0, publish_errors = 0, pruned = 0;
+  // Events committed and not yet handed to the bus; the last seq committed.
+  uint64_t unsent = 0, last_seq = 0;
   size_t queued = 0, queued_bytes = 0;
   bool subscription_connected = false;
 };
@@ -88,6 +91,10 @@ class DaemonMetrics {
   MetricFamily& queued_bytes_;
   MetricFamily& published_;
   MetricFamily& publish_errors_;
+  MetricFamily& resent_;
+  MetricFamily& pruned_;
+  MetricFamily& unsent_;
+  MetricFamily& last_seq_;
   MetricFamily& connected_;
   MetricFamily& database_up_;
   MetricFamily& special_orders_;

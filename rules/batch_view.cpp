@@ -831,7 +831,7 @@ void BatchView::Resolve(FlightRecord& record) const {
   for (SoDecision& d : record.decisions) d.special_order_id = Resolve(d.special_order_id);
 }
 
-Status BatchView::Flush() {
+Status BatchView::Flush(const std::function<void(WriteSet&)>& complete) {
   const std::vector<SpecialOrder> created = NewSpecialOrders();
   SO_ASSIGN_OR_RETURN(const std::vector<Id> ids, store_.InsertSpecialOrders(created));
   if (ids.size() != created.size()) {
@@ -839,7 +839,9 @@ Status BatchView::Flush() {
                Str(static_cast<Id>(created.size())) + " rows");
   }
   for (size_t i = 0; i < ids.size(); ++i) stored_ids_[created[i].id] = ids[i];
-  return store_.ApplyWrites(TakeWrites());
+  WriteSet writes = TakeWrites();
+  if (complete) complete(writes);
+  return store_.ApplyWrites(writes);
 }
 
 Id BatchView::Resolve(Id id) const {

@@ -4,6 +4,7 @@
 // end as one WriteSet. One view per batch transaction, on one thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -53,8 +54,9 @@ class BatchView final : public HostStore {
   // HostStore::ApplyWrites(); after Flush(), with the store's ids. Once: the audit rows and
   // refusals are handed over, not copied.
   WriteSet TakeWrites();
-  // Inserts the new special orders, then writes the rest: everything the batch decided.
-  Status Flush();
+  // Inserts the new special orders, then writes the rest: everything the batch decided, and
+  // what `complete` adds to it once the store's ids are known (the outbox's events).
+  Status Flush(const std::function<void(WriteSet&)>& complete = nullptr);
   // What the batch publishes and says, with the store's ids in place of provisional ones (once
   // Flush() has them; the same before).
   void Resolve(OutEvent& event) const;

@@ -211,4 +211,13 @@ using OutEvent = std::variant<SpecialOrderCreatedEvent, StatusChangedEvent, Arri
 // The topic (and envelope type) each outgoing event is published under.
 std::string EventType(const OutEvent& e);
 
+// An outgoing event with the envelope it was given in the transaction that produced it: kept in
+// the outbox and sent (and sent again) as exactly these bytes (rules/outbox.hpp).
+struct StampedEvent {
+  Envelope envelope;
+  std::string body;  // the envelope and the payload as published (JSON, CONTRACT section 2)
+  // The event `body` encodes, as the batch made it; none when read back from the outbox.
+  std::optional<OutEvent> event;
+};
+
 }  // namespace so

@@ -64,12 +64,22 @@ struct WriteSet {
   std::vector<Refusal> refusals;  // inbox rows to mark refused
   // The flight recorder's records of the batch's messages, in order (empty when it is off).
   std::vector<FlightRecord> flight_records;
+  // The outbox (rules/outbox.hpp): the batch's events with their envelopes, in seq order, and
+  // the daemon's event source moved past them; the source's row must still be this run's and at
+  // `from_seq`, else the write fails with kFatal.
+  struct EventSourceAdvance {
+    std::string name, instance;
+    uint64_t from_seq = 0, last_seq = 0;
+    uint64_t sent_seq = 0;  // every event up to it was handed to the bus (never moves back)
+  };
+  std::vector<StampedEvent> events;
+  std::optional<EventSourceAdvance> event_source;
 
   bool empty() const {
     return red_stars.empty() && order_lines.empty() && special_orders.empty() &&
            arrival_lines.empty() && stock.empty() && po_lines.empty() && transfer_lines.empty() &&
            pickups.empty() && clocks.empty() && po_sent.empty() && audit.empty() &&
-           refusals.empty() && flight_records.empty();
+           refusals.empty() && flight_records.empty() && events.empty() && !event_source;
   }
 };
 
@@ -286,12 +296,53 @@ class DeadLetterSink {
   virtual Status Park(const DeadLetter& letter) = 0;
 };
 
-// Where the daemon's events go once the transaction that produced them has committed.
+// Where the daemon's events go once the transaction that produced them has committed, with the
+// envelope they were given there (rules/outbox.hpp).
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Publishing is fire-and-forget on a PUB socket: an error is reported, not retried.
-  virtual Status Publish(const OutEvent& event) = 0;
+  // Hands the event to the bus (a PUB socket: no answer from the subscribers). An error leaves
+  // it in the outbox, to be sent again.
+  virtual Status Publish(const StampedEvent& event) = 0;
+};
+
+// The daemon's event source as the database keeps it (sod_event_sources): its seq survives
+// restarts, so that a subscriber can tell a lost event from a restart.
+struct EventSourceState {
+  std::string source;     // the envelope's `source`: the configured name and when it was made
+  uint64_t last_seq = 0;  // the highest seq given to a committed event
+  uint64_t sent_seq = 0;  // every event up to it was handed to the bus
+};
+
+// How long the outbox keeps events that were sent (config `outbox`).
+struct OutboxRetention {
+  int retention_days = 7;        // sent events older than this go
+  int64_t max_rows = 1'000'000;  // and those beyond the newest max_rows
+};
+
+// The daemon's tables behind the outbox (sod_event_sources, sod_outbox) outside the batches'
+// transactions, which write them through WriteSet. Each call is a short transaction of its own.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+  // Takes the event source `name` for this run of the daemon (`instance`), creating it when it
+  // is new (seq 0, source "<name>#<now as RFC 3339>"). A run that held it before finds its next
+  // write refused with kFatal: of two daemons started with one name, the later one publishes.
+  virtual Result<EventSourceState> ClaimEventSource(const std::string& name,
+                                                    const std::string& instance,
+                                                    Timestamp now) = 0;
+  // The committed events of `source` with seq > after_seq, at most `limit`, in seq order.
+  virtual Result<std::vector<StampedEvent>> ReadOutbox(const std::string& source,
+                                                       uint64_t after_seq, int limit) = 0;
+  // Records that every event up to `sent_seq` was handed to the bus (kFatal as above when
+  // another run took the source).
+  virtual Status MarkEventsSent(const std::string& name, const std::string& instance,
+                                uint64_t sent_seq) = 0;
+  // Deletes events of `source` that were sent (seq <= sent_seq) and are older than the
+  // retention or beyond the newest `max_rows` (of those up to last_seq); returns how many.
+  virtual Result<int64_t> PruneOutbox(const std::string& source, uint64_t sent_seq,
+                                      uint64_t last_seq, const OutboxRetention& retention,
+                                      Timestamp now) = 0;
 };
 
 }  // namespace so

@@ -21,11 +21,11 @@ std::string_view ToString(Fate f) {
 }
 
 Processor::Processor(const Engine& engine, HostStore& store, DeadLetterSink& dead_letters,
-                     EventSink& events, RetryPolicy policy, Sleep sleep, Reconnect reconnect)
+                     Outbox& outbox, RetryPolicy policy, Sleep sleep, Reconnect reconnect)
     : engine_(&engine),
       store_(store),
       dead_letters_(dead_letters),
-      events_(events),
+      outbox_(outbox),
       policy_(policy),
       sleep_(std::move(sleep)),
       reconnect_(std::move(reconnect)) {}
@@ -90,12 +90,15 @@ Processed Processor::Park(std::optional<std::string> message_id, std::string_vie
   return result;
 }
 
-void Processor::Publish(Processed& p) {
-  for (const auto& e : p.events) {
-    if (Status s = events_.Publish(e); !s.ok()) {
-      ++stats_.publish_errors;
-      if (p.publish_error.empty()) p.publish_error = EventType(e) + ": " + s.error().ToString();
-    }
+void Processor::Publish(const std::vector<size_t>& todo, std::vector<Processed>& results) {
+  Status s = outbox_.Drain();
+  if (s.ok()) return;
+  ++stats_.publish_errors;
+  for (size_t i : todo) {
+    if (results[i].events.empty()) continue;
+    results[i].publish_error =
+        s.error().ToString() + " (kept in the outbox: sent again after the next batch)";
+    return;
   }
 }
 

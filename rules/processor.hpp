@@ -1,6 +1,7 @@
 // Applies decoded messages exactly once: a transaction holding their inbox rows and the engine's
 // writes, retried on transient and connection errors, parked as a dead letter when a message
-// cannot be applied, and events published only after the commit. One message at a time
+// cannot be applied, and events written to the outbox in the same transaction and published from
+// it after the commit (rules/outbox.hpp). One message at a time
 // (Process) or a batch in one transaction (ProcessBatch). One Processor per thread (it drives
 // one HostStore connection).
 #pragma once
@@ -16,6 +17,7 @@
 
 #include "rules/engine.hpp"
 #include "rules/messages.hpp"
+#include "rules/outbox.hpp"
 #include "rules/ports.hpp"
 
 namespace so {
@@ -31,8 +33,8 @@ struct RetryPolicy {
 };
 
 enum class Fate {
-  kApplied,       // committed with its inbox row; events published
-  kRefused,       // committed as a recorded refusal; events (special_order.rejected) published
+  kApplied,       // committed with its inbox row and its events (in the outbox)
+  kRefused,       // committed as a recorded refusal; events (special_order.rejected) as above
   kDuplicate,     // its id was in the inbox already: nothing changed
   kDeadLettered,  // cannot be applied (undecodable, permanent error, retries exhausted)
   kUnavailable,   // the database could not be reached: nothing changed, try it again later
@@ -43,8 +45,8 @@ std::string_view ToString(Fate f);
 struct Processed {
   Fate fate = Fate::kApplied;
   std::string detail;  // the refusal, dead-letter or unavailability reason
-  // Set when an event could not be published (the first such; the database is right, the event
-  // lost): the caller logs it.
+  // Set when the bus refused an event after the commit (the first such): it and the ones after
+  // it stay in the outbox and go with the next Outbox::Drain(). The caller logs it.
   std::string publish_error;
   std::vector<OutEvent> events;
   int attempts = 0;
@@ -94,7 +96,8 @@ class Processor {
   // Re-establishes the store's connection; called after a kConnection error.
   using Reconnect = std::function<Status()>;
 
-  Processor(const Engine& engine, HostStore& store, DeadLetterSink& dead_letters, EventSink& events,
+  // `outbox` is open (Outbox::Open()) before the first message.
+  Processor(const Engine& engine, HostStore& store, DeadLetterSink& dead_letters, Outbox& outbox,
             RetryPolicy policy, Sleep sleep, Reconnect reconnect);
 
   // `topic` and `raw` are the frames as received, kept with a dead letter.
@@ -128,8 +131,15 @@ class Processor {
   using Checkpoint = std::function<void(std::string_view label)>;
   void set_checkpoint(Checkpoint checkpoint) { checkpoint_ = std::move(checkpoint); }
 
+  // Called with a kFatal error (another run of the daemon took its event source): the batch is
+  // left unapplied (Fate::kUnavailable) and the daemon is to stop.
+  using OnFatal = std::function<void(const Error&)>;
+  void set_on_fatal(OnFatal on_fatal) { on_fatal_ = std::move(on_fatal); }
+
  private:
-  enum class Step { kDone, kRetry, kFail };
+  // kStop: a kFatal error; the daemon is to stop.
+  enum class Step { kDone, kRetry, kFail, kStop };
+  static Step StepFor(const Error& e);
   // One transaction over batch[todo...]; fills `results` for them. kFail with `failed` set: that
   // message fails permanently (the others may still commit without it); kFail without: the
   // batch's writes or commit failed permanently, no message to blame.
@@ -150,14 +160,15 @@ class Processor {
   void CountCause(const Error& e);
   Processed Park(std::optional<std::string> message_id, std::string_view topic,
                  std::string_view raw, std::string reason, int attempts);
-  // Publishes p.events; the first that could not be published is named in p.publish_error.
-  void Publish(Processed& p);
+  // Hands the committed events of results[todo...] to the bus; a refusal is named in the
+  // publish_error of the first result with events.
+  void Publish(const std::vector<size_t>& todo, std::vector<Processed>& results);
   std::chrono::milliseconds Backoff(int attempt);
 
   const Engine* engine_;
   HostStore& store_;
   DeadLetterSink& dead_letters_;
-  EventSink& events_;
+  Outbox& outbox_;
   RetryPolicy policy_;
   Sleep sleep_;
   Reconnect reconnect_;
@@ -166,6 +177,7 @@ class Processor {
   }
 
   Checkpoint checkpoint_;
+  OnFatal on_fatal_;
   bool recording_ = false;
   std::minstd_rand jitter_{12345};
   ProcessorStats stats_;

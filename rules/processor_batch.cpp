@@ -13,7 +13,21 @@ namespace {
 // comes back may be the batch's size, not bad luck.
 constexpr int kSplitAfterAttempts = 2;
 
+
 }  // namespace
+
+Processor::Step Processor::StepFor(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kPermanent:
+      return Step::kFail;
+    case ErrorKind::kFatal:
+      return Step::kStop;
+    case ErrorKind::kTransient:
+    case ErrorKind::kConnection:
+      break;
+  }
+  return Step::kRetry;
+}
 
 std::vector<Processed> Processor::ProcessBatch(const std::vector<Delivery>& batch) {
   std::vector<Processed> results(batch.size());
@@ -72,7 +86,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
       Result<bool> done = Committed(*uncertain);
       if (!done.ok()) {
         last = done.error();
-        step.step = last.kind == ErrorKind::kPermanent ? Step::kFail : Step::kRetry;
+        step.step = StepFor(last);
         step.uncertain = uncertain;
       } else if (!*done) {
         uncertain.reset();
@@ -84,15 +98,23 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
     switch (step.step) {
       case Step::kDone: {
         ++stats_.batches;
+        outbox_.Committed();
         bool any_events = false;
         for (size_t i : todo) any_events = any_events || !results[i].events.empty();
         if (any_events) Mark("before_publish");
-        for (size_t i : todo) {
-          Publish(results[i]);
-          Count(results[i]);
-        }
+        Publish(todo, results);
+        for (size_t i : todo) Count(results[i]);
         return;
       }
+      case Step::kStop:
+        for (size_t i : todo) {
+          ++stats_.unavailable;
+          results[i].fate = Fate::kUnavailable;
+          results[i].detail = last.ToString();
+          results[i].events.clear();
+        }
+        if (on_fatal_) on_fatal_(last);
+        return;
       case Step::kFail:
         if (step.failed) {
           // Taken out: the others start again without it.
@@ -142,9 +164,10 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
                         std::optional<std::string> uncertain = std::nullopt) {
     store_.Rollback();
     error = e;
-    return BatchStep{e.kind == ErrorKind::kPermanent ? Step::kFail : Step::kRetry, failed,
-                     uncertain};
+    return BatchStep{StepFor(e), failed, uncertain};
   };
+  // What an earlier attempt staged is not this one's (it may find its messages duplicates).
+  outbox_.Discard();
   if (Status s = store_.Begin(); !s.ok()) return fail(s.error());
   Mark("after_begin");
   std::vector<Envelope> envelopes;
@@ -204,11 +227,19 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
     results[i].detail = std::move(out->detail);
     results[i].events = std::move(out->events);
   }
-  if (Status s = view.Flush(); !s.ok()) return fail(s.error());
-  for (size_t i : fresh) {
-    for (OutEvent& e : results[i].events) view.Resolve(e);
-    results[i].detail = view.Resolve(std::move(results[i].detail));
-  }
+  // The events get the store's ids and their envelopes, and go into the outbox with the writes.
+  std::vector<std::pair<Timestamp, const OutEvent*>> events;
+  const auto complete = [&](WriteSet& writes) {
+    for (size_t i : fresh) {
+      for (OutEvent& e : results[i].events) {
+        view.Resolve(e);
+        events.emplace_back(batch[i].message.envelope.occurred_at, &e);
+      }
+      results[i].detail = view.Resolve(std::move(results[i].detail));
+    }
+    outbox_.Stage(events, writes);
+  };
+  if (Status s = view.Flush(complete); !s.ok()) return fail(s.error());
   Mark("after_writes");
   Mark("before_commit");
   if (Status s = store_.Commit(); !s.ok()) {

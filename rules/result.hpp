@@ -15,6 +15,7 @@ enum class ErrorKind {
   kTransient,   // retry the whole transaction: deadlock, lock wait timeout, write conflict
   kConnection,  // the connection is gone: reconnect, then retry the transaction
   kPermanent,   // retrying will not help: bad data, constraint violation, missing table
+  kFatal,       // the daemon cannot go on: another run of it took its event source; stop
 };
 
 struct Error {
@@ -78,6 +79,7 @@ class [[nodiscard]] Result {
 inline std::string Error::ToString() const {
   const char* kind_name = kind == ErrorKind::kTransient    ? "transient"
                           : kind == ErrorKind::kConnection ? "connection"
+                          : kind == ErrorKind::kFatal      ? "fatal"
                                                            : "permanent";
   std::string s = std::string(kind_name) + " error";
   if (code != 0) s += " " + std::to_string(code);

@@ -134,3 +134,36 @@ CREATE TABLE IF NOT EXISTS sod_po_sent (
   sent_at DATETIME(6) NOT NULL,
   PRIMARY KEY (po_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The daemon's event sources (rules/outbox.hpp): one row per configured bus.source, so that the
+-- envelope's source and seq survive restarts. `source` is what the envelopes carry: the name and
+-- the time the row was made (a new row, a new source: its seq starts at 1 again). `instance` is
+-- the run of the daemon that holds it; a run that finds another's there stops (two daemons must
+-- not share a name). Every event up to sent_seq was handed to the bus.
+CREATE TABLE IF NOT EXISTS sod_event_sources (
+  name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  source VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  instance VARCHAR(64) NOT NULL,
+  last_seq BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  sent_seq BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  created_at DATETIME(6) NOT NULL,
+  claimed_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (name),
+  UNIQUE KEY uq_sod_event_sources_source (source),
+  CONSTRAINT ck_sod_event_sources_sent CHECK (sent_seq <= last_seq)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The outbox: each event the daemon publishes, written in the transaction of the changes that
+-- produced it, with its envelope. `body` is the JSON as published (the same bytes when it is
+-- sent again). Sent rows are pruned by the sweep (outbox.retention_days, outbox.max_rows); a
+-- POS that saw a jump in seq may read the events it missed here (README "Delivery guarantees").
+CREATE TABLE IF NOT EXISTS sod_outbox (
+  source VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  seq BIGINT UNSIGNED NOT NULL,
+  event_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  type VARCHAR(64) NOT NULL,
+  occurred_at DATETIME(6) NOT NULL,
+  written_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  body MEDIUMTEXT NOT NULL,
+  PRIMARY KEY (source, seq)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -40,6 +40,12 @@ class NoRow : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The daemon's event source is held by another run of it (sod_event_sources.instance): kFatal.
+class SourceTaken : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A statement a read-only session (MysqlOptions::read_only) refuses to send: kPermanent.
 class ReadOnlyRefusal : public std::runtime_error {
  public:
@@ -287,6 +293,8 @@ RunResultOf<F> Session::Run(std::string_view what, F&& body) {
     return Permanent(what, e);
   } catch (const ReadOnlyRefusal& e) {
     return Permanent(what, e);
+  } catch (const SourceTaken& e) {
+    return Error{ErrorKind::kFatal, 0, std::string(what) + ": " + e.what()};
   }
 }
 

@@ -81,7 +81,7 @@ struct MysqlOptions {
   std::vector<MysqlNode> Nodes() const;
 };
 
-class MysqlStore final : public so::HostStore {
+class MysqlStore final : public so::HostStore, public so::OutboxStore {
  public:
   explicit MysqlStore(MysqlOptions options);
   ~MysqlStore() override;
@@ -289,7 +289,23 @@ class MysqlStore final : public so::HostStore {
       const std::vector<so::Id>& product_ids) override;
   so::Result<std::vector<so::Shipment>> GetShipments(const std::vector<so::Id>& ids) override;
 
+  // OutboxStore (mysql_outbox.cpp).
+  so::Result<so::EventSourceState> ClaimEventSource(const std::string& name,
+                                                    const std::string& instance,
+                                                    so::Timestamp now) override;
+  so::Result<std::vector<so::StampedEvent>> ReadOutbox(const std::string& source,
+                                                       uint64_t after_seq, int limit) override;
+  so::Status MarkEventsSent(const std::string& name, const std::string& instance,
+                            uint64_t sent_seq) override;
+  so::Result<int64_t> PruneOutbox(const std::string& source, uint64_t sent_seq, uint64_t last_seq,
+                                  const so::OutboxRetention& retention,
+                                  so::Timestamp now) override;
+
  private:
+  // In ApplyWrites(): moves the event source past the batch's events (mysql_outbox.cpp). Throws
+  // SourceTaken when the row is no longer this run's.
+  void AdvanceEventSource(const so::WriteSet::EventSourceAdvance& advance);
+
   MysqlOptions options_;
   // The connection and its prepared statements (mysql_session.hpp).
   std::unique_ptr<Session> session_;

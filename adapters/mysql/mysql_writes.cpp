@@ -492,6 +492,21 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
         s, "sod_inbox", {"message_id"}, {{"outcome", "'refused'"}, {"detail"}}, w.refusals,
         [](Params& p, const WriteSet::Refusal& r) { p.Add(r.message_id); },
         [](Params& p, const WriteSet::Refusal& r, size_t) { p.Add(r.reason); });
+
+    // The outbox: the batch's events as they will be published, then the source moved past
+    // them, which must still be this run's and where this run left it.
+    InsertRows(s,
+               "INSERT INTO sod_outbox (source, seq, event_id, type, occurred_at, body) VALUES ",
+               "(?, ?, ?, ?, ?, ?)", "", Cut::kPieces, w.events,
+               [](Params& p, const StampedEvent& e) {
+                 p.Add(e.envelope.source);
+                 p.Add(e.envelope.seq);
+                 p.Add(e.envelope.id);
+                 p.Add(e.envelope.type);
+                 p.Add(e.envelope.occurred_at);
+                 p.Add(e.body);
+               });
+    if (w.event_source) AdvanceEventSource(*w.event_source);
   });
 }
 

@@ -1037,10 +1037,11 @@ TEST_F(MysqlStoreTest, EnsureDaemonSchemaCreatesMissingTablesAndIsIdempotent) {
       "DROP TABLE sod_inbox;\nDROP TABLE sod_arrival_lines;\nDROP TABLE sod_pickups;\n"
       "DROP TABLE sod_promises");
   ASSERT_OK(store_->EnsureDaemonSchema());
-  // inbox, audit, dead letters, arrival lines, pickups, flight recorder, promises, PO sent
+  // inbox, audit, dead letters, arrival lines, pickups, flight recorder, promises, PO sent,
+  // event sources, outbox
   EXPECT_EQ(db_.QueryInt("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" +
                          db_.name() + "' AND TABLE_NAME LIKE 'sod\\_%'"),
-            8);
+            10);
   ASSERT_OK(store_->EnsureDaemonSchema());
 }
 
@@ -1071,7 +1072,7 @@ TEST(SplitSqlStatementsTest, SplitsAtLineEndSemicolonsAndDropsCommentOnlyPieces)
   EXPECT_EQ(SplitSqlStatements("SELECT 1; SELECT 2"),
             (std::vector<std::string>{"SELECT 1; SELECT 2"}));
   EXPECT_TRUE(SplitSqlStatements("").empty());
-  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 8u);  // one per sod_ table
+  EXPECT_EQ(SplitSqlStatements(kDaemonSchemaSql).size(), 10u);  // one per sod_ table
 }
 
 // Two connections, store_ and `other`, in transactions that lock two stock rows in opposite

@@ -289,6 +289,7 @@ Status FakeStore::Begin() {
   undo_.emplace();
   undo_->audit_size = db.audit.size();
   undo_->flight_records_size = db.flight_records.size();
+  undo_->outbox_size = db.outbox.size();
   return Status();
 }
 
@@ -323,6 +324,8 @@ void FakeStore::Rollback() {
   Restore(db.po_sent, u.po_sent);
   db.audit.resize(u.audit_size);
   db.flight_records.resize(u.flight_records_size);
+  db.outbox.resize(u.outbox_size);
+  if (u.event_sources) db.event_sources = std::move(*u.event_sources);
   undo_.reset();
 }
 

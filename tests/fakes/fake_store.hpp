@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "rules/outbox.hpp"
 #include "rules/ports.hpp"
 
 namespace so::fakes {
@@ -47,6 +49,19 @@ struct FakeDb {
   std::map<std::string, std::string> refusals;  // message id -> why it was refused
   std::vector<AuditEntry> audit;
   std::vector<FlightRecord> flight_records;  // the flight recorder's, in the order written
+  // sod_event_sources, by name, and sod_outbox in the order written (rules/outbox.hpp).
+  struct EventSourceRow {
+    std::string source, instance;
+    uint64_t last_seq = 0, sent_seq = 0;
+  };
+  std::map<std::string, EventSourceRow> event_sources;
+  struct OutboxRow {
+    StampedEvent event;
+    Timestamp written_at;
+  };
+  std::vector<OutboxRow> outbox;
+  // The server's clock, as sod_outbox.written_at and a new source's name take it.
+  Timestamp now;
   // The last id handed out, per table. Like AUTO_INCREMENT, a new row's id is above every id its
   // table has and above every id handed out for it before, also by a transaction that was rolled
   // back.
@@ -81,7 +96,7 @@ struct FakeDb {
 // not exist is a kPermanent error, never an exception. Strings compare byte for byte, whereas
 // MySQL's collations ignore case in statuses and trailing spaces everywhere.
 // tests/adapters/host_store_conformance_test.cpp holds it to the MySQL store.
-class FakeStore final : public HostStore {
+class FakeStore final : public HostStore, public OutboxStore {
  public:
   FakeDb db;
 
@@ -168,9 +183,21 @@ class FakeStore final : public HostStore {
   Result<std::vector<PurchaseOrder>> LockPosOf(const std::vector<std::pair<Id, Id>>& pairs,
                                                const std::vector<std::string>& statuses) override;
 
+  // OutboxStore (fake_outbox.cpp), with the MySQL store's cuts (mysql_outbox.cpp).
+  Result<EventSourceState> ClaimEventSource(const std::string& name, const std::string& instance,
+                                            Timestamp now) override;
+  Result<std::vector<StampedEvent>> ReadOutbox(const std::string& source, uint64_t after_seq,
+                                               int limit) override;
+  Status MarkEventsSent(const std::string& name, const std::string& instance,
+                        uint64_t sent_seq) override;
+  Result<int64_t> PruneOutbox(const std::string& source, uint64_t sent_seq, uint64_t last_seq,
+                              const OutboxRetention& retention, Timestamp now) override;
+
  private:
   // Counts the call and returns the injected error when it is due.
   std::optional<Error> Tick();
+  // ApplyWrites()'s outbox rows and event source (fake_outbox.cpp).
+  Status WriteOutbox(const WriteSet& writes);
 
   // What the open transaction changed, for Rollback() to put back: each row's value before its
   // first write (nullopt: it did not exist) and the audit trail's length. last_ids are not put
@@ -193,6 +220,8 @@ class FakeStore final : public HostStore {
     std::map<Id, std::optional<Timestamp>> po_sent;
     size_t audit_size = 0;
     size_t flight_records_size = 0;
+    size_t outbox_size = 0;
+    std::optional<std::map<std::string, FakeDb::EventSourceRow>> event_sources;
   };
   std::optional<Undo> undo_;
   int calls_ = 0;
@@ -203,12 +232,23 @@ class FakeStore final : public HostStore {
 
 class FakeEventSink final : public EventSink {
  public:
+  // The events of the batches as they made them, in the order handed over.
   std::vector<OutEvent> published;
-  Status Publish(const OutEvent& event) override {
-    published.push_back(event);
+  // Everything handed over, the events read back from the outbox included.
+  std::vector<StampedEvent> sent;
+  // Refuses every event with this error while set.
+  std::optional<Error> fail;
+  Status Publish(const StampedEvent& event) override {
+    if (fail) return *fail;
+    sent.push_back(event);
+    if (event.event) published.push_back(*event.event);
     return Status();
   }
 };
+
+// An outbox over the fake store, opened, encoding as the daemon does (json::EncodeStampedEvent).
+std::unique_ptr<Outbox> OpenOutbox(FakeStore& store, EventSink& sink,
+                                   const std::string& name = "sod-test");
 
 class FakeDeadLetters final : public DeadLetterSink {
  public:

@@ -52,7 +52,7 @@ Status FakeStore::ApplyWrites(const WriteSet& w) {
   }
   db.flight_records.insert(db.flight_records.end(), w.flight_records.begin(),
                            w.flight_records.end());
-  return Status();
+  return WriteOutbox(w);
 }
 
 Result<std::vector<StockRow>> FakeStore::LockStocks(const std::vector<StockKey>& keys) {

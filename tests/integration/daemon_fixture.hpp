@@ -69,10 +69,10 @@ class DaemonTest : public ::testing::Test {
   }
   int64_t Int(const std::string& sql) { return db_.QueryInt(sql); }
 
-  // The events the daemon published for message `id`, in order. The daemon logs, after
-  // publishing, one line per message listing its events; their seqs follow from the lines before
-  // it, so exactly those events are taken from the bus, however late they come and whatever
-  // events of earlier messages were left unread. For the daemon's current run only.
+  // The events the daemon published for message `id`, in order. The daemon logs the seq its run
+  // starts from, then one line per message listing its events; their seqs follow from the lines
+  // before it, so exactly those events are taken from the bus, however late they come and
+  // whatever events of earlier messages were left unread. For the daemon's current run only.
   std::vector<json::DecodedEvent> EventsOf(const std::string& id) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     uint64_t before = 0;
@@ -156,16 +156,19 @@ class DaemonTest : public ::testing::Test {
   bool CountEventsInLog(const std::string& id, uint64_t& before, uint64_t& mine,
                         std::string& source) const {
     const std::string log = daemon_->Log();
-    const size_t ready = log.rfind(" ready: ");
-    if (ready == std::string::npos) return false;
-    // "ready: subscribed to …, publishing on … as <source>; applying …"
-    const size_t as = log.find(" as ", ready);
-    const size_t semicolon = log.find(';', as);
-    if (as == std::string::npos || semicolon == std::string::npos) return false;
-    source = log.substr(as + 4, semicolon - as - 4);
-    std::istringstream in(log.substr(ready));
+    // "events: source <source> at seq <n>…": this run's first event is n + 1.
+    const std::string opened = " events: source ";
+    const size_t at_open = log.rfind(opened);
+    if (at_open == std::string::npos) return false;
+    const size_t name = at_open + opened.size();
+    const size_t at_seq = log.find(" at seq ", name);
+    if (at_seq == std::string::npos) return false;
+    source = log.substr(name, at_seq - name);
+    std::istringstream in(log.substr(at_seq + 8));
+    in >> before;
+    std::string rest_of_line;
+    std::getline(in, rest_of_line);
     const std::string tag = " id=" + id;
-    before = 0;
     for (std::string line; std::getline(in, line);) {
       if (in.eof()) return false;  // a line still being written
       const size_t at = line.find(tag);

@@ -88,6 +88,9 @@ TEST_F(MetricsEndpointTest, ScrapeCountsMessagesByTypeAndFateAndPassesPromtool) 
   // The chair's promise as the clock marks it once it is published overdue (by hand here).
   db_.Exec("UPDATE sod_promises SET overdue_seq = promise_seq");
   const int64_t vendor = Int("SELECT vendor_id FROM special_orders WHERE status = 'ordered'");
+  // The events go out once the hold after the start (bus.publish_delay_ms) is over.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Sample(Scrape(), "special_ordersd_outbox_unsent") == 0; }));
 
   const std::string m = Scrape();
   const std::string requested = "order.special_order_requested";
@@ -119,6 +122,9 @@ TEST_F(MetricsEndpointTest, ScrapeCountsMessagesByTypeAndFateAndPassesPromtool) 
   // The chair's created, purchase_order.created, status_changed and promised; the gift card's
   // rejected (a refused PO message publishes nothing).
   EXPECT_EQ(Sample(m, "special_ordersd_events_published_total"), 5);
+  EXPECT_EQ(Sample(m, "special_ordersd_event_last_seq"), 5);
+  EXPECT_EQ(Sample(m, "special_ordersd_events_resent_total"), 0);
+  EXPECT_EQ(Sample(m, "special_ordersd_event_publish_errors_total"), 0);
   EXPECT_EQ(Sample(m, "special_ordersd_config_last_reload_successful"), 1);
   EXPECT_GT(Sample(m, "special_ordersd_config_last_reload_success_timestamp_seconds"),
             1'700'000'000);

@@ -12,7 +12,8 @@
 namespace so::testing {
 
 struct CanonicalDumpOptions {
-  // The tables to dump, in this order; empty: every table but sod_dead_letters, in name order.
+  // The tables to dump, in this order; empty: every table but those left out (below), in name
+  // order.
   std::vector<std::string> tables;
   // Leave out every DATETIME and TIMESTAMP column.
   bool without_times = false;
@@ -33,7 +34,7 @@ struct CanonicalDumpOptions {
 //   renumbered by rank, in their own table and in every column that refers to them;
 // - each run of digits in the free-text columns sod_audit.detail and sod_inbox.detail replaced
 //   by '#';
-// - sod_dead_letters left out.
+// - sod_dead_letters, sod_flight_recorder, sod_event_sources and sod_outbox left out.
 // Throws std::runtime_error when the schema has an integer id column that this file does not
 // classify, so that a new reference to a surrogate id cannot slip through unrenumbered.
 std::string CanonicalDump(TestDatabase& db, const CanonicalDumpOptions& options = {});

@@ -13,6 +13,11 @@ constexpr int64_t kClockStart = 1'796'115'600LL * 1'000'000;
 
 std::string N(int64_t v) { return std::to_string(v); }
 
+// Every event waiting on `events` (a SUB to the daemon's), decoded, waiting up to `wait` for the
+// first; an event that does not decode is the daemon's bug: thrown.
+std::vector<json::DecodedEvent> TakeDecodedEvents(zmq::socket_t& events,
+                                                  std::chrono::milliseconds wait);
+
 }  // namespace
 
 PosBus::PosBus(const std::string& pos_endpoint, const std::string& events_endpoint,
@@ -109,12 +114,31 @@ void PosBus::SendFrames(const std::vector<std::string>& frames) {
 }
 
 std::vector<json::DecodedEvent> PosBus::TakeEvents(std::chrono::milliseconds wait) {
+  return TakeDecodedEvents(events_, wait);
+}
+
+EventScreen::EventScreen(const std::string& events_endpoint)
+    : events_(ctx_, zmq::socket_type::sub) {
+  events_.set(zmq::sockopt::linger, 0);
+  events_.set(zmq::sockopt::rcvhwm, 0);
+  events_.set(zmq::sockopt::subscribe, "");
+  events_.connect(events_endpoint);
+}
+
+std::vector<json::DecodedEvent> EventScreen::TakeEvents(std::chrono::milliseconds wait) {
+  return TakeDecodedEvents(events_, wait);
+}
+
+namespace {
+
+std::vector<json::DecodedEvent> TakeDecodedEvents(zmq::socket_t& events,
+                                                  std::chrono::milliseconds wait) {
   std::vector<json::DecodedEvent> out;
-  zmq::pollitem_t item{events_.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::pollitem_t item{events.handle(), 0, ZMQ_POLLIN, 0};
   zmq::poll(&item, 1, wait);
   for (;;) {
     std::vector<zmq::message_t> parts;
-    if (!zmq::recv_multipart(events_, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
+    if (!zmq::recv_multipart(events, std::back_inserter(parts), zmq::recv_flags::dontwait)) {
       break;
     }
     if (parts.size() != 2) throw std::runtime_error("daemon event without 2 frames");
@@ -126,6 +150,8 @@ std::vector<json::DecodedEvent> PosBus::TakeEvents(std::chrono::milliseconds wai
   }
   return out;
 }
+
+}  // namespace
 
 void WaitProcessed(TestDatabase& db, const std::string& message_id,
                    std::chrono::milliseconds timeout) {

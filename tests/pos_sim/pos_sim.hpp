@@ -69,6 +69,19 @@ class PosBus {
   std::map<std::string, std::pair<std::string, std::string>> sent_;  // id -> (topic, body)
 };
 
+// A POS screen apart from the bus: a SUB of its own to the daemon's events, which a test opens and
+// closes to play a screen that was away.
+class EventScreen {
+ public:
+  explicit EventScreen(const std::string& events_endpoint);
+  // As PosBus::TakeEvents().
+  std::vector<json::DecodedEvent> TakeEvents(std::chrono::milliseconds wait);
+
+ private:
+  zmq::context_t ctx_{1};
+  zmq::socket_t events_;
+};
+
 // Waits until the daemon has recorded the message: in its inbox (applied or refused) or among
 // its dead letters. Throws with the daemon's state on timeout.
 void WaitProcessed(TestDatabase& db, const std::string& message_id,

@@ -54,8 +54,9 @@ class EngineTest : public ::testing::Test {
   // Rebuilds the engine from `defaults_` and `rules_`.
   Engine& engine() {
     engine_ = std::make_unique<Engine>(RuleSet(defaults_, rules_, "test"));
+    if (!outbox_) outbox_ = fakes::OpenOutbox(store_, sink_);
     processor_ = std::make_unique<Processor>(
-        *engine_, store_, dead_, sink_, RetryPolicy{},
+        *engine_, store_, dead_, *outbox_, RetryPolicy{},
         [this](std::chrono::milliseconds d) { slept_.push_back(d); },
         [this] {
           ++reconnects_;
@@ -160,6 +161,7 @@ class EngineTest : public ::testing::Test {
   std::vector<Rule> rules_;
   fakes::FakeStore store_;
   fakes::FakeEventSink sink_;
+  std::unique_ptr<Outbox> outbox_;
   fakes::FakeDeadLetters dead_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Processor> processor_;

@@ -524,8 +524,9 @@ class Scenario {
     RuleSet drawn = DrawRules(rng_, rules_text_);
     if (options_.rules) rules_text_ = "  given, version " + options_.rules->version();
     engine_ = std::make_unique<Engine>(options_.rules ? *options_.rules : std::move(drawn));
+    outbox_ = fakes::OpenOutbox(store_, sink_);
     processor_ = std::make_unique<Processor>(
-        *engine_, store_, dead_, sink_, RetryPolicy{}, [](std::chrono::milliseconds) {},
+        *engine_, store_, dead_, *outbox_, RetryPolicy{}, [](std::chrono::milliseconds) {},
         [] { return Status(); });
     processor_->set_recording(options_.record);
   }
@@ -1507,6 +1508,7 @@ class Scenario {
   size_t audit_checked_ = 0;       // audit rows checked so far
   fakes::FakeStore store_;
   fakes::FakeEventSink sink_;
+  std::unique_ptr<Outbox> outbox_;
   fakes::FakeDeadLetters dead_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Processor> processor_;

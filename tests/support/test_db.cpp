@@ -262,7 +262,9 @@ std::string TestDatabase::Dump() {
   std::string out;
   const auto tables =
       Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-            QuoteString(name_) + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME");
+            QuoteString(name_) +
+            " AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> 'sod_event_sources' "
+            "ORDER BY TABLE_NAME");
   for (const auto& table_row : tables) {
     const std::string table = *table_row[0];
     const auto columns =

@@ -81,6 +81,8 @@ class TestDatabase {
   // Every table of the database (POS and sod_), in name order, every row ordered by primary key,
   // as text: equal strings mean equal contents, byte for byte. NULL prints as \N; tab, newline,
   // backslash and bytes outside printable ASCII are escaped, so binary columns dump exactly.
+  // Except sod_event_sources: which run of the daemon holds its event source and how far it has
+  // sent move with every start and every publish, whatever the messages (sod_outbox is dumped).
   std::string Dump();
 
  private:
