@@ -230,9 +230,11 @@ class Daemon {
     // After subscribing, so that what the POS publishes meanwhile queues rather than slips
     // between the sweep and the subscription.
     if (config_.reconcile.on_start) Sweep("start-up");
+    if (stop_requested_) return;  // another daemon took the event source
     Repeat(sweep_timer_, config_.reconcile.interval_s, [this] { Sweep("timer"); });
     // What fell due while the daemon was down, once (the ids come from what is due).
     if (config_.clock.interval_s > 0) ClockTick("start-up");
+    if (stop_requested_) return;
     Repeat(clock_timer_, config_.clock.interval_s, [this] { ClockTick("timer"); });
     log_.Info("ready: subscribed to " + config_.bus.subscribe + ", publishing on " +
                   config_.bus.publish + " as " + outbox_->source() + "; applying " +
@@ -256,7 +258,9 @@ class Daemon {
     // was refused stays in the outbox for it.
     if (exit_code_ != kExitSourceTaken && !outbox_->held()) {
       if (Status s = outbox_->Drain(); !s.ok()) log_.Warning("events: " + s.error().ToString());
-      if (Status s = outbox_->MarkSent(); !s.ok()) {
+      if (Status s = outbox_->MarkSent(); !s.ok() && s.error().kind == ErrorKind::kFatal) {
+        SourceTaken(s.error());
+      } else if (!s.ok()) {
         log_.Warning("events: the sent mark was not written (the next start sends them again): " +
                      s.error().ToString());
       }
@@ -399,6 +403,7 @@ class Daemon {
   // Another daemon started with this one's bus.source and took the event source: this one stops
   // and is not started again by systemd (kExitSourceTaken), so that the two do not take turns.
   void SourceTaken(const Error& e) {
+    if (exit_code_ == kExitSourceTaken) return;  // said once
     log_.Error("stopping: " + e.message, LogFields{log_ids::kUnexpectedError});
     exit_code_ = kExitSourceTaken;
     Stop();
@@ -408,7 +413,7 @@ class Daemon {
   // status 1 and systemd starts it again (the sweep then catches up what was missed).
   void Fail(const std::string& why) {
     log_.Error(why + "; stopping", LogFields{log_ids::kUnexpectedError});
-    exit_code_ = 1;
+    if (exit_code_ != kExitSourceTaken) exit_code_ = 1;
     Stop();
   }
 

@@ -1,5 +1,6 @@
 #include "rules/outbox.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace so {
@@ -56,7 +57,20 @@ void Outbox::Stage(const std::vector<std::pair<Timestamp, const OutEvent*>>& eve
       WriteSet::EventSourceAdvance{name_, instance_, state_.last_seq, seq, staged_mark_};
 }
 
+Status Outbox::Resync() {
+  SO_ASSIGN_OR_RETURN(const EventSourceState now, store_.ReadEventSource(name_, instance_));
+  if (now.last_seq > state_.last_seq) {
+    // Committed by a batch whose answer was lost: its events are in the table, not in memory.
+    state_.last_seq = now.last_seq;
+    queue_.clear();
+  }
+  marked_ = std::max(marked_, now.sent_seq);
+  stale_ = false;
+  return Status();
+}
+
 void Outbox::Committed() {
+  stale_ = false;
   marked_ = staged_mark_;
   if (staged_.empty()) return;
   const uint64_t first = staged_.front().envelope.seq;
@@ -99,6 +113,7 @@ Status Outbox::Drain() {
       return Error{ErrorKind::kPermanent, 0, what};
     }
     for (const StampedEvent& e : page) {
+      if (e.envelope.seq > state_.last_seq) break;  // not this run's to know of yet
       SO_RETURN_IF_ERROR(Send(e));
       ++stats_.resent;
     }

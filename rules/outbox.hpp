@@ -51,7 +51,9 @@ class Outbox {
   // run, or by an earlier one as it recorded).
   uint64_t last_seq() const { return state_.last_seq; }
   uint64_t published_seq() const { return published_; }
-  uint64_t unsent() const { return state_.last_seq - published_; }
+  uint64_t unsent() const {
+    return published_ < state_.last_seq ? state_.last_seq - published_ : 0;
+  }
   const OutboxStats& stats() const { return stats_; }
 
   // --- In a batch's transaction (Processor) ---
@@ -66,6 +68,14 @@ class Outbox {
     staged_.clear();
     staged_mark_ = marked_;
   }
+  // After an attempt that failed, or whose COMMIT answer was lost: the database may have moved
+  // past what this run counted (the lost COMMIT happened). Resync() reads it again before the
+  // next Stage().
+  void MarkStale() { stale_ = true; }
+  bool stale() const { return stale_; }
+  // Reads the source's counters as committed (outside a transaction); what the database has
+  // beyond the run's count is in the table, for Drain().
+  Status Resync();
 
   // --- Between batches ---
   // While held, nothing is handed to the bus (start-up: subscribers reconnect first).
@@ -94,6 +104,7 @@ class Outbox {
   std::string id_prefix_;
   bool open_ = false;
   bool held_ = false;
+  bool stale_ = false;
   EventSourceState state_;
   uint64_t published_ = 0;  // handed to the bus
   uint64_t marked_ = 0;     // the sent mark as the database has it

@@ -65,8 +65,9 @@ struct WriteSet {
   // The flight recorder's records of the batch's messages, in order (empty when it is off).
   std::vector<FlightRecord> flight_records;
   // The outbox (rules/outbox.hpp): the batch's events with their envelopes, in seq order, and
-  // the daemon's event source moved past them; the source's row must still be this run's and at
-  // `from_seq`, else the write fails with kFatal.
+  // the daemon's event source moved past them, written before them. The source's row must still
+  // be this run's (else kFatal) and at `from_seq` (else kTransient: the run's count is behind a
+  // commit whose answer it never had; Outbox::Resync()).
   struct EventSourceAdvance {
     std::string name, instance;
     uint64_t from_seq = 0, last_seq = 0;
@@ -331,6 +332,10 @@ class OutboxStore {
   virtual Result<EventSourceState> ClaimEventSource(const std::string& name,
                                                     const std::string& instance,
                                                     Timestamp now) = 0;
+  // The source's row as committed, for a run that holds it (`instance`): kFatal when another
+  // run took it since.
+  virtual Result<EventSourceState> ReadEventSource(const std::string& name,
+                                                   const std::string& instance) = 0;
   // The committed events of `source` with seq > after_seq, at most `limit`, in seq order.
   virtual Result<std::vector<StampedEvent>> ReadOutbox(const std::string& source,
                                                        uint64_t after_seq, int limit) = 0;

@@ -94,12 +94,16 @@ void Processor::Publish(const std::vector<size_t>& todo, std::vector<Processed>&
   Status s = outbox_.Drain();
   if (s.ok()) return;
   ++stats_.publish_errors;
+  // On the first message with events, else on the first: the caller logs it either way.
+  size_t at = todo.front();
   for (size_t i : todo) {
-    if (results[i].events.empty()) continue;
-    results[i].publish_error =
-        s.error().ToString() + " (kept in the outbox: sent again after the next batch)";
-    return;
+    if (!results[i].events.empty()) {
+      at = i;
+      break;
+    }
   }
+  results[at].publish_error =
+      s.error().ToString() + " (what was not sent stays in the outbox, sent after the next batch)";
 }
 
 }  // namespace so

@@ -160,8 +160,8 @@ class Processor {
   void CountCause(const Error& e);
   Processed Park(std::optional<std::string> message_id, std::string_view topic,
                  std::string_view raw, std::string reason, int attempts);
-  // Hands the committed events of results[todo...] to the bus; a refusal is named in the
-  // publish_error of the first result with events.
+  // Hands the committed events (these and any before them not yet sent) to the bus; a failure
+  // is named in the publish_error of the first result with events, else of the first.
   void Publish(const std::vector<size_t>& todo, std::vector<Processed>& results);
   std::chrono::milliseconds Backoff(int attempt);
 

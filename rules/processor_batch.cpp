@@ -126,6 +126,7 @@ void Processor::RunBatch(const std::vector<Delivery>& batch, std::vector<size_t>
         if (todo.size() == 1) return park(todo.front(), last.ToString(), attempt);
         return split();
       case Step::kRetry:
+        outbox_.MarkStale();
         ++stats_.retries;
         CountCause(last);
         for (size_t i : todo) results[i].retried_because.push_back(last.ToString());
@@ -166,8 +167,12 @@ Processor::BatchStep Processor::AttemptBatch(const std::vector<Delivery>& batch,
     error = e;
     return BatchStep{StepFor(e), failed, uncertain};
   };
-  // What an earlier attempt staged is not this one's (it may find its messages duplicates).
+  // What an earlier attempt staged is not this one's (it may find its messages duplicates), and
+  // an earlier attempt whose COMMIT answer was lost may have moved the source's count.
   outbox_.Discard();
+  if (outbox_.stale()) {
+    if (Status s = outbox_.Resync(); !s.ok()) return fail(s.error());
+  }
   if (Status s = store_.Begin(); !s.ok()) return fail(s.error());
   Mark("after_begin");
   std::vector<Envelope> envelopes;

@@ -143,7 +143,7 @@ CREATE TABLE IF NOT EXISTS sod_po_sent (
 CREATE TABLE IF NOT EXISTS sod_event_sources (
   name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
   source VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
-  instance VARCHAR(64) NOT NULL,
+  instance VARCHAR(255) NOT NULL,  -- host:pid:start (a host name has up to 64 characters)
   last_seq BIGINT UNSIGNED NOT NULL DEFAULT 0,
   sent_seq BIGINT UNSIGNED NOT NULL DEFAULT 0,
   created_at DATETIME(6) NOT NULL,

@@ -48,16 +48,51 @@ void MysqlStore::AdvanceEventSource(const WriteSet::EventSourceAdvance& a) {
           .Execute();
   if (matched == 1) return;
   // Only on the way out: who holds it now, for the operator.
+  struct Holder {
+    std::string instance, since;
+    uint64_t last_seq;
+  };
   const auto holder =
-      s.Query("SELECT instance, claimed_at FROM sod_event_sources WHERE name = ?", a.name)
+      s.Query("SELECT instance, claimed_at, last_seq FROM sod_event_sources WHERE name = ?", a.name)
           .One([](const sql::ResultSet& rs) {
-            return GetStr(rs, 1) + " since " + FormatRfc3339(GetTime(rs, 2, "claimed_at"));
+            return Holder{GetStr(rs, 1), FormatRfc3339(GetTime(rs, 2, "claimed_at")),
+                          rs.getUInt64(3)};
           });
-  throw SourceTaken(
-      "the event source '" + a.name + "' is no longer this daemon's (" + a.instance + "): " +
-      (holder ? "another daemon started with the same bus.source holds it (" + *holder + ")"
-              : "its row in sod_event_sources is gone") +
-      "; two daemons must not share a bus.source");
+  if (holder && holder->instance == a.instance) {
+    throw StaleEventSource("the event source '" + a.name + "' is at seq " +
+                           std::to_string(holder->last_seq) + ", this daemon counted " +
+                           std::to_string(a.from_seq) + " (a commit whose answer was lost)");
+  }
+  throw SourceTaken("the event source '" + a.name + "' is no longer this daemon's (" + a.instance +
+                    "): " +
+                    (holder ? "another daemon started with the same bus.source holds it (" +
+                                  holder->instance + " since " + holder->since + ")"
+                            : "its row in sod_event_sources is gone") +
+                    "; two daemons must not share a bus.source");
+}
+
+Result<EventSourceState> MysqlStore::ReadEventSource(const std::string& name,
+                                                     const std::string& instance) {
+  return session_->RunRolledBack("ReadEventSource", [&] {
+    struct Row {
+      EventSourceState state;
+      std::string instance;
+    };
+    const auto row =
+        session_
+            ->Query(
+                "SELECT source, last_seq, sent_seq, instance FROM sod_event_sources "
+                "WHERE name = ?",
+                name)
+            .One([](const sql::ResultSet& rs) {
+              return Row{{GetStr(rs, 1), rs.getUInt64(2), rs.getUInt64(3)}, GetStr(rs, 4)};
+            });
+    if (!row || row->instance != instance) {
+      throw SourceTaken("the event source '" + name + "' is no longer this daemon's (" + instance +
+                        "); two daemons must not share a bus.source");
+    }
+    return row->state;
+  });
 }
 
 Result<std::vector<StampedEvent>> MysqlStore::ReadOutbox(const std::string& source,

@@ -46,6 +46,13 @@ class SourceTaken : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The daemon's count of its event source is behind the database's (a COMMIT whose answer was
+// lost did happen): kTransient, the batch runs again after Outbox::Resync().
+class StaleEventSource : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A statement a read-only session (MysqlOptions::read_only) refuses to send: kPermanent.
 class ReadOnlyRefusal : public std::runtime_error {
  public:
@@ -295,6 +302,8 @@ RunResultOf<F> Session::Run(std::string_view what, F&& body) {
     return Permanent(what, e);
   } catch (const SourceTaken& e) {
     return Error{ErrorKind::kFatal, 0, std::string(what) + ": " + e.what()};
+  } catch (const StaleEventSource& e) {
+    return Error{ErrorKind::kTransient, 0, std::string(what) + ": " + e.what()};
   }
 }
 

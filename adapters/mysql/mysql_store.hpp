@@ -293,6 +293,8 @@ class MysqlStore final : public so::HostStore, public so::OutboxStore {
   so::Result<so::EventSourceState> ClaimEventSource(const std::string& name,
                                                     const std::string& instance,
                                                     so::Timestamp now) override;
+  so::Result<so::EventSourceState> ReadEventSource(const std::string& name,
+                                                   const std::string& instance) override;
   so::Result<std::vector<so::StampedEvent>> ReadOutbox(const std::string& source,
                                                        uint64_t after_seq, int limit) override;
   so::Status MarkEventsSent(const std::string& name, const std::string& instance,
@@ -303,7 +305,8 @@ class MysqlStore final : public so::HostStore, public so::OutboxStore {
 
  private:
   // In ApplyWrites(): moves the event source past the batch's events (mysql_outbox.cpp). Throws
-  // SourceTaken when the row is no longer this run's.
+  // SourceTaken when the row is no longer this run's, StaleEventSource when it is but its count
+  // is ahead of the run's.
   void AdvanceEventSource(const so::WriteSet::EventSourceAdvance& advance);
 
   MysqlOptions options_;

@@ -493,8 +493,10 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
         [](Params& p, const WriteSet::Refusal& r) { p.Add(r.message_id); },
         [](Params& p, const WriteSet::Refusal& r, size_t) { p.Add(r.reason); });
 
-    // The outbox: the batch's events as they will be published, then the source moved past
-    // them, which must still be this run's and where this run left it.
+    // The outbox: the source moved past the batch's events, which must still be this run's and
+    // where this run left it (checked first, so that a stale count is not a duplicate key), then
+    // the events as they will be published.
+    if (w.event_source) AdvanceEventSource(*w.event_source);
     InsertRows(s,
                "INSERT INTO sod_outbox (source, seq, event_id, type, occurred_at, body) VALUES ",
                "(?, ?, ?, ?, ?, ?)", "", Cut::kPieces, w.events,
@@ -506,7 +508,6 @@ Status MysqlStore::ApplyWrites(const WriteSet& w) {
                  p.Add(e.envelope.occurred_at);
                  p.Add(e.body);
                });
-    if (w.event_source) AdvanceEventSource(*w.event_source);
   });
 }
 

@@ -21,16 +21,39 @@ Status FakeStore::WriteOutbox(const WriteSet& w) {
   if (w.event_source) {
     const WriteSet::EventSourceAdvance& a = *w.event_source;
     auto it = db.event_sources.find(a.name);
-    if (it == db.event_sources.end() || it->second.instance != a.instance ||
-        it->second.last_seq != a.from_seq) {
+    if (it == db.event_sources.end() || it->second.instance != a.instance) {
       return Taken(a.name, a.instance);
+    }
+    if (it->second.last_seq != a.from_seq) {
+      return Error{ErrorKind::kTransient, 0,
+                   "the event source '" + a.name + "' is at seq " +
+                       std::to_string(it->second.last_seq) + ", the run counted " +
+                       std::to_string(a.from_seq)};
     }
     if (undo_ && !undo_->event_sources) undo_->event_sources = db.event_sources;
     it->second.last_seq = a.last_seq;
     it->second.sent_seq = std::max(it->second.sent_seq, a.sent_seq);
   }
-  for (const StampedEvent& e : w.events) db.outbox.push_back({e, db.now});
+  for (const StampedEvent& e : w.events) {
+    for (const FakeDb::OutboxRow& row : db.outbox) {
+      if (row.event.envelope.source == e.envelope.source &&
+          row.event.envelope.seq == e.envelope.seq) {
+        return Error{ErrorKind::kPermanent, 1062, "Duplicate entry for key 'PRIMARY' (sod_outbox)"};
+      }
+    }
+    db.outbox.push_back({e, db.now});
+  }
   return Status();
+}
+
+Result<EventSourceState> FakeStore::ReadEventSource(const std::string& name,
+                                                    const std::string& instance) {
+  if (auto e = Tick()) return *e;
+  auto it = db.event_sources.find(name);
+  if (it == db.event_sources.end() || it->second.instance != instance) {
+    return Taken(name, instance);
+  }
+  return EventSourceState{it->second.source, it->second.last_seq, it->second.sent_seq};
 }
 
 Result<EventSourceState> FakeStore::ClaimEventSource(const std::string& name,

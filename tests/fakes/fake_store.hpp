@@ -186,6 +186,8 @@ class FakeStore final : public HostStore, public OutboxStore {
   // OutboxStore (fake_outbox.cpp), with the MySQL store's cuts (mysql_outbox.cpp).
   Result<EventSourceState> ClaimEventSource(const std::string& name, const std::string& instance,
                                             Timestamp now) override;
+  Result<EventSourceState> ReadEventSource(const std::string& name,
+                                           const std::string& instance) override;
   Result<std::vector<StampedEvent>> ReadOutbox(const std::string& source, uint64_t after_seq,
                                                int limit) override;
   Status MarkEventsSent(const std::string& name, const std::string& instance,

@@ -101,6 +101,30 @@ TEST_F(OutboxTest, ACommitWhoseAnswerWasLostSendsItsEventsOnce) {
   EXPECT_EQ(SentSeqs(), Upto(store_.db.outbox.size()));
 }
 
+TEST_F(OutboxTest, ACommitWhoseAnswerWasLostAndNeverCheckedIsFoundAtTheNextBatch) {
+  engine();
+  std::optional<Error> fatal;
+  processor_->set_on_fatal([&](const Error& e) { fatal = e; });
+  // The COMMIT happens, its answer is lost, and the database cannot be reached to ask: the
+  // message is held, the run does not know its events are committed.
+  store_.lose_commit_answer = Error{ErrorKind::kConnection, 2013, "lost connection"};
+  reconnect_result_ = Error{ErrorKind::kConnection, 2003, "cannot connect"};
+  EXPECT_EQ(Request(1, 11, 2).fate, Fate::kUnavailable);
+  const uint64_t n = store_.db.outbox.size();
+  ASSERT_GT(n, 0u);
+  EXPECT_TRUE(sink_.sent.empty());
+  // Back: the held message is a duplicate, and the next one's events follow the committed ones.
+  reconnect_result_ = Status();
+  EXPECT_EQ(Send(SpecialOrderRequested{1, 11, kStore, kCustomer, kProduct, 2, At(1)}, "msg-1").fate,
+            Fate::kDuplicate);
+  Processed r = Request(2, 21, 1);
+  EXPECT_EQ(r.fate, Fate::kApplied) << r.detail;
+  EXPECT_FALSE(fatal.has_value()) << fatal->message;
+  EXPECT_TRUE(dead_.parked.empty());
+  EXPECT_EQ(SentSeqs(), Upto(store_.db.outbox.size())) << "the lost commit's events too, first";
+  EXPECT_GT(store_.db.outbox.size(), n);
+}
+
 TEST_F(OutboxTest, ACrashBetweenCommitAndPublishSendsTheSameEventsAtTheNextStart) {
   engine();
   sink_.fail = Error{ErrorKind::kPermanent, 0, "the process died"};  // nothing goes out
@@ -161,7 +185,7 @@ TEST_F(OutboxTest, AnEventTheBusRefusesStaysAndGoesWithTheNextBatch) {
   sink_.fail = Error{ErrorKind::kTransient, 11, "event socket would block"};
   Processed r = Request(1, 11, 2);
   EXPECT_EQ(r.fate, Fate::kApplied);
-  EXPECT_NE(r.publish_error.find("kept in the outbox"), std::string::npos) << r.publish_error;
+  EXPECT_NE(r.publish_error.find("stays in the outbox"), std::string::npos) << r.publish_error;
   EXPECT_EQ(outbox_->stats().publish_errors, 1u);
   EXPECT_TRUE(sink_.sent.empty());
   sink_.fail.reset();
